@@ -1,0 +1,20 @@
+// losses/causal_lm_loss.cpp — masked, shifted cross-entropy.
+#include "losses/causal_lm_loss.h"
+
+#include <torch/nn/functional/loss.h>
+
+namespace st {
+namespace F = torch::nn::functional;
+
+torch::Tensor TokenLoss::mean() const { return sum / count.clamp_min(1).to(sum.scalar_type()); }
+
+TokenLoss causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
+  const int64_t V = logits.size(-1);
+  auto shift_logits = logits.narrow(/*dim=*/1, /*start=*/0, logits.size(1) - 1).reshape({-1, V}).to(torch::kFloat32);
+  auto shift_labels = labels.narrow(/*dim=*/1, /*start=*/1, labels.size(1) - 1).reshape({-1});  // [B*(T-1)]
+  auto sum = F::cross_entropy(shift_logits, shift_labels,
+                              F::CrossEntropyFuncOptions().ignore_index(kIgnoreIndex).reduction(torch::kSum));
+  return {sum, shift_labels.ne(kIgnoreIndex).sum()};
+}
+
+}  // namespace st

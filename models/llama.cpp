@@ -1,0 +1,197 @@
+// models/llama.cpp — forward maths of the Llama decoder, matching transformers' modeling_llama.py.
+#include "models/llama.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/ops/scaled_dot_product_attention.h>
+#include <torch/nn/functional/activation.h>
+#include <torch/nn/functional/linear.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace st {
+namespace F = torch::nn::functional;
+
+RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
+  weight = register_parameter("weight", torch::ones({dim}));
+}
+
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
+  const auto input_dtype = x.scalar_type();
+  auto h = x.to(torch::kFloat32);
+  auto variance = h.pow(2).mean(/*dim=*/-1, /*keepdim=*/true);
+  h = h * torch::rsqrt(variance + eps_);
+  return weight * h.to(input_dtype);
+}
+
+torch::Tensor rope_inverse_frequencies(const LlamaConfig& c) {
+  const int64_t dim = c.head_dim;
+  auto exponent = torch::arange(0, dim, 2, torch::kInt64).to(torch::kFloat32) / static_cast<double>(dim);
+  auto inv_freq = 1.0 / torch::pow(c.rope.theta, exponent);  // [dim / 2]
+  switch (c.rope.type) {
+    case RopeType::Default:
+      return inv_freq;
+    case RopeType::Linear:
+      return inv_freq / c.rope.factor;
+    case RopeType::Llama3: {
+      // Llama 3.1: keep high frequencies, divide low ones by factor, blend smoothly in between.
+      const double old_len = static_cast<double>(c.rope.original_max_position_embeddings);
+      const double low_wavelen = old_len / c.rope.low_freq_factor;
+      const double high_wavelen = old_len / c.rope.high_freq_factor;
+      auto wavelen = 2.0 * M_PI / inv_freq;
+      auto scaled = torch::where(wavelen > low_wavelen, inv_freq / c.rope.factor, inv_freq);
+      auto smooth = (old_len / wavelen - c.rope.low_freq_factor) / (c.rope.high_freq_factor - c.rope.low_freq_factor);
+      auto smoothed = (1 - smooth) * scaled / c.rope.factor + smooth * scaled;
+      auto medium = (wavelen >= high_wavelen).logical_and(wavelen <= low_wavelen);
+      return torch::where(medium, smoothed, scaled);
+    }
+  }
+  return inv_freq;
+}
+
+namespace {
+// [.., D] -> [.., D] with halves swapped and the first negated: (-x2, x1).
+torch::Tensor rotate_half(const torch::Tensor& x) {
+  auto halves = x.chunk(2, /*dim=*/-1);
+  return torch::cat({-halves[1], halves[0]}, /*dim=*/-1);
+}
+}  // namespace
+
+LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
+    : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
+  auto linear = [&](int64_t in, int64_t out, bool bias) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
+  };
+  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads_ * head_dim_, c.attention_bias));
+  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
+  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
+  o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.attention_bias));
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope) {
+  const int64_t B = x.size(0), T = x.size(1);
+  auto q = q_proj(x).view({B, T, num_heads_, head_dim_}).transpose(1, 2);     // [B, Hq, T, D]
+  auto k = k_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
+  auto v = v_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
+  auto cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);               // [B|1, 1, T, D]
+  q = q * cos + rotate_half(q) * sin;
+  k = k * cos + rotate_half(k) * sin;
+  auto out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true,
+                                              /*scale=*/std::nullopt, /*enable_gqa=*/num_kv_heads_ != num_heads_);
+  out = out.transpose(1, 2).reshape({B, T, num_heads_ * head_dim_});  // [B, T, Hq*D]
+  return o_proj(out);
+}
+
+LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c) {
+  auto linear = [&](int64_t in, int64_t out) {
+    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(c.mlp_bias));
+  };
+  gate_proj = register_module("gate_proj", linear(c.hidden_size, c.intermediate_size));
+  up_proj = register_module("up_proj", linear(c.hidden_size, c.intermediate_size));
+  down_proj = register_module("down_proj", linear(c.intermediate_size, c.hidden_size));
+}
+
+torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x) {
+  return down_proj(F::silu(gate_proj(x)) * up_proj(x));
+}
+
+LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c) {
+  self_attn = register_module("self_attn", LlamaAttention(c));
+  mlp = register_module("mlp", LlamaMLP(c));
+  input_layernorm = register_module("input_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps));
+  post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps));
+}
+
+torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTables& rope) {
+  auto h = x + self_attn(input_layernorm(x), rope);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) {
+  embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  layers = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layers->push_back(LlamaDecoderLayer(c));
+  norm = register_module("norm", RMSNorm(c.hidden_size, c.rms_norm_eps));
+  inv_freq_ = register_buffer("inv_freq", rope_inverse_frequencies(c));
+}
+
+RotaryTables LlamaModelImpl::rotary_tables(const torch::Tensor& position_ids, torch::ScalarType dtype) const {
+  // [B|1, T, 1] * [D/2] -> [B|1, T, D/2], in fp32 as transformers does (autocast off there too).
+  auto freqs = position_ids.to(torch::kFloat32).unsqueeze(-1) * inv_freq_.to(torch::kFloat32);
+  auto emb = torch::cat({freqs, freqs}, /*dim=*/-1);  // [B|1, T, D]
+  return {emb.cos().to(dtype), emb.sin().to(dtype)};
+}
+
+torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids) {
+  auto positions = position_ids.defined()
+                       ? position_ids
+                       : torch::arange(input_ids.size(1), input_ids.options().dtype(torch::kInt64)).unsqueeze(0);
+  auto h = embed_tokens(input_ids);  // [B, T, H]
+  const auto rope = rotary_tables(positions, h.scalar_type());
+  for (const auto& layer : *layers) h = layer->as<LlamaDecoderLayer>()->forward(h, rope);
+  return norm(h);
+}
+
+LlamaForCausalLMImpl::LlamaForCausalLMImpl(const LlamaConfig& c) : config_(c) {
+  model = register_module("model", LlamaModel(c));
+  if (!c.tie_word_embeddings)
+    lm_head = register_module("lm_head", torch::nn::Linear(torch::nn::LinearOptions(c.hidden_size, c.vocab_size).bias(false)));
+}
+
+torch::Tensor LlamaForCausalLMImpl::output_weight() const {
+  return lm_head ? lm_head->weight : model->embed_tokens->weight;
+}
+
+torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids) {
+  return F::linear(model(input_ids, position_ids), output_weight());  // [B, T, V]
+}
+
+std::vector<std::pair<std::string, std::vector<int64_t>>> llama_parameter_shapes(const LlamaConfig& c) {
+  std::vector<std::pair<std::string, std::vector<int64_t>>> out;
+  auto linear = [&](const std::string& name, int64_t in, int64_t out_features, bool bias) {
+    out.push_back({name + ".weight", {out_features, in}});
+    if (bias) out.push_back({name + ".bias", {out_features}});
+  };
+  const int64_t q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
+  out.push_back({"model.embed_tokens.weight", {c.vocab_size, c.hidden_size}});
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string p = fmt::format("model.layers.{}.", i);
+    linear(p + "self_attn.q_proj", c.hidden_size, q, c.attention_bias);
+    linear(p + "self_attn.k_proj", c.hidden_size, kv, c.attention_bias);
+    linear(p + "self_attn.v_proj", c.hidden_size, kv, c.attention_bias);
+    linear(p + "self_attn.o_proj", q, c.hidden_size, c.attention_bias);
+    linear(p + "mlp.gate_proj", c.hidden_size, c.intermediate_size, c.mlp_bias);
+    linear(p + "mlp.up_proj", c.hidden_size, c.intermediate_size, c.mlp_bias);
+    linear(p + "mlp.down_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);
+    out.push_back({p + "input_layernorm.weight", {c.hidden_size}});
+    out.push_back({p + "post_attention_layernorm.weight", {c.hidden_size}});
+  }
+  out.push_back({"model.norm.weight", {c.hidden_size}});
+  if (!c.tie_word_embeddings) out.push_back({"lm_head.weight", {c.vocab_size, c.hidden_size}});
+  return out;
+}
+
+void LlamaForCausalLMImpl::init_weights(uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const double std = config_.initializer_range;
+  for (auto& item : named_parameters()) {
+    const std::string& name = item.key();
+    auto& p = item.value();
+    // Draw on CPU from our own generator so the result is the same whatever the device.
+    torch::Tensor value;
+    const bool is_norm = name.find("norm.weight") != std::string::npos;
+    const bool is_bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+    if (is_norm) {
+      value = torch::ones(p.sizes());
+    } else if (is_bias) {
+      value = torch::zeros(p.sizes());
+    } else {
+      value = at::normal(0.0, std, p.sizes(), gen);
+    }
+    p.copy_(value);
+  }
+}
+
+}  // namespace st

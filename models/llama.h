@@ -1,0 +1,110 @@
+// models/llama.h — the Llama decoder (LlamaForCausalLM) as LibTorch modules whose parameter names are the
+// Hugging Face tensor names, so a model folder loads and saves without a name map.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/llama_config.h"
+
+namespace st {
+
+// RMSNorm computed in fp32 whatever the activation dtype, as transformers does; the weight multiplies
+// the result cast back to the input dtype.
+class RMSNormImpl : public torch::nn::Module {
+ public:
+  RMSNormImpl(int64_t dim, double eps);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor weight;
+
+ private:
+  double eps_;
+};
+TORCH_MODULE(RMSNorm);
+
+// cos/sin tables for rotary embeddings in the rotate_half layout: [B or 1, T, head_dim], fp32 maths.
+struct RotaryTables {
+  torch::Tensor cos, sin;
+};
+
+// inv_freq for the configured rope type (default, linear, llama3). [head_dim / 2], fp32.
+torch::Tensor rope_inverse_frequencies(const LlamaConfig& config);
+
+class LlamaAttentionImpl : public torch::nn::Module {
+ public:
+  explicit LlamaAttentionImpl(const LlamaConfig& config);
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope);  // [B, T, H] -> [B, T, H]
+  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+
+ private:
+  int64_t num_heads_, num_kv_heads_, head_dim_;
+};
+TORCH_MODULE(LlamaAttention);
+
+class LlamaMLPImpl : public torch::nn::Module {
+ public:
+  explicit LlamaMLPImpl(const LlamaConfig& config);
+  torch::Tensor forward(const torch::Tensor& x);  // down(silu(gate(x)) * up(x))
+  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+};
+TORCH_MODULE(LlamaMLP);
+
+class LlamaDecoderLayerImpl : public torch::nn::Module {
+ public:
+  explicit LlamaDecoderLayerImpl(const LlamaConfig& config);
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope);
+  LlamaAttention self_attn{nullptr};
+  LlamaMLP mlp{nullptr};
+  RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
+};
+TORCH_MODULE(LlamaDecoderLayer);
+
+// "model." in Hugging Face names: embeddings, the decoder stack and the final norm.
+class LlamaModelImpl : public torch::nn::Module {
+ public:
+  explicit LlamaModelImpl(const LlamaConfig& config);
+  // input_ids [B, T] int64; position_ids [B, T] or undefined for 0..T-1. Returns normed hidden [B, T, H].
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {});
+  RotaryTables rotary_tables(const torch::Tensor& position_ids, torch::ScalarType dtype) const;
+
+  torch::nn::Embedding embed_tokens{nullptr};
+  torch::nn::ModuleList layers{nullptr};
+  RMSNorm norm{nullptr};
+
+ private:
+  torch::Tensor inv_freq_;  // buffer [head_dim / 2]; not a parameter, never saved (as in transformers)
+};
+TORCH_MODULE(LlamaModel);
+
+// Every parameter name and shape of LlamaForCausalLM(config), in registration order, computed without
+// allocating (for inspecting folders of any size). A test keeps it equal to the modules'.
+std::vector<std::pair<std::string, std::vector<int64_t>>> llama_parameter_shapes(const LlamaConfig& config);
+
+class LlamaForCausalLMImpl : public torch::nn::Module {
+ public:
+  explicit LlamaForCausalLMImpl(const LlamaConfig& config);
+  // input_ids [B, T] -> logits [B, T, V]
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {});
+  // The output projection's weight [V, H]: lm_head's, or the embedding's when tied.
+  torch::Tensor output_weight() const;
+  // Fills every parameter as transformers' _init_weights does (normal(0, initializer_range) for linear
+  // and embedding weights, zeros for biases, ones for norms), from `seed` alone.
+  void init_weights(uint64_t seed);
+
+  const LlamaConfig& config() const { return config_; }
+  LlamaModel model{nullptr};
+  torch::nn::Linear lm_head{nullptr};  // null when tie_word_embeddings
+
+ private:
+  LlamaConfig config_;
+};
+TORCH_MODULE(LlamaForCausalLM);
+
+}  // namespace st

@@ -1,0 +1,52 @@
+// models/model_folder.h — a Hugging Face model folder (config.json + safetensors [+ index] + tokenizer.model)
+// read into, and written from, a LlamaForCausalLM.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "models/llama.h"
+#include "models/safetensors.h"
+
+namespace st {
+
+using ShapeList = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+
+// Checks that `store` holds exactly the `expected` tensors (names, shapes, floating-point dtypes), apart
+// from names ending in one of `ignorable`. All problems are reported together, by name (exit 2).
+void check_tensors_match(const ShapeList& expected, const TensorStore& store, const std::string& label,
+                         const std::vector<std::string>& ignorable);
+
+// Tensors a Llama folder may carry that safetune does not use (old rotary buffers, a tied lm_head).
+std::vector<std::string> ignorable_llama_tensors(const LlamaConfig& config);
+
+// Copies every parameter of `module` from `store` (converting dtype), after checking that each
+// parameter has a tensor of the same shape and that every tensor in the store is used. All problems
+// are reported together, by name (exit 2). `ignorable` names may be present and unused.
+void load_parameters(torch::nn::Module& module, const TensorStore& store, const std::string& label,
+                     const std::vector<std::string>& ignorable = {});
+
+// Reads config.json and the weights of a model folder. Parameters are fp32 on `device` (fp32 master
+// weights whatever the file dtype; autocast gives bf16 compute on CUDA).
+LlamaForCausalLM load_llama(const std::string& dir, torch::Device device = torch::kCPU);
+
+struct SaveOptions {
+  torch::ScalarType dtype = torch::kFloat32;  // dtype of the tensors written
+  uint64_t max_shard_bytes = 0;               // 0 = one model.safetensors
+  std::string tokenizer_model;                // copied in as tokenizer.model when not empty
+};
+
+// Writes a folder transformers loads: config.json (torch_dtype set), model.safetensors or shards
+// (tied lm_head omitted, as transformers does), tokenizer.model.
+void save_llama(const std::string& dir, LlamaForCausalLM& model, const SaveOptions& options);
+
+// Parameters in Hugging Face order and naming, converted to `dtype` on CPU.
+NamedTensors named_parameters_for_save(torch::nn::Module& module, torch::ScalarType dtype);
+
+torch::ScalarType dtype_from_config_name(const std::string& name, const std::string& label);
+std::string config_name_from_dtype(torch::ScalarType dtype);
+
+}  // namespace st

@@ -1,0 +1,80 @@
+// trainer/cmd_model_tools.cpp — `safetune init-model` (a randomly initialised Llama folder from an
+// architecture config, for pre-training tiny models and tests) and `safetune convert` (rewrite a folder
+// with another dtype or shard size).
+#include <filesystem>
+
+#include "common/check.h"
+#include "data/tokenizer.h"
+#include "models/model_folder.h"
+#include "trainer/cli.h"
+#include "trainer/commands.h"
+
+namespace st {
+namespace fs = std::filesystem;
+
+namespace {
+SaveOptions save_options(const CommandLine& cl, const std::string& default_dtype) {
+  SaveOptions options;
+  options.dtype = dtype_from_config_name(cl.value_or("dtype", default_dtype), "--dtype");
+  if (auto size = cl.value("max-shard-size")) options.max_shard_bytes = parse_byte_size(*size, "--max-shard-size");
+  return options;
+}
+
+void refuse_existing_output(const std::string& out, bool overwrite) {
+  ST_CHECK_INPUT(overwrite || !fs::exists(out) || fs::is_empty(out),
+                 "{}: output folder exists and is not empty (pass --overwrite to replace its files)", out);
+}
+}  // namespace
+
+int run_init_model(const Args& args) {
+  static const CommandSpec spec{"init-model",
+                                "init-model --config ARCH.json --out DIR [--tokenizer tokenizer.model] [--seed N] "
+                                "[--dtype float32|bfloat16|float16] [--max-shard-size 2GB] [--overwrite]",
+                                {"overwrite"},
+                                {"config", "out", "tokenizer", "seed", "dtype", "max-shard-size"},
+                                0,
+                                0};
+  CommandLine cl(spec, args);
+  ST_CHECK_INPUT(cl.value("config") && cl.value("out"), "init-model: --config and --out are required (usage: safetune {})",
+                 spec.usage);
+  const std::string config_path = *cl.value("config"), out = *cl.value("out");
+  auto config = LlamaConfig::from_file(config_path);
+  auto options = save_options(cl, "float32");
+  if (auto tok_path = cl.value("tokenizer")) {
+    Tokenizer tok(*tok_path);
+    ST_CHECK_INPUT(tok.vocab_size() == config.vocab_size, "{}: vocab_size is {} but {} has {} pieces", config_path,
+                   config.vocab_size, *tok_path, tok.vocab_size());
+    config.bos_token_id = tok.bos_id();
+    config.eos_token_ids = {tok.eos_id()};
+    options.tokenizer_model = *tok_path;
+  }
+  refuse_existing_output(out, cl.flag("overwrite"));
+  LlamaForCausalLM model(config);
+  model->init_weights(static_cast<uint64_t>(cl.int_value_or("seed", 0)));
+  save_llama(out, model, options);
+  fmt::print("wrote {} (random init, seed {})\n", out, cl.int_value_or("seed", 0));
+  return 0;
+}
+
+int run_convert(const Args& args) {
+  static const CommandSpec spec{"convert",
+                                "convert IN_DIR OUT_DIR [--dtype float32|bfloat16|float16] [--max-shard-size 2GB] "
+                                "[--overwrite]",
+                                {"overwrite"},
+                                {"dtype", "max-shard-size"},
+                                2,
+                                2};
+  CommandLine cl(spec, args);
+  const std::string in = cl.positional()[0], out = cl.positional()[1];
+  ST_CHECK_INPUT(fs::weakly_canonical(in) != fs::weakly_canonical(out), "convert: IN_DIR and OUT_DIR must differ");
+  auto model = load_llama(in);
+  auto options = save_options(cl, model->config().torch_dtype);
+  const auto tok = fs::path(in) / "tokenizer.model";
+  if (fs::exists(tok)) options.tokenizer_model = tok.string();
+  refuse_existing_output(out, cl.flag("overwrite"));
+  save_llama(out, model, options);
+  fmt::print("wrote {} ({})\n", out, config_name_from_dtype(options.dtype));
+  return 0;
+}
+
+}  // namespace st

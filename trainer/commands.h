@@ -1,0 +1,16 @@
+// trainer/commands.h — the safetune subcommands; each takes the arguments after its name and returns
+// the process exit code (errors are thrown as st::Error and mapped to exit codes by main).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace st {
+
+using Args = std::vector<std::string>;
+
+int run_inspect(const Args& args);     // inspect PATH [--json]
+int run_init_model(const Args& args);  // init-model --config ARCH.json --out DIR [--tokenizer F] [--seed N]
+int run_convert(const Args& args);     // convert IN_DIR OUT_DIR [--dtype D] [--max-shard-size S]
+
+}  // namespace st

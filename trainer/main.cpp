@@ -1,0 +1,72 @@
+// trainer/main.cpp — the `safetune` command: dispatches to a subcommand and turns errors into the exit
+// codes of DESIGN.md (2 bad input, 1 runtime failure), one readable line each, never a C++ trace.
+#include <c10/util/Exception.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/check.h"
+#include "trainer/cli.h"
+#include "trainer/commands.h"
+
+namespace {
+
+struct Subcommand {
+  const char* name;
+  int (*run)(const st::Args&);
+  const char* summary;
+};
+
+const Subcommand kSubcommands[] = {
+    {"inspect", st::run_inspect, "show a model folder's or safetensors file's architecture, dtypes and tensors"},
+    {"init-model", st::run_init_model, "write a randomly initialised Llama model folder from an architecture config"},
+    {"convert", st::run_convert, "rewrite a model folder with another dtype or shard size"},
+};
+
+void print_usage(std::FILE* out) {
+  fmt::print(out, "safetune {} — fine-tune Llama-family models with a safety-penalized loss\n\n", SAFETUNE_VERSION);
+  fmt::print(out, "usage: safetune COMMAND [ARGS]\n\ncommands:\n");
+  for (const auto& s : kSubcommands) fmt::print(out, "  {:<12} {}\n", s.name, s.summary);
+  fmt::print(out, "\nexit codes: 0 done, 1 failure while running, 2 bad usage/config/input, 75 interrupted\n");
+}
+
+// First line of a LibTorch error, without its C++ backtrace.
+std::string first_line(const char* what) {
+  std::string s(what);
+  return s.substr(0, s.find('\n'));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  if (!std::strcmp(argv[1], "--version")) {
+    fmt::print("safetune {}\n", SAFETUNE_VERSION);
+    return 0;
+  }
+  const std::string command = argv[1];
+  const st::Args args(argv + 2, argv + argc);
+  try {
+    for (const auto& s : kSubcommands)
+      if (command == s.name) return s.run(args);
+    std::vector<std::string> names;
+    for (const auto& s : kSubcommands) names.emplace_back(s.name);
+    const auto hint = st::nearest(command, names);
+    st::fail_input("unknown command '{}'{}; run 'safetune --help'", command,
+                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint));
+  } catch (const st::Error& e) {
+    fmt::print(stderr, "safetune: error: {}\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const c10::Error& e) {
+    fmt::print(stderr, "safetune: error: {}\n", first_line(e.what_without_backtrace()));
+    return 1;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "safetune: error: {}\n", first_line(e.what()));
+    return 1;
+  }
+}
