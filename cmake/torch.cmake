@@ -48,6 +48,10 @@ elseif(SAFETUNE_CUDA STREQUAL "ON" AND NOT _torch_has_cuda)
 endif()
 
 add_library(safetune_torch INTERFACE)
+# The pip wheel's libtorch.so exports its own (devtoolset) copies of some libstdc++ symbols, e.g.
+# std::filesystem::remove_all, which crash when called from our code. Naming libstdc++ before LibTorch puts
+# it first in DT_NEEDED, so the dynamic linker resolves those symbols from the real libstdc++.
+target_link_libraries(safetune_torch INTERFACE stdc++)
 if(_use_find_package)
   find_package(Torch REQUIRED)
   target_link_libraries(safetune_torch INTERFACE ${TORCH_LIBRARIES})

@@ -67,8 +67,9 @@ int run_convert(const Args& args) {
   CommandLine cl(spec, args);
   const std::string in = cl.positional()[0], out = cl.positional()[1];
   ST_CHECK_INPUT(fs::weakly_canonical(in) != fs::weakly_canonical(out), "convert: IN_DIR and OUT_DIR must differ");
+  auto options = save_options(cl, "float32");  // options are checked before the (possibly long) load
   auto model = load_llama(in);
-  auto options = save_options(cl, model->config().torch_dtype);
+  if (!cl.value("dtype")) options.dtype = dtype_from_config_name(model->config().torch_dtype, in + "/config.json");
   const auto tok = fs::path(in) / "tokenizer.model";
   if (fs::exists(tok)) options.tokenizer_model = tok.string();
   refuse_existing_output(out, cl.flag("overwrite"));

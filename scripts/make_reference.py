@@ -1,0 +1,191 @@
+#!/usr/bin/env python3
+"""scripts/make_reference.py — builds the golden fixtures under tests/fixtures/ with the reference
+implementations (Hugging Face transformers, PyTorch, the Python safetensors and sentencepiece packages),
+and proves that what safetune writes, they read.
+
+Run with the project's venv (scripts/make_reference does it):
+    .venv/bin/python scripts/make_reference.py [--safetune build/safetune]
+
+Writes (all small, committed):
+  tests/fixtures/tokenizer/tokenizer.model, tokenizer_cases.json   sentencepiece golden encodings
+  tests/fixtures/golden/<name>/  config.json model.safetensors tokenizer.model   tiny random Llamas
+  tests/fixtures/golden/<name>.reference.safetensors   input_ids, labels, logits  (written by Python)
+  tests/fixtures/golden/<name>.reference.json          loss, per-parameter gradient norms, max |logit|
+  tests/fixtures/safetensors/dtypes.safetensors + dtypes.json   one tensor per dtype, expected values
+Then, with --safetune, runs `safetune convert` / `init-model` on those models and checks the results with
+safetensors.safe_open and transformers.AutoModelForCausalLM (logits equal to the original).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+import transformers
+from safetensors import safe_open
+from safetensors.torch import save_file
+import sentencepiece as spm
+
+ROOT = Path(__file__).resolve().parent.parent
+FIX = ROOT / "tests" / "fixtures"
+
+# Tiny but complete: GQA and not, tied and untied, bias, head_dim != hidden/heads, each rope type.
+MODELS = {
+    "gqa_default_rope": dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                             num_key_value_heads=2, tie_word_embeddings=False, rope_theta=10000.0),
+    "mha_tied_linear_rope": dict(hidden_size=32, intermediate_size=48, num_hidden_layers=2, num_attention_heads=4,
+                                 num_key_value_heads=4, tie_word_embeddings=True, attention_bias=True,
+                                 rope_theta=10000.0, rope_scaling={"rope_type": "linear", "factor": 2.0}),
+    "gqa_llama3_rope": dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
+                            num_key_value_heads=1, head_dim=16, tie_word_embeddings=False, rope_theta=10000.0,
+                            max_position_embeddings=128,
+                            rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                                          "high_freq_factor": 4.0, "original_max_position_embeddings": 64}),
+}
+VOCAB = 256
+SEQ = 24
+
+
+def train_tokenizer(out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.txt"
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "tiny_corpus.py"), str(corpus)], check=True)
+        # Llama-style: BPE, identity normalisation, BOS=1 EOS=2 UNK=0, no pad piece.
+        spm.SentencePieceTrainer.train(
+            input=str(corpus), model_prefix=str(Path(tmp) / "tok"), vocab_size=VOCAB, model_type="bpe",
+            bos_id=1, eos_id=2, unk_id=0, pad_id=-1, character_coverage=1.0, num_threads=1,
+            normalization_rule_name="identity", remove_extra_whitespaces=False, split_digits=True,
+            minloglevel=2)
+        model = out_dir / "tokenizer.model"
+        model.write_bytes((Path(tmp) / "tok.model").read_bytes())
+    sp = spm.SentencePieceProcessor(model_file=str(model))
+    texts = ["Describe the quiet garden near the river.", "", " leading and  double  spaces ",
+             "Numbers 2024 and 3.14", "literal <s> and </s> stay text", "Unicode: café, naïve, 東京 🙂",
+             "I'm sorry, I can't help with that.", "line one\nline two\ttab"]
+    cases = [{"text": t, "ids": sp.encode(t), "decoded": sp.decode(sp.encode(t))} for t in texts]
+    (out_dir / "tokenizer_cases.json").write_text(json.dumps(
+        {"vocab_size": sp.get_piece_size(), "bos_id": sp.bos_id(), "eos_id": sp.eos_id(), "pad_id": sp.pad_id(),
+         "unk_id": sp.unk_id(), "cases": cases}, indent=1, ensure_ascii=False) + "\n")
+    return model
+
+
+def make_model(name: str, spec: dict, tokenizer: Path, seed: int) -> None:
+    torch.manual_seed(seed)
+    config = transformers.LlamaConfig(vocab_size=VOCAB, bos_token_id=1, eos_token_id=2, rms_norm_eps=1e-5,
+                                      initializer_range=0.1, attn_implementation="sdpa", **spec)
+    model = transformers.LlamaForCausalLM(config).float().eval()
+    with torch.no_grad():  # biases and norms start at 0 / 1; make them non-trivial so they are tested
+        for pname, p in model.named_parameters():
+            if pname.endswith("bias") or "norm" in pname:
+                p.add_(0.1 * torch.randn_like(p))
+    out = FIX / "golden" / name
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    (out / "tokenizer.model").write_bytes(tokenizer.read_bytes())
+    for extra in ("generation_config.json",):
+        if (out / extra).exists():
+            (out / extra).unlink()
+
+    g = torch.Generator().manual_seed(seed + 1)
+    input_ids = torch.randint(3, VOCAB, (2, SEQ), generator=g)
+    labels = input_ids.clone()
+    labels[0, :7] = -100   # a prompt masked out of the loss
+    labels[1, -5:] = -100  # right padding
+    model.train()  # dropout is 0 for Llama; train() only to mirror a training step
+    result = model(input_ids=input_ids, labels=labels)
+    result.loss.backward()
+    grad_norms = {n: p.grad.norm().item() for n, p in model.named_parameters()}
+    save_file({"input_ids": input_ids.contiguous(), "labels": labels.contiguous(),
+               "logits": result.logits.detach().float().contiguous()},
+              str(FIX / "golden" / f"{name}.reference.safetensors"),
+              metadata={"producer": f"transformers {transformers.__version__}, torch {torch.__version__}"})
+    (FIX / "golden" / f"{name}.reference.json").write_text(json.dumps(
+        {"loss": result.loss.item(), "grad_norms": grad_norms,
+         "max_abs_logit": result.logits.abs().max().item(),
+         "transformers": transformers.__version__, "torch": torch.__version__}, indent=1) + "\n")
+    print(f"golden/{name}: loss {result.loss.item():.6f}, max |logit| {result.logits.abs().max().item():.3f}")
+
+
+def make_dtypes() -> None:
+    out = FIX / "safetensors"
+    out.mkdir(parents=True, exist_ok=True)
+    base = torch.tensor([[-2.5, -1.0, 0.0], [0.5, 1.75, 3.0]])
+    tensors = {
+        "f32": base.clone(), "f16": base.half(), "bf16": base.bfloat16(), "f64": base.double() / 3,
+        "i64": torch.tensor([-(2**40), -1, 0, 2**40]), "i32": torch.tensor([-7, 0, 7], dtype=torch.int32),
+        "i16": torch.tensor([-300, 300], dtype=torch.int16), "i8": torch.tensor([-128, 127], dtype=torch.int8),
+        "u8": torch.tensor([0, 255], dtype=torch.uint8), "bool": torch.tensor([True, False, True]),
+        "scalar": torch.tensor(4.0), "empty": torch.zeros(0, 3),
+    }
+    save_file(tensors, str(out / "dtypes.safetensors"), metadata={"format": "pt", "note": "written by Python"})
+    expected = {k: {"shape": list(v.shape), "values": v.double().flatten().tolist()} for k, v in tensors.items()}
+    (out / "dtypes.json").write_text(json.dumps({"metadata": {"format": "pt", "note": "written by Python"},
+                                                 "tensors": expected}, indent=1) + "\n")
+
+
+def check_safetune_writes(safetune: str) -> None:
+    """What safetune writes (convert, init-model; single file and shards), Python reads."""
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in MODELS:
+            src = FIX / "golden" / name
+            ref = transformers.AutoModelForCausalLM.from_pretrained(src, attn_implementation="sdpa").eval()
+            ids = torch.randint(3, VOCAB, (1, 16), generator=torch.Generator().manual_seed(7))
+            with torch.no_grad():
+                want = ref(ids).logits
+            for dtype, shard, tol in (("float32", "", 0.0), ("bfloat16", "20KB", 5e-2)):
+                dst = Path(tmp) / f"{name}-{dtype}"
+                cmd = [safetune, "convert", str(src), str(dst), "--dtype", dtype]
+                if shard:
+                    cmd += ["--max-shard-size", shard]
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+                files = sorted(dst.glob("*.safetensors"))
+                assert (len(files) > 1) == bool(shard), f"{dst}: expected sharding={bool(shard)}, got {files}"
+                for f in files:  # every tensor readable by the Python library, equal to the source
+                    with safe_open(str(f), "pt") as st:
+                        for key in st.keys():
+                            got = st.get_tensor(key)
+                            exp = ref.state_dict()[key].to(got.dtype)
+                            assert torch.equal(got, exp), f"{f}:{key} differs from the source"
+                got_model = transformers.AutoModelForCausalLM.from_pretrained(dst, attn_implementation="sdpa",
+                                                                               dtype=torch.float32).eval()
+                with torch.no_grad():
+                    diff = (got_model(ids).logits - want).abs().max().item()
+                assert diff <= tol, f"{dst}: logits differ by {diff} > {tol}"
+                print(f"safetune convert {name} -> {dtype}{' sharded' if shard else ''}: "
+                      f"{len(files)} file(s) read by safetensors, transformers logits max diff {diff:.2e}")
+        dst = Path(tmp) / "init"
+        subprocess.run([safetune, "init-model", "--config", str(ROOT / "configs" / "tiny_llama.json"), "--out", str(dst),
+                        "--tokenizer", str(FIX / "tokenizer" / "tokenizer.model"), "--seed", "1"],
+                       check=True, stdout=subprocess.DEVNULL)
+        m = transformers.AutoModelForCausalLM.from_pretrained(dst)
+        std = m.model.layers[0].mlp.up_proj.weight.std().item()
+        assert abs(std - 0.02) < 0.002, f"init-model std {std}"
+        print(f"safetune init-model: loaded by transformers, init std {std:.4f} (expected 0.02)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--safetune", default=str(ROOT / "build" / "safetune"),
+                    help="built safetune binary used to check the writer (skip with --no-writer-check)")
+    ap.add_argument("--no-writer-check", action="store_true")
+    args = ap.parse_args()
+    torch.use_deterministic_algorithms(True)
+    tokenizer = train_tokenizer(FIX / "tokenizer")
+    for i, (name, spec) in enumerate(MODELS.items()):
+        make_model(name, spec, tokenizer, seed=100 + i)
+    make_dtypes()
+    subprocess.run([sys.executable, str(ROOT / "scripts" / "make_bad_safetensors.py")], check=True)
+    if not args.no_writer_check:
+        if not os.access(args.safetune, os.X_OK):
+            sys.exit(f"{args.safetune}: not built; run ./scripts/test first or pass --no-writer-check")
+        check_safetune_writes(args.safetune)
+    total = sum(p.stat().st_size for p in FIX.rglob("*") if p.is_file())
+    print(f"fixtures: {total / 1e6:.2f} MB in tests/fixtures")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+// tests/test_util.h — helpers shared by the test suites: fixture paths, temp folders, running the
+// safetune binary, and expecting an st::Error with a given exit code and message fragment.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+
+#include "common/check.h"
+
+namespace st::test {
+
+inline std::string fixture(const std::string& relative) { return std::string(SAFETUNE_FIXTURES) + "/" + relative; }
+
+// A fresh folder under the system temp dir, removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string name = std::string("safetune-") + (info ? info->test_suite_name() : "t") + "-" + (info ? info->name() : "x");
+    for (auto& c : name)
+      if (c == '/') c = '_';
+    path_ = std::filesystem::temp_directory_path() / name;
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+  std::string operator/(const std::string& child) const { return (path_ / child).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs `safetune ARGS` through the shell, capturing everything it prints.
+inline CommandResult run_safetune(const std::string& args) {
+  CommandResult r;
+  const std::string cmd = std::string(SAFETUNE_BIN) + " " + args + " 2>&1";
+  std::FILE* pipe = ::popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  const int status = ::pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+inline std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// Expects `fn` to throw st::Error with `code` and a message containing `fragment`.
+inline void expect_error(const std::function<void()>& fn, ExitCode code, const std::string& fragment) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    EXPECT_EQ(static_cast<int>(e.code()), static_cast<int>(code)) << e.what();
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos)
+        << "message: " << e.what() << "\nexpected fragment: " << fragment;
+    return;
+  }
+  ADD_FAILURE() << "expected an st::Error containing '" << fragment << "'";
+}
+
+}  // namespace st::test
