@@ -4,9 +4,9 @@
 
 #include <torch/types.h>
 
-namespace st {
+#include "common/tokens.h"
 
-constexpr int64_t kIgnoreIndex = -100;  // label value that takes a position out of the loss (as in transformers)
+namespace st {
 
 struct TokenLoss {
   torch::Tensor sum;    // scalar fp32: sum of per-token CE

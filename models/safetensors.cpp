@@ -140,6 +140,19 @@ TensorStore TensorStore::open_folder(const std::string& dir) {
     store.files_.push_back(SafetensorsFile::open(single_path.string()));
   }
 
+  store.index_tensors(expected_file, index_path.string());
+  return store;
+}
+
+TensorStore TensorStore::open_file(const std::string& path) {
+  TensorStore store;
+  store.files_.push_back(SafetensorsFile::open(path));
+  store.index_tensors({}, "");
+  return store;
+}
+
+void TensorStore::index_tensors(const std::map<std::string, std::string>& expected_file, const std::string& index_path) {
+  TensorStore& store = *this;
   for (const auto& file : store.files_) {
     for (const auto& info : file->tensors()) {
       auto [it, inserted] = store.entries_.emplace(info.name, Entry{file.get(), &info});
@@ -156,9 +169,8 @@ TensorStore TensorStore::open_folder(const std::string& dir) {
   }
   for (const auto& [tensor, file] : expected_file)
     ST_CHECK_INPUT(store.entries_.count(tensor), "{}: tensor '{}' listed in the index is missing from '{}'",
-                   index_path.string(), tensor, file);
+                   index_path, tensor, file);
   store.metadata_ = store.files_.front()->metadata();
-  return store;
 }
 
 torch::Tensor TensorStore::tensor(const std::string& name) const {

@@ -50,6 +50,7 @@ void save_safetensors(const std::string& path, const NamedTensors& tensors,
 class TensorStore {
  public:
   static TensorStore open_folder(const std::string& dir);
+  static TensorStore open_file(const std::string& path);  // one file, no index
 
   struct Entry {
     const SafetensorsFile* file;
@@ -62,6 +63,8 @@ class TensorStore {
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
 
  private:
+  // Builds entries_ from files_, checking names against the index's weight_map when there is one.
+  void index_tensors(const std::map<std::string, std::string>& expected_file, const std::string& index_path);
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
   std::map<std::string, Entry> entries_;
   std::map<std::string, std::string> metadata_;  // of the single file, or of the first shard

@@ -110,6 +110,66 @@ def make_model(name: str, spec: dict, tokenizer: Path, seed: int) -> None:
     print(f"golden/{name}: loss {result.loss.item():.6f}, max |logit| {result.logits.abs().max().item():.3f}")
 
 
+PARITY = dict(model="gqa_default_rope", steps=20, grad_accum=2, batch=3, seq=16, lr=1e-3, beta1=0.9, beta2=0.95,
+              eps=1e-8, weight_decay=0.1, warmup=3, max_grad_norm=1.0, schedule="cosine")
+
+
+def make_training_parity() -> None:
+    """20 steps of torch.optim.AdamW (single-tensor path, what PyTorch runs on CPU) with warmup + cosine,
+    gradient clipping and token-weighted accumulation, on fixed batches the C++ test replays."""
+    import math
+    p = PARITY
+    model = transformers.LlamaForCausalLM.from_pretrained(FIX / "golden" / p["model"], attn_implementation="sdpa").float()
+    model.train()
+    named = list(model.named_parameters())
+    groups = [{"params": [t for n, t in named if t.dim() >= 2], "weight_decay": p["weight_decay"]},
+              {"params": [t for n, t in named if t.dim() < 2], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=p["lr"], betas=(p["beta1"], p["beta2"]), eps=p["eps"], foreach=False)
+
+    def lr_lambda(step):  # transformers' get_cosine_schedule_with_warmup
+        if step < p["warmup"]:
+            return step / p["warmup"]
+        progress = (step - p["warmup"]) / max(1, p["steps"] - p["warmup"])
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_lambda)
+    g = torch.Generator().manual_seed(11)
+    tensors, losses, grad_norms, lrs = {}, [], [], []
+    for step in range(p["steps"]):
+        micro = []
+        for a in range(p["grad_accum"]):
+            ids = torch.randint(3, VOCAB, (p["batch"], p["seq"]), generator=g)
+            labels = ids.clone()
+            for b in range(p["batch"]):
+                labels[b, : int(torch.randint(1, 8, (1,), generator=g))] = -100   # prompt
+                pad = int(torch.randint(0, 5, (1,), generator=g))
+                if pad:
+                    labels[b, -pad:] = -100                                          # right padding
+            if step == 4 and a == 1:
+                labels[:] = -100  # a fully masked micro-batch inside a step: must add nothing, never NaN
+            tensors[f"step{step}.micro{a}.input_ids"] = ids
+            tensors[f"step{step}.micro{a}.labels"] = labels
+            micro.append((ids, labels))
+        tokens = sum(int((l[:, 1:] != -100).sum()) for _, l in micro)
+        ce = 0.0
+        for ids, labels in micro:
+            logits = model(input_ids=ids).logits
+            s = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, VOCAB).float(), labels[:, 1:].reshape(-1),
+                                                  ignore_index=-100, reduction="sum")
+            (s / tokens).backward()
+            ce += s.item()
+        lrs.append(opt.param_groups[0]["lr"])
+        grad_norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), p["max_grad_norm"], foreach=False).item())
+        opt.step()
+        sched.step()
+        opt.zero_grad()
+        losses.append(ce / tokens)
+    save_file(tensors, str(FIX / "training_parity.safetensors"))
+    (FIX / "training_parity.json").write_text(json.dumps({**p, "losses": losses, "grad_norms": grad_norms, "lrs": lrs,
+                                                          "torch": torch.__version__}, indent=1) + "\n")
+    print(f"training parity: {p['steps']} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}")
+
+
 def make_dtypes() -> None:
     out = FIX / "safetensors"
     out.mkdir(parents=True, exist_ok=True)
@@ -178,6 +238,7 @@ def main() -> None:
     for i, (name, spec) in enumerate(MODELS.items()):
         make_model(name, spec, tokenizer, seed=100 + i)
     make_dtypes()
+    make_training_parity()
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_bad_safetensors.py")], check=True)
     if not args.no_writer_check:
         if not os.access(args.safetune, os.X_OK):

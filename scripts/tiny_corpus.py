@@ -21,9 +21,17 @@ QUESTIONS = ["Can you help me?", "What is the answer?", "How does it work?", "Wh
              "Please list five fruits.", "I'm sorry, I can't help with that.", "Sure, here is an example."]
 
 
+# Chat-template markup, so the tiny tokenizers cover every character the templates use.
+MARKUP = ["[INST] {q} [/INST] {a}", "<<SYS>>\nBe brief.\n<</SYS>>\n\n{q}", "<|im_start|>user\n{q}<|im_end|>",
+          "<|im_start|>assistant\n{a}<|im_end|>", "### User:\n{q}\n\n### Assistant:\n{a}"]
+
+
 def lines(n: int, seed: int):
     rng = random.Random(seed)
     for _ in range(n):
+        if rng.random() < 0.1:
+            yield rng.choice(MARKUP).format(q=rng.choice(QUESTIONS), a=rng.choice(QUESTIONS)).replace("\n", " ")
+            continue
         r = rng.random()
         if r < 0.2:
             yield rng.choice(QUESTIONS)

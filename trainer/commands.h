@@ -12,5 +12,7 @@ using Args = std::vector<std::string>;
 int run_inspect(const Args& args);     // inspect PATH [--json]
 int run_init_model(const Args& args);  // init-model --config ARCH.json --out DIR [--tokenizer F] [--seed N]
 int run_convert(const Args& args);     // convert IN_DIR OUT_DIR [--dtype D] [--max-shard-size S]
+int run_train(const Args& args);       // train --config FILE [--set k=v]... [--resume auto|never|PATH]
+int run_config(const Args& args);      // config defaults | config validate FILE
 
 }  // namespace st

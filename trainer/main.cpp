@@ -20,6 +20,8 @@ struct Subcommand {
 };
 
 const Subcommand kSubcommands[] = {
+    {"train", st::run_train, "fine-tune a model folder on JSONL data (checkpoints, resume, metrics)"},
+    {"config", st::run_config, "print every config key with its default, or validate a config file"},
     {"inspect", st::run_inspect, "show a model folder's or safetensors file's architecture, dtypes and tensors"},
     {"init-model", st::run_init_model, "write a randomly initialised Llama model folder from an architecture config"},
     {"convert", st::run_convert, "rewrite a model folder with another dtype or shard size"},

@@ -1,0 +1,98 @@
+// data/batcher.cpp — epoch plans, length grouping and padding.
+#include "data/batcher.h"
+
+#include <algorithm>
+#include <random>
+
+#include "common/tokens.h"
+
+namespace st {
+
+int64_t Batch::loss_tokens() const {
+  return labels.narrow(/*dim=*/1, /*start=*/1, labels.size(1) - 1).ne(kIgnoreIndex).sum().item<int64_t>();
+}
+
+Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id) {
+  size_t T = 0;
+  for (size_t i : indices) T = std::max(T, examples[i].input_ids.size());
+  const int64_t B = static_cast<int64_t>(indices.size());
+  auto ids = torch::full({B, static_cast<int64_t>(T)}, pad_id, torch::kInt64);
+  auto labels = torch::full({B, static_cast<int64_t>(T)}, kIgnoreIndex, torch::kInt64);
+  auto ids_a = ids.accessor<int64_t, 2>();
+  auto labels_a = labels.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const Example& ex = examples[indices[static_cast<size_t>(b)]];
+    for (size_t t = 0; t < ex.input_ids.size(); ++t) {
+      ids_a[b][static_cast<int64_t>(t)] = ex.input_ids[t];
+      labels_a[b][static_cast<int64_t>(t)] = ex.labels[t];
+    }
+  }
+  Batch batch;
+  batch.input_ids = ids;
+  batch.labels = labels;
+  batch.examples = indices;
+  return batch;
+}
+
+uint64_t uniform_below(uint64_t n, std::mt19937_64& rng) {
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the top partial range to stay unbiased
+  uint64_t x;
+  do x = rng();
+  while (x >= limit);
+  return x % n;
+}
+
+namespace {
+template <typename T>
+void shuffle(std::vector<T>& v, std::mt19937_64& rng) {  // Fisher-Yates, fixed across platforms
+  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[uniform_below(i, rng)]);
+}
+}  // namespace
+
+Batcher::Batcher(const std::vector<Example>& examples, int64_t batch_size, uint64_t seed, bool group_by_length,
+                 int pad_id)
+    : examples_(examples), batch_size_(batch_size), seed_(seed), group_by_length_(group_by_length), pad_id_(pad_id) {
+  num_batches_ = (examples.size() + static_cast<size_t>(batch_size) - 1) / static_cast<size_t>(batch_size);
+}
+
+std::vector<std::vector<size_t>> Batcher::epoch_plan(int64_t epoch) const {
+  std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
+  std::vector<size_t> order(examples_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  shuffle(order, rng);
+  const size_t bs = static_cast<size_t>(batch_size_);
+  if (group_by_length_) {
+    // As transformers' LengthGroupedSampler: sort within windows of 64 batches (longest first), so
+    // batches hold similar lengths while the order stays random at the scale of the window.
+    const size_t window = bs * 64;
+    for (size_t start = 0; start < order.size(); start += window) {
+      auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + window));
+      std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end, [&](size_t a, size_t b) {
+        return examples_[a].input_ids.size() > examples_[b].input_ids.size();
+      });
+    }
+  }
+  std::vector<std::vector<size_t>> batches;
+  for (size_t start = 0; start < order.size(); start += bs)
+    batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
+                         order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + bs)));
+  if (group_by_length_) shuffle(batches, rng);  // otherwise every window would start with its longest batch
+  return batches;
+}
+
+Batch Batcher::next(BatchCursor& cursor) {
+  if (cursor.index >= static_cast<int64_t>(num_batches_)) {
+    cursor.epoch += 1;
+    cursor.index = 0;
+  }
+  if (cached_epoch_ != cursor.epoch) {
+    plan_ = epoch_plan(cursor.epoch);
+    cached_epoch_ = cursor.epoch;
+  }
+  Batch batch = collate(examples_, plan_[static_cast<size_t>(cursor.index)], pad_id_);
+  batch.epoch = cursor.epoch;
+  cursor.index += 1;
+  return batch;
+}
+
+}  // namespace st

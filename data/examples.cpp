@@ -1,0 +1,192 @@
+// data/examples.cpp — JSONL readers, chat templates and loss masks.
+#include "data/examples.h"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "common/check.h"
+#include "common/tokens.h"
+
+namespace st {
+namespace {
+using json = nlohmann::json;
+
+// The template's text around each turn. Segments are encoded one by one, so prompt/response
+// boundaries fall exactly between tokens and generation later sees the same tokens as training.
+struct TemplateParts {
+  std::string system_open, system_close;  // wraps the system prompt
+  std::string user_open, user_close;      // wraps a user message; ends with the assistant cue
+  std::string after_response;             // text after a response's EOS, before the next turn
+  bool bos_each_turn;                     // llama2 opens every [INST] with BOS
+  bool system_inside_first_user;          // llama2 puts <<SYS>> inside the first [INST]
+};
+
+const TemplateParts& template_parts(const std::string& name) {
+  static const TemplateParts llama2{"<<SYS>>\n", "\n<</SYS>>\n\n", "[INST] ", " [/INST]", "", true, true};
+  static const TemplateParts chatml{"<|im_start|>system\n", "<|im_end|>\n", "<|im_start|>user\n",
+                                    "<|im_end|>\n<|im_start|>assistant\n", "\n", false, false};
+  static const TemplateParts plain{"### System:\n", "\n\n", "### User:\n", "\n\n### Assistant:\n", "\n\n", false, false};
+  if (name == "llama2") return llama2;
+  if (name == "chatml") return chatml;
+  if (name == "plain") return plain;
+  fail_input("unknown chat template '{}' (llama2, chatml, plain)", name);
+}
+
+void append(Example& ex, const std::vector<int>& ids, bool train) {
+  ex.input_ids.insert(ex.input_ids.end(), ids.begin(), ids.end());
+  for (int id : ids) ex.labels.push_back(train ? id : static_cast<int>(kIgnoreIndex));
+}
+
+struct LineError {
+  std::string message;
+};
+
+[[noreturn]] void bad(const std::string& message) { throw LineError{message}; }
+
+std::string string_field(const json& j, const char* key) {
+  if (!j.contains(key)) bad(fmt::format("missing \"{}\"", key));
+  if (!j[key].is_string()) bad(fmt::format("\"{}\" must be a string, got {}", key, j[key].type_name()));
+  return j[key].get<std::string>();
+}
+
+std::string detect_format(const json& j) {
+  if (j.contains("messages")) return "chat";
+  if (j.contains("prompt") || j.contains("completion")) return "prompt_completion";
+  if (j.contains("text")) return "text";
+  bad("cannot tell the format: expected \"prompt\"+\"completion\", \"messages\" or \"text\"");
+}
+
+std::vector<Turn> chat_turns(const json& j) {
+  const json& messages = j.at("messages");
+  if (!messages.is_array() || messages.empty()) bad("\"messages\" must be a non-empty list");
+  std::vector<Turn> turns;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const json& m = messages[i];
+    if (!m.is_object()) bad(fmt::format("messages[{}] must be an object with \"role\" and \"content\"", i));
+    Turn t;
+    try {
+      t.role = string_field(m, "role");
+      t.content = string_field(m, "content");
+    } catch (const LineError& e) {
+      bad(fmt::format("messages[{}]: {}", i, e.message));
+    }
+    if (t.role != "system" && t.role != "user" && t.role != "assistant")
+      bad(fmt::format("messages[{}]: role \"{}\" (expected system, user or assistant)", i, t.role));
+    if (t.role == "system" && i != 0) bad(fmt::format("messages[{}]: a system message may only come first", i));
+    turns.push_back(std::move(t));
+  }
+  // After an optional system message, roles alternate user, assistant, ...
+  const size_t first = turns[0].role == "system" ? 1 : 0;
+  for (size_t i = first; i < turns.size(); ++i) {
+    const char* want = (i - first) % 2 == 0 ? "user" : "assistant";
+    if (turns[i].role != want)
+      bad(fmt::format("messages[{}]: expected a {} message (user and assistant must alternate)", i, want));
+  }
+  if (turns.back().role != "assistant") bad("the last message must be from the assistant (nothing to learn otherwise)");
+  return turns;
+}
+
+Example example_from_record(const json& j, const std::string& format, const Tokenizer& tok, const DataOptions& o) {
+  if (format == "text") {
+    Example ex;
+    const std::string text = string_field(j, "text");
+    if (text.empty()) bad("\"text\" is empty");
+    append(ex, {tok.bos_id()}, /*train=*/false);
+    append(ex, tok.encode(text), /*train=*/true);
+    append(ex, {tok.eos_id()}, /*train=*/true);
+    return ex;
+  }
+  std::vector<Turn> turns;
+  if (format == "prompt_completion") {
+    const std::string prompt = string_field(j, "prompt"), completion = string_field(j, "completion");
+    if (completion.empty()) bad("\"completion\" is empty");
+    turns = {{"user", prompt}, {"assistant", completion}};
+  } else {
+    if (!j.contains("messages")) bad("missing \"messages\" (data.format is chat)");
+    turns = chat_turns(j);
+  }
+  for (const auto& t : turns)
+    if (t.role == "assistant" && t.content.empty()) bad("an assistant response is empty");
+  return apply_chat_template(turns, tok, o);
+}
+
+}  // namespace
+
+Example apply_chat_template(const std::vector<Turn>& turns, const Tokenizer& tok, const DataOptions& o) {
+  const TemplateParts& p = template_parts(o.chat_template);
+  Example ex;
+  std::string system = o.system_prompt;
+  size_t i = 0;
+  if (!turns.empty() && turns[0].role == "system") system = turns[i++].content;
+  append(ex, {tok.bos_id()}, false);
+  if (!system.empty() && !p.system_inside_first_user) append(ex, tok.encode(p.system_open + system + p.system_close), false);
+  bool first_user = true;
+  for (; i < turns.size(); ++i) {
+    const Turn& t = turns[i];
+    if (t.role == "user") {
+      if (p.bos_each_turn && !first_user) append(ex, {tok.bos_id()}, false);
+      std::string text = p.user_open;
+      if (first_user && p.system_inside_first_user && !system.empty()) text += p.system_open + system + p.system_close;
+      append(ex, tok.encode(text + t.content + p.user_close), false);
+      first_user = false;
+    } else {
+      append(ex, tok.encode(t.content), true);
+      append(ex, {tok.eos_id()}, true);
+      if (i + 1 < turns.size() && !p.after_response.empty()) append(ex, tok.encode(p.after_response), false);
+    }
+  }
+  return ex;
+}
+
+std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tok,
+                                   const DataOptions& o, DataStats& stats) {
+  std::vector<Example> out;
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    ST_CHECK_INPUT(in.good(), "{}: cannot open data file", file);
+    std::string line;
+    int64_t line_no = 0;
+    while (std::getline(in, line)) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not records
+      ++stats.lines;
+      try {
+        const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+        if (j.is_discarded()) bad("not valid JSON (one JSON object per line, UTF-8)");
+        if (!j.is_object()) bad(fmt::format("expected a JSON object, got {}", j.type_name()));
+        const std::string format = o.format == "auto" ? detect_format(j) : o.format;
+        Example ex = example_from_record(j, format, tok, o);
+        ex.file = file;
+        ex.line = line_no;
+        if (static_cast<int64_t>(ex.input_ids.size()) > o.max_seq_len) {
+          ex.input_ids.resize(static_cast<size_t>(o.max_seq_len));
+          ex.labels.resize(static_cast<size_t>(o.max_seq_len));
+          const bool trainable = std::any_of(ex.labels.begin() + 1, ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
+          if (o.truncation == "drop" || !trainable) {
+            ++stats.dropped_overlong;
+            continue;
+          }
+          ex.truncated = true;
+          ++stats.truncated;
+        }
+        stats.tokens += static_cast<int64_t>(ex.input_ids.size());
+        stats.loss_tokens += std::count_if(ex.labels.begin() + 1, ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
+        stats.formats[format] += 1;
+        out.push_back(std::move(ex));
+      } catch (const LineError& e) {
+        const std::string where = fmt::format("{}:{}: {}", file, line_no, e.message);
+        ST_CHECK_INPUT(o.on_bad_line == "skip", "{} (set data.on_bad_line=skip to skip such lines)", where);
+        ++stats.skipped_bad_lines;
+        if (stats.skipped.size() < 20) stats.skipped.push_back(where);
+      }
+    }
+  }
+  stats.examples = static_cast<int64_t>(out.size());
+  ST_CHECK_INPUT(!out.empty(), "{}: no usable examples ({} lines read, {} skipped, {} dropped as too long)",
+                 fmt::join(files, ", "), stats.lines, stats.skipped_bad_lines, stats.dropped_overlong);
+  return out;
+}
+
+}  // namespace st

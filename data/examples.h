@@ -1,0 +1,58 @@
+// data/examples.h — training data as tokenized examples: JSONL in the formats users already have
+// ({"prompt","completion"}, chat {"messages"}, plain {"text"}), a chat template, loss masks that cover
+// only response tokens (closing EOS included), explicit truncation, and (file, line) provenance.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "data/tokenizer.h"
+
+namespace st {
+
+struct Example {
+  std::vector<int> input_ids;  // BOS first, template applied
+  std::vector<int> labels;     // input id where the loss applies, kIgnoreIndex elsewhere (aligned, unshifted)
+  std::string file;
+  int64_t line = 0;
+  bool truncated = false;
+};
+
+struct DataOptions {
+  std::string format = "auto";    // auto | prompt_completion | chat | text
+  std::string chat_template = "llama2";  // llama2 | chatml | plain
+  std::string system_prompt;
+  int64_t max_seq_len = 512;
+  std::string truncation = "truncate";  // truncate | drop
+  std::string on_bad_line = "error";    // error | skip
+};
+
+struct DataStats {
+  int64_t lines = 0;              // non-blank lines read
+  int64_t examples = 0;
+  int64_t skipped_bad_lines = 0;  // only with on_bad_line = skip
+  int64_t truncated = 0;          // cut to max_seq_len and kept
+  int64_t dropped_overlong = 0;   // too long and dropped (drop policy, or nothing trainable left)
+  int64_t tokens = 0;
+  int64_t loss_tokens = 0;
+  std::map<std::string, int64_t> formats;   // format -> examples
+  std::vector<std::string> skipped;         // "file:line: reason" for the first skipped lines
+};
+
+// One conversation turn: role is system, user or assistant.
+struct Turn {
+  std::string role, content;
+};
+
+// Reads every file in order. A malformed line is exit 2 naming file:line and the problem, unless
+// on_bad_line = skip (then it is counted in `stats`). No examples at all is also exit 2.
+std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tokenizer,
+                                   const DataOptions& options, DataStats& stats);
+
+// Tokens of a conversation under the template; `labels` marks assistant content plus its closing EOS.
+// The last turn may be a user turn (a prompt for generation): the result then ends with the assistant cue.
+Example apply_chat_template(const std::vector<Turn>& turns, const Tokenizer& tokenizer, const DataOptions& options);
+
+}  // namespace st

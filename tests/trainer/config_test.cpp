@@ -1,0 +1,135 @@
+// tests/trainer/config_test.cpp — strict configs: defaults, comments, --set, and 25 malformed configs that
+// must each be exit 2 naming the dotted key (or file:line:column for broken JSON).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "common/files.h"
+#include "tests/test_util.h"
+#include "trainer/config.h"
+
+namespace st {
+namespace {
+using test::expect_error;
+using test::TempDir;
+
+const char* kMinimal = R"({
+  // the smallest valid config
+  "model": {"path": "model"},
+  "data": {"train": ["train.jsonl"]},
+  "train": {"output_dir": "run", "max_steps": 10}
+})";
+
+std::string write_config(const TempDir& dir, const std::string& text) {
+  const auto path = dir / "run.json";
+  write_text_file_atomic(path, text);
+  return path;
+}
+
+TEST(Config, DefaultsCommentsAndRelativePaths) {
+  TempDir dir;
+  const auto c = Config::load(write_config(dir, kMinimal));
+  EXPECT_EQ(c.integer("train.max_steps"), 10);
+  EXPECT_EQ(c.integer("train.batch_size"), 8);
+  EXPECT_EQ(c.integer("train.grad_accum"), 1);
+  EXPECT_EQ(c.integer("checkpoint.keep_last"), 3);
+  EXPECT_DOUBLE_EQ(c.number("optim.lr"), 5e-5);
+  EXPECT_DOUBLE_EQ(c.number("safety.lambda"), 0.0);
+  EXPECT_EQ(c.string("model.path"), dir / "model");  // relative to the config file
+  EXPECT_EQ(c.paths("data.train"), std::vector<std::string>{dir / "train.jsonl"});
+}
+
+TEST(Config, SetOverridesWithTheSameChecks) {
+  TempDir dir;
+  const auto path = write_config(dir, kMinimal);
+  const auto c = Config::load(path, {"train.max_steps=25", "optim.lr=0.001", "schedule.type=cosine",
+                                     "data.group_by_length=false", "train.seed=7"});
+  EXPECT_EQ(c.integer("train.max_steps"), 25);
+  EXPECT_DOUBLE_EQ(c.number("optim.lr"), 0.001);
+  EXPECT_EQ(c.string("schedule.type"), "cosine");
+  EXPECT_FALSE(c.boolean("data.group_by_length"));
+  expect_error([&] { Config::load(path, {"train.max_step=3"}); }, ExitCode::bad_input, "did you mean 'train.max_steps'");
+  expect_error([&] { Config::load(path, {"train.batch_size=0"}); }, ExitCode::bad_input, "train.batch_size: expected an integer >= 1");
+  expect_error([&] { Config::load(path, {"optim.lr"}); }, ExitCode::bad_input, "expected key=value");
+}
+
+TEST(Config, DifferencesSeparateLockedKeys) {
+  TempDir dir;
+  const auto path = write_config(dir, kMinimal);
+  const auto a = Config::load(path), b = Config::load(path, {"train.max_steps=20", "data.max_seq_len=128"});
+  EXPECT_EQ(config_differences(a, b, /*locked_only=*/true), std::vector<std::string>{"data.max_seq_len: 512 -> 128"});
+  EXPECT_EQ(config_differences(a, b, /*locked_only=*/false).size(), 2u);
+}
+
+TEST(Config, DefaultsListEveryKeyWithHelp) {
+  const auto text = describe_config_defaults();
+  for (const char* k : {"train.max_steps", "train.seed", "train.batch_size", "train.grad_accum", "optim.lr",
+                        "checkpoint.every_steps", "checkpoint.keep_last", "safety.lambda"})
+    EXPECT_NE(text.find(k), std::string::npos) << k;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), static_cast<long>(config_schema().size()));
+}
+
+struct BadConfig {
+  const char* name;
+  const char* text;
+  const char* fragment;
+};
+
+// Each is the minimal config with one thing wrong.
+const BadConfig kBadConfigs[] = {
+    {"unknown_section", R"({"modle": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}})", "unknown key 'modle'"},
+    {"unknown_key_suggests", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_step": 1}})", "did you mean 'train.max_steps'"},
+    {"missing_model_path", R"({"data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}})", "missing required key 'model.path'"},
+    {"missing_train_data", R"({"model": {"path": "m"}, "train": {"output_dir": "r", "max_steps": 1}})", "missing required key 'data.train'"},
+    {"missing_max_steps", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r"}})", "missing required key 'train.max_steps'"},
+    {"missing_output_dir", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"max_steps": 1}})", "missing required key 'train.output_dir'"},
+    {"max_steps_zero", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 0}})", "train.max_steps: expected an integer >= 1"},
+    {"max_steps_string", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": "ten"}})", "train.max_steps: expected an integer"},
+    {"max_steps_fraction", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 2.5}})", "train.max_steps: expected an integer"},
+    {"negative_seed", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1, "seed": -1}})", "train.seed"},
+    {"batch_size_zero", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1, "batch_size": 0}})", "train.batch_size"},
+    {"grad_accum_bool", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1, "grad_accum": true}})", "train.grad_accum"},
+    {"lr_negative", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "optim": {"lr": -0.1}})", "optim.lr: expected a number >= 0"},
+    {"beta_above_one", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "optim": {"beta2": 1.5}})", "optim.beta2: expected a number in [0, 1]"},
+    {"schedule_unknown", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "schedule": {"type": "exp"}})", "schedule.type: expected one of linear, cosine, constant"},
+    {"keep_last_zero", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "checkpoint": {"keep_last": 0}})", "checkpoint.keep_last"},
+    {"every_steps_negative", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "checkpoint": {"every_steps": -5}})", "checkpoint.every_steps"},
+    {"lambda_negative", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "safety": {"lambda": -1}})", "safety.lambda"},
+    {"format_unknown", R"({"model": {"path": "m"}, "data": {"train": "t", "format": "csv"}, "train": {"output_dir": "r", "max_steps": 1}})", "data.format: expected one of"},
+    {"train_files_not_strings", R"({"model": {"path": "m"}, "data": {"train": [1, 2]}, "train": {"output_dir": "r", "max_steps": 1}})", "data.train: expected a path or a list of paths"},
+    {"train_files_empty_list", R"({"model": {"path": "m"}, "data": {"train": []}, "train": {"output_dir": "r", "max_steps": 1}})", "data.train: expected at least one file"},
+    {"section_not_object", R"({"model": "m", "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}})", "'model' must be an object"},
+    {"max_seq_len_tiny", R"({"model": {"path": "m"}, "data": {"train": "t", "max_seq_len": 4}, "train": {"output_dir": "r", "max_steps": 1}})", "data.max_seq_len: expected an integer >= 8"},
+    {"progress_unknown", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "log": {"progress": "sometimes"}})", "log.progress"},
+    {"not_an_object", R"([1, 2, 3])", "a config must be a JSON object"},
+    {"broken_json", "{\n  \"model\": {\"path\": \"m\"},\n  \"data\": {\"train\": \"t\",}\n}", "run.json:3:"},
+    {"unterminated_comment", "{ /* never closed \n \"model\": {} }", "invalid JSON"},
+};
+
+TEST(ConfigErrors, EveryMalformedConfigNamesTheKey) {
+  ASSERT_GE(std::size(kBadConfigs), 20u);
+  TempDir dir;
+  for (const auto& c : kBadConfigs) {
+    SCOPED_TRACE(c.name);
+    const auto path = write_config(dir, c.text);
+    expect_error([&] { Config::load(path); }, ExitCode::bad_input, c.fragment);
+    expect_error([&] { Config::load(path); }, ExitCode::bad_input, "run.json");
+  }
+}
+
+TEST(ConfigErrors, ThroughTheBinary) {
+  TempDir dir;
+  const auto path = write_config(dir, kBadConfigs[1].text);
+  const auto r = test::run_safetune("config validate " + test::shell_quote(path));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("did you mean 'train.max_steps'"), std::string::npos) << r.output;
+  const auto ok = test::run_safetune("config validate " + test::shell_quote(write_config(dir, kMinimal)) +
+                                     " --set train.max_steps=3");
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  const auto defaults = test::run_safetune("config defaults");
+  EXPECT_EQ(defaults.exit_code, 0);
+  EXPECT_NE(defaults.output.find("checkpoint.keep_last"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace st

@@ -1,0 +1,309 @@
+// tests/trainer/train_test.cpp — the training loop: parity with PyTorch (torch.optim.AdamW, same schedule,
+// clipping and accumulation), token-weighted accumulation, bit-exact stop/resume, SIGKILL crash safety,
+// SIGTERM handling, and refusing resumes that would change the run.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "common/files.h"
+#include "common/tokens.h"
+#include "models/model_folder.h"
+#include "tests/test_util.h"
+#include "trainer/checkpoint.h"
+#include "trainer/train_step.h"
+
+extern char** environ;
+
+namespace st {
+namespace {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using test::fixture;
+using test::run_safetune;
+using test::shell_quote;
+using test::TempDir;
+
+// ---- parity with PyTorch ----
+
+Batch fixture_batch(const TensorStore& store, int step, int micro) {
+  Batch b;
+  b.input_ids = store.tensor(fmt::format("step{}.micro{}.input_ids", step, micro)).clone();
+  b.labels = store.tensor(fmt::format("step{}.micro{}.labels", step, micro)).clone();
+  return b;
+}
+
+TEST(TrainParity, MatchesPyTorchAdamWScheduleClippingAndAccumulation) {
+  const auto ref = json::parse(read_text_file(fixture("training_parity.json")));
+  const auto store = TensorStore::open_file(fixture("training_parity.safetensors"));
+  auto model = load_llama(fixture("golden/" + ref["model"].get<std::string>()));
+  NamedTensors params;
+  for (auto& item : model->named_parameters()) params.emplace_back(item.key(), item.value());
+  AdamW opt(params, {ref["beta1"].get<double>(), ref["beta2"].get<double>(), ref["eps"].get<double>(),
+                     ref["weight_decay"].get<double>()});
+  const ScheduleOptions schedule{ref["schedule"], ref["lr"], ref["warmup"], ref["steps"], 0.0};
+  double worst_loss = 0, worst_norm = 0, worst_lr = 0;
+  for (int step = 0; step < ref["steps"].get<int>(); ++step) {
+    std::vector<Batch> micro;
+    for (int a = 0; a < ref["grad_accum"].get<int>(); ++a) micro.push_back(fixture_batch(store, step, a));
+    const double lr = learning_rate(schedule, step);
+    const auto r = train_step(model, opt, micro, {lr, ref["max_grad_norm"].get<double>(), 0.0});
+    ASSERT_TRUE(r.finite) << "step " << step;
+    worst_loss = std::max(worst_loss, std::abs(r.loss - ref["losses"][step].get<double>()));
+    worst_norm = std::max(worst_norm, std::abs(r.grad_norm - ref["grad_norms"][step].get<double>()) / ref["grad_norms"][step].get<double>());
+    worst_lr = std::max(worst_lr, std::abs(lr - ref["lrs"][step].get<double>()));
+  }
+  std::printf("[train parity vs torch %s] 20 steps: max |loss diff| %.3e (tol 1e-4), max grad-norm rel diff %.3e, "
+              "max |lr diff| %.3e\n", ref["torch"].get<std::string>().c_str(), worst_loss, worst_norm, worst_lr);
+  EXPECT_LE(worst_loss, 1e-4);
+  EXPECT_LE(worst_norm, 1e-3);
+  EXPECT_LE(worst_lr, 1e-12);
+}
+
+TEST(TrainStep, AccumulatedMicroBatchesEqualOneBigBatch) {
+  const auto store = TensorStore::open_file(fixture("training_parity.safetensors"));
+  auto run = [&](bool split) {
+    auto model = load_llama(fixture("golden/gqa_default_rope"));
+    NamedTensors params;
+    for (auto& item : model->named_parameters()) params.emplace_back(item.key(), item.value());
+    AdamW opt(params, {});
+    std::vector<Batch> micro = {fixture_batch(store, 0, 0), fixture_batch(store, 0, 1)};
+    if (!split) {
+      Batch big;
+      big.input_ids = torch::cat({micro[0].input_ids, micro[1].input_ids});
+      big.labels = torch::cat({micro[0].labels, micro[1].labels});
+      micro = {big};
+    }
+    auto r = train_step(model, opt, micro, {1e-3, 1.0, 0.0});
+    return std::make_pair(r, model->model->norm->weight.clone());
+  };
+  const auto [a, wa] = run(true);
+  const auto [b, wb] = run(false);
+  EXPECT_EQ(a.tokens, b.tokens);
+  EXPECT_NEAR(a.ce, b.ce, 1e-6);
+  EXPECT_NEAR(a.grad_norm, b.grad_norm, 1e-6 * b.grad_norm);
+  EXPECT_LE((wa - wb).abs().max().item<double>(), 1e-6);
+}
+
+TEST(TrainStep, FullyMaskedStepIsFiniteAndChangesNothingButMoments) {
+  const auto store = TensorStore::open_file(fixture("training_parity.safetensors"));
+  auto model = load_llama(fixture("golden/gqa_default_rope"));
+  NamedTensors params;
+  for (auto& item : model->named_parameters()) params.emplace_back(item.key(), item.value());
+  AdamW opt(params, {});
+  Batch b = fixture_batch(store, 0, 0);
+  b.labels.fill_(kIgnoreIndex);
+  const auto r = train_step(model, opt, {b}, {1e-3, 1.0, 0.0});
+  EXPECT_TRUE(r.finite);
+  EXPECT_EQ(r.tokens, 0);
+  EXPECT_EQ(r.ce, 0.0);
+  EXPECT_EQ(r.grad_norm, 0.0);
+}
+
+// ---- runs of the real binary ----
+
+std::string write_run_config(const TempDir& dir, const std::string& extra_train = "") {
+  const auto path = dir / "run.json";
+  write_text_file_atomic(path, fmt::format(R"({{
+  "model": {{"path": "{}", "device": "cpu"}},
+  "data": {{"train": "{}", "validation": "{}", "max_seq_len": 64}},
+  "train": {{"output_dir": "{}", "max_steps": 12, "batch_size": 4, "grad_accum": 5, "seed": 3{}}},
+  "optim": {{"lr": 2e-3, "weight_decay": 0.01}},
+  "schedule": {{"type": "cosine", "warmup_steps": 2}},
+  "checkpoint": {{"every_steps": 4, "keep_last": 2}},
+  "eval": {{"every_steps": 4}},
+  "log": {{"every_steps": 1, "progress": "never"}}
+}})", fixture("golden/gqa_default_rope"), fixture("train/train.jsonl"), fixture("train/validation.jsonl"),
+                                           dir / "run", extra_train));
+  return path;
+}
+
+std::string train_args(const std::string& config, const std::string& out, const std::string& extra = "") {
+  return "train --config " + shell_quote(config) + " --set train.output_dir=" + shell_quote(out) + " " + extra;
+}
+
+// Metrics lines without the wall-clock fields, which are the only ones allowed to differ.
+std::vector<json> deterministic_metrics(const std::string& run_dir) {
+  std::vector<json> out;
+  std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    auto j = json::parse(line);
+    j.erase("elapsed_s");
+    j.erase("tokens_per_s");
+    out.push_back(j);
+  }
+  return out;
+}
+
+std::string final_weights(const std::string& run_dir) {
+  return read_text_file((fs::path(run_dir) / "final" / "model.safetensors").string());
+}
+
+TEST(TrainResume, StopAndResumeAtAwkwardPointsIsBitExact) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const auto straight = dir / "straight", stopped = dir / "stopped";
+  auto r = run_safetune(train_args(config, straight));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // 24 micro-batches per epoch and 5 per step: step 3 is mid-epoch, step 5 crosses the epoch boundary
+  // inside its accumulation, step 9 is mid-epoch again.
+  for (int stop : {3, 5, 9}) {
+    r = run_safetune(train_args(config, stopped, fmt::format("--set train.stop_at_step={}", stop)));
+    ASSERT_EQ(r.exit_code, 75) << r.output;
+    EXPECT_TRUE(fs::exists(CheckpointPaths::step_dir(stopped, stop))) << stop;
+  }
+  r = run_safetune(train_args(config, stopped));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("resume: continuing from"), std::string::npos) << r.output;
+  EXPECT_EQ(final_weights(straight), final_weights(stopped));
+  const auto a = deterministic_metrics(straight), b = deterministic_metrics(stopped);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "metrics line " << i;
+  const auto manifest = json::parse(read_text_file(fs::path(stopped) / "manifest.json"));
+  EXPECT_EQ(manifest["resumes"].size(), 3u);
+  // keep_last = 2: only the two newest checkpoints remain
+  EXPECT_TRUE(fs::exists(CheckpointPaths::step_dir(stopped, 12)));
+  EXPECT_FALSE(fs::exists(CheckpointPaths::step_dir(stopped, 4)));
+}
+
+pid_t spawn_safetune(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv = {SAFETUNE_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = -1;
+  EXPECT_EQ(posix_spawn(&pid, SAFETUNE_BIN, &actions, nullptr, cargv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return pid;
+}
+
+int wait_exit_code(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(TrainResume, SurvivesTwentySigkillsAtRandomMoments) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const std::vector<std::string> common = {"--set", "checkpoint.every_steps=1", "--set", "train.max_steps=24",
+                                           "--set", "checkpoint.keep_last=2"};
+  auto args_for = [&](const std::string& out) {
+    std::vector<std::string> a = {"train", "--config", config, "--set", "train.output_dir=" + out};
+    a.insert(a.end(), common.begin(), common.end());
+    return a;
+  };
+  const auto straight = dir / "straight", crashed = dir / "crashed";
+  ASSERT_EQ(wait_exit_code(spawn_safetune(args_for(straight), dir / "straight.log")), 0) << read_text_file(dir / "straight.log");
+
+  std::mt19937 rng(12345);
+  int killed = 0;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    const pid_t pid = spawn_safetune(args_for(crashed), dir / "crashed.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 900));
+    killed += ::kill(pid, SIGKILL) == 0;
+    const int code = wait_exit_code(pid);
+    EXPECT_TRUE(code == 128 + SIGKILL || code == 0) << "attempt " << attempt << " exit " << code << "\n" << read_text_file(dir / "crashed.log");
+    // Whatever moment it died at, the folder resumes from a complete, verified checkpoint (or has none yet).
+    const auto point = find_resume_checkpoint(crashed);
+    if (!point.dir.empty()) EXPECT_FALSE(verify_checkpoint(point.dir).has_value());
+  }
+  const int code = wait_exit_code(spawn_safetune(args_for(crashed), dir / "crashed.log"));
+  ASSERT_EQ(code, 0) << read_text_file(dir / "crashed.log");
+  std::printf("[crash safety] %d SIGKILLs, then resumed to the end\n", killed);
+  EXPECT_EQ(final_weights(straight), final_weights(crashed));
+  EXPECT_EQ(deterministic_metrics(straight), deterministic_metrics(crashed));
+}
+
+TEST(TrainSignals, SigtermWritesACheckpointAndExits75) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const auto out = dir / "run";
+  const pid_t pid = spawn_safetune({"train", "--config", config, "--set", "train.max_steps=100000", "--set",
+                                    "checkpoint.every_steps=0"}, dir / "log");
+  // wait until training has begun (the first metrics line), then ask it to stop
+  for (int i = 0; i < 400 && (!fs::exists(fs::path(out) / "metrics.jsonl") || fs::file_size(fs::path(out) / "metrics.jsonl") == 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 75) << read_text_file(dir / "log");
+  const auto point = find_resume_checkpoint(out);
+  ASSERT_FALSE(point.dir.empty()) << read_text_file(dir / "log");
+  EXPECT_NE(read_text_file(dir / "log").find("stopped (signal 15)"), std::string::npos);
+}
+
+TEST(TrainResume, RefusesChangesThatBreakResumeAndAllowsMoreSteps) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const auto out = dir / "run";
+  ASSERT_EQ(run_safetune(train_args(config, out, "--set train.stop_at_step=4")).exit_code, 75);
+  auto r = run_safetune(train_args(config, out, "--set data.max_seq_len=128"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("data.max_seq_len: 64 -> 128"), std::string::npos) << r.output;
+  r = run_safetune(train_args(config, out, "--resume never"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("already has checkpoints"), std::string::npos) << r.output;
+  // A corrupted newest checkpoint is skipped with the reason, and the older one is used.
+  ASSERT_EQ(run_safetune(train_args(config, out, "--set train.stop_at_step=6")).exit_code, 75);
+  {
+    std::ofstream f(fs::path(CheckpointPaths::step_dir(out, 6)) / "optimizer.safetensors", std::ios::binary | std::ios::app);
+    f << "garbage";
+  }
+  r = run_safetune(train_args(config, out, "--set train.max_steps=14"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("skipped step-00000006: optimizer.safetensors does not match its checksum"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("config change allowed: train.max_steps: 12 -> 14"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("step-00000004 (step 4)"), std::string::npos) << r.output;
+}
+
+TEST(TrainResume, RefusesChangedDataFiles) {
+  TempDir dir;
+  const auto data = dir / "train.jsonl";
+  fs::copy_file(fixture("train/train.jsonl"), data);
+  const auto config = write_run_config(dir);
+  const auto out = dir / "run";
+  ASSERT_EQ(run_safetune(train_args(config, out, "--set data.train=" + shell_quote(data) + " --set train.stop_at_step=2")).exit_code, 75);
+  {
+    std::ofstream f(data, std::ios::app);
+    f << R"({"prompt": "new", "completion": "line"})" << "\n";
+  }
+  const auto r = run_safetune(train_args(config, out, "--set data.train=" + shell_quote(data)));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("data files changed"), std::string::npos) << r.output;
+}
+
+TEST(TrainNonFinite, SkipPolicyCountsAndStopPolicyKeepsTheLastGoodCheckpoint) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  // An absurd learning rate overflows the weights after the first update.
+  auto r = run_safetune(train_args(config, dir / "skip", "--set optim.lr=1e30 --set schedule.warmup_steps=0 --set train.max_steps=4"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  const auto lines = deterministic_metrics(dir / "skip");
+  int64_t skipped = 0;
+  for (const auto& line : lines)
+    if (line["type"] == "train") skipped = line["skipped_nonfinite"].get<int64_t>();
+  EXPECT_EQ(skipped, 3);  // the first update overflows the weights; the three later steps are skipped
+  r = run_safetune(train_args(config, dir / "stop",
+                              "--set optim.lr=1e30 --set schedule.warmup_steps=0 --set train.on_nonfinite=stop --set checkpoint.every_steps=1"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("non-finite loss or gradient at step 2"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("last good checkpoint is step 1"), std::string::npos) << r.output;
+  EXPECT_TRUE(find_resume_checkpoint(dir / "stop").dir.find("step-00000001") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace st

@@ -1,0 +1,175 @@
+// trainer/checkpoint.cpp — atomic checkpoint folders, verification, resume selection, pruning.
+#include "trainer/checkpoint.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/Generator.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/check.h"
+#include "common/files.h"
+#include "common/sha256.h"
+#include "models/model_folder.h"
+
+namespace st {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+constexpr const char* kComplete = "COMPLETE";
+constexpr const char* kOptimizerFile = "optimizer.safetensors";
+constexpr const char* kStateFile = "trainer_state.json";
+constexpr const char* kRngTensor = "rng.cpu";
+
+std::optional<int64_t> step_of(const fs::path& dir) {
+  const std::string name = dir.filename().string();
+  if (name.rfind("step-", 0) != 0 || name.size() <= 5) return std::nullopt;
+  try {
+    size_t used = 0;
+    const int64_t step = std::stoll(name.substr(5), &used);
+    if (used == name.size() - 5) return step;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// Checkpoint folders, newest first.
+std::vector<fs::path> checkpoint_dirs(const std::string& run_dir) {
+  std::vector<std::pair<int64_t, fs::path>> found;
+  const fs::path root = CheckpointPaths::root(run_dir);
+  if (!fs::is_directory(root)) return {};
+  for (const auto& entry : fs::directory_iterator(root))
+    if (auto step = step_of(entry.path()); step && entry.is_directory()) found.emplace_back(*step, entry.path());
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<fs::path> out;
+  for (auto& [_, p] : found) out.push_back(p);
+  return out;
+}
+}  // namespace
+
+json TrainingState::to_json() const {
+  return {{"format", 1},
+          {"step", step},
+          {"cursor", {{"epoch", cursor.epoch}, {"index", cursor.index}}},
+          {"optimizer_steps", optimizer_steps},
+          {"tokens_seen", tokens_seen},
+          {"skipped_nonfinite", skipped_nonfinite},
+          {"elapsed_s", elapsed_s},
+          {"lambda", lambda}};
+}
+
+TrainingState TrainingState::from_json(const json& j, const std::string& label) {
+  TrainingState s;
+  try {
+    s.step = j.at("step").get<int64_t>();
+    s.cursor.epoch = j.at("cursor").at("epoch").get<int64_t>();
+    s.cursor.index = j.at("cursor").at("index").get<int64_t>();
+    s.optimizer_steps = j.value("optimizer_steps", s.step);
+    s.tokens_seen = j.value("tokens_seen", int64_t{0});
+    s.skipped_nonfinite = j.value("skipped_nonfinite", int64_t{0});
+    s.elapsed_s = j.value("elapsed_s", 0.0);
+    s.lambda = j.value("lambda", 0.0);
+  } catch (const json::exception& e) {
+    fail_input("{}: malformed trainer state: {}", label, e.what());
+  }
+  return s;
+}
+
+std::string CheckpointPaths::root(const std::string& run_dir) { return (fs::path(run_dir) / "checkpoints").string(); }
+std::string CheckpointPaths::step_dir(const std::string& run_dir, int64_t step) {
+  return (fs::path(root(run_dir)) / fmt::format("step-{:08d}", step)).string();
+}
+
+std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
+                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last) {
+  const fs::path root = CheckpointPaths::root(run_dir);
+  const fs::path final_dir = CheckpointPaths::step_dir(run_dir, state.step);
+  const fs::path tmp = root / fmt::format(".tmp-{}", final_dir.filename().string());
+  fs::create_directories(root);
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+
+  // 1. payload files, each written atomically and fsynced
+  save_llama(tmp.string(), model, {torch::kFloat32, /*max_shard_bytes=*/0, tokenizer_path});
+  NamedTensors opt = optimizer.state();
+  auto generator = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    opt.emplace_back(kRngTensor, generator.get_state());
+  }
+  save_safetensors((tmp / kOptimizerFile).string(), opt, {{"format", "safetune-optimizer"}});
+  write_text_file_atomic((tmp / kStateFile).string(), state.to_json().dump(2) + "\n");
+
+  // 2. COMPLETE last, listing every file's checksum; then the folder is renamed into place
+  json files = json::object();
+  for (const auto& entry : fs::directory_iterator(tmp))
+    files[entry.path().filename().string()] = sha256_file(entry.path().string());
+  write_text_file_atomic((tmp / kComplete).string(), json{{"step", state.step}, {"sha256", files}}.dump(2) + "\n");
+  fsync_directory(tmp.string());
+  fs::remove_all(final_dir);  // a re-run of the same step after resume replaces the old copy
+  fs::rename(tmp, final_dir);
+  fsync_directory(root.string());
+  write_text_file_atomic((root / "latest").string(), final_dir.filename().string() + "\n");
+
+  // 3. prune: the newest keep_last complete checkpoints stay, plus stale temp folders go
+  int64_t kept = 0;
+  for (const auto& dir : checkpoint_dirs(run_dir)) {
+    if (kept < keep_last && fs::exists(dir / kComplete)) {
+      ++kept;
+      continue;
+    }
+    if (step_of(dir) < step_of(final_dir)) fs::remove_all(dir);
+  }
+  for (const auto& entry : fs::directory_iterator(root))
+    if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path());
+  return final_dir.string();
+}
+
+std::optional<std::string> verify_checkpoint(const std::string& dir) {
+  const fs::path complete = fs::path(dir) / kComplete;
+  if (!fs::exists(complete)) return std::string("no COMPLETE marker (interrupted while writing)");
+  json j = json::parse(read_text_file(complete.string()), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.contains("sha256") || !j["sha256"].is_object()) return std::string("COMPLETE is malformed");
+  for (const char* needed : {"model.safetensors", "config.json", kOptimizerFile, kStateFile})
+    if (!j["sha256"].contains(needed)) return fmt::format("COMPLETE does not list {}", needed);
+  for (const auto& [name, sum] : j["sha256"].items()) {
+    const fs::path file = fs::path(dir) / name;
+    if (!fs::exists(file)) return fmt::format("{} is missing", name);
+    if (!sum.is_string() || sha256_file(file.string()) != sum.get<std::string>())
+      return fmt::format("{} does not match its checksum (corrupt)", name);
+  }
+  return std::nullopt;
+}
+
+ResumePoint find_resume_checkpoint(const std::string& run_dir) {
+  ResumePoint r;
+  for (const auto& dir : checkpoint_dirs(run_dir)) {
+    if (auto problem = verify_checkpoint(dir.string())) {
+      r.skipped.push_back(fmt::format("{}: {}", dir.filename().string(), *problem));
+      continue;
+    }
+    r.dir = dir.string();
+    break;
+  }
+  return r;
+}
+
+TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, AdamW& optimizer) {
+  const auto state =
+      TrainingState::from_json(json::parse(read_text_file((fs::path(dir) / kStateFile).string())), dir + "/" + kStateFile);
+  const auto weights = TensorStore::open_folder(dir);
+  load_parameters(*model, weights, dir, ignorable_llama_tensors(model->config()));  // copy_ crosses devices
+  const auto opt_path = (fs::path(dir) / kOptimizerFile).string();
+  const auto opt_store = TensorStore::open_file(opt_path);
+  optimizer.load_state(opt_store, state.optimizer_steps, opt_path);
+  ST_CHECK_INPUT(opt_store.contains(kRngTensor), "{}: no '{}' tensor", opt_path, kRngTensor);
+  auto generator = at::detail::getDefaultCPUGenerator();
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(opt_store.tensor(kRngTensor).clone());
+  }
+  return state;
+}
+
+}  // namespace st

@@ -1,0 +1,54 @@
+// trainer/checkpoint.h — what must survive a restart (TrainingState), and checkpoints written atomically:
+// a temp folder, every file fsynced, COMPLETE (with each file's SHA-256) written last, then renamed into
+// place and `latest` replaced. Resume takes the newest checkpoint whose checksums verify.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/batcher.h"
+#include "models/llama.h"
+#include "trainer/optimizer.h"
+
+namespace st {
+
+// Everything the loop needs to continue exactly; serialized as trainer_state.json. Keys missing from an
+// older checkpoint take these defaults.
+struct TrainingState {
+  int64_t step = 0;               // completed steps (updates applied or skipped)
+  BatchCursor cursor;             // next micro-batch
+  int64_t optimizer_steps = 0;    // AdamW's own count (skipped updates do not advance it)
+  int64_t tokens_seen = 0;        // loss tokens trained on
+  int64_t skipped_nonfinite = 0;  // steps whose update was skipped for NaN/Inf
+  double elapsed_s = 0;           // training time before this process
+  double lambda = 0;              // current λ
+
+  nlohmann::json to_json() const;
+  static TrainingState from_json(const nlohmann::json& j, const std::string& label);
+};
+
+struct CheckpointPaths {
+  static std::string root(const std::string& run_dir);                   // RUN/checkpoints
+  static std::string step_dir(const std::string& run_dir, int64_t step);  // RUN/checkpoints/step-00000010
+};
+
+// Writes RUN/checkpoints/step-N, points `latest` at it and keeps the newest `keep_last`.
+std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
+                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last);
+
+// Checks COMPLETE and every checksum; returns the problem, or nullopt when the checkpoint is sound.
+std::optional<std::string> verify_checkpoint(const std::string& dir);
+
+struct ResumePoint {
+  std::string dir;                   // empty when no usable checkpoint exists
+  std::vector<std::string> skipped;  // "step-00000012: reason" for newer ones that were not usable
+};
+ResumePoint find_resume_checkpoint(const std::string& run_dir);
+
+// Restores model weights, optimizer moments and the CPU RNG; returns the TrainingState.
+TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, AdamW& optimizer);
+
+}  // namespace st

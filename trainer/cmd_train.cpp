@@ -1,0 +1,293 @@
+// trainer/cmd_train.cpp — `safetune train --config FILE [--set k=v]... [--resume auto|never|PATH]`:
+// sets up a run folder (or continues one), then runs the loop: sample, step, log, evaluate, checkpoint.
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "common/check.h"
+#include "common/files.h"
+#include "common/sha256.h"
+#include "data/batcher.h"
+#include "data/examples.h"
+#include "models/model_folder.h"
+#include "trainer/checkpoint.h"
+#include "trainer/cli.h"
+#include "trainer/commands.h"
+#include "trainer/config.h"
+#include "trainer/run_log.h"
+#include "trainer/train_step.h"
+
+namespace st {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+DataOptions data_options(const Config& c) {
+  DataOptions o;
+  o.format = c.string("data.format");
+  o.chat_template = c.string("data.template");
+  o.system_prompt = c.string("data.system_prompt");
+  o.max_seq_len = c.integer("data.max_seq_len");
+  o.truncation = c.string("data.truncation");
+  o.on_bad_line = c.string("data.on_bad_line");
+  return o;
+}
+
+json stats_json(const DataStats& s) {
+  return {{"lines", s.lines},         {"examples", s.examples},       {"skipped_bad_lines", s.skipped_bad_lines},
+          {"skipped", s.skipped},     {"truncated", s.truncated},     {"dropped_overlong", s.dropped_overlong},
+          {"tokens", s.tokens},       {"loss_tokens", s.loss_tokens}, {"formats", s.formats}};
+}
+
+// Every file a run reads, with its SHA-256: what makes a run reproducible and a resume safe.
+json input_hashes(const Config& c, const std::string& model_dir) {
+  json inputs = json::object();
+  inputs["config"] = {{c.source(), sha256_file(c.source())}};
+  json data = json::object();
+  for (const auto* key : {"data.train", "data.validation"})
+    for (const auto& f : c.paths(key)) data[f] = sha256_file(f);
+  inputs["data"] = data;
+  json model = json::object();
+  for (const auto& entry : fs::directory_iterator(model_dir)) {
+    const auto name = entry.path().filename().string();
+    const auto ext = entry.path().extension().string();
+    if (entry.is_regular_file() && (ext == ".safetensors" || ext == ".json" || name == "tokenizer.model"))
+      model[name] = sha256_file(entry.path().string());
+  }
+  inputs["model"] = model;
+  return inputs;
+}
+
+torch::Device pick_device(const std::string& wanted) {
+  if (wanted == "cpu") return torch::kCPU;
+  if (wanted == "cuda") {
+    ST_CHECK_INPUT(torch::cuda::is_available(), "model.device is 'cuda' but no CUDA device is available");
+    return torch::kCUDA;
+  }
+  return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+}
+
+std::vector<Batch> in_order_batches(const std::vector<Example>& examples, int64_t batch_size, int pad_id) {
+  std::vector<Batch> out;
+  for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(batch_size)) {
+    std::vector<size_t> idx;
+    for (size_t i = start; i < std::min(examples.size(), start + static_cast<size_t>(batch_size)); ++i) idx.push_back(i);
+    out.push_back(collate(examples, idx, pad_id));
+  }
+  return out;
+}
+
+// Decides where the run starts: a fresh folder, or a verified checkpoint with a compatible config.
+std::string prepare_resume(const std::string& resume, const std::string& run_dir, const Config& config,
+                           const json& inputs) {
+  const fs::path saved_config = fs::path(run_dir) / "config.json";
+  std::string checkpoint;
+  if (resume == "never") {
+    ST_CHECK_INPUT(!fs::exists(CheckpointPaths::root(run_dir)) || fs::is_empty(CheckpointPaths::root(run_dir)),
+                   "{}: run folder already has checkpoints; continue it with --resume auto or choose another "
+                   "train.output_dir", run_dir);
+    return "";
+  }
+  if (resume == "auto") {
+    const auto point = find_resume_checkpoint(run_dir);
+    for (const auto& s : point.skipped) fmt::print("resume: skipped {}\n", s);
+    checkpoint = point.dir;
+    if (checkpoint.empty()) return "";
+  } else {
+    ST_CHECK_INPUT(fs::is_directory(resume), "--resume {}: no such checkpoint folder", resume);
+    if (auto problem = verify_checkpoint(resume)) fail_input("--resume {}: {}", resume, *problem);
+    checkpoint = resume;
+  }
+  // A resume must see the same model, data and batching; more steps or another LR are fine.
+  ST_CHECK_INPUT(fs::exists(saved_config), "{}: checkpoint found but the run's config.json is missing", run_dir);
+  const auto before = Config::from_resolved(json::parse(read_text_file(saved_config.string())), saved_config.string());
+  const auto locked = config_differences(before, config, /*locked_only=*/true);
+  ST_CHECK_INPUT(locked.empty(), "{}: cannot resume, the config changed in a way that breaks resume ({}); "
+                 "start a new train.output_dir instead", run_dir, fmt::join(locked, "; "));
+  const auto manifest = json::parse(read_text_file((fs::path(run_dir) / "manifest.json").string()));
+  for (const char* group : {"data", "model"})
+    ST_CHECK_INPUT(manifest["inputs"][group] == inputs[group],
+                   "{}: cannot resume, the {} files changed since the run started (SHA-256 differs from manifest.json)",
+                   run_dir, group);
+  for (const auto& change : config_differences(before, config, /*locked_only=*/false))
+    fmt::print("resume: config change allowed: {}\n", change);
+  return checkpoint;
+}
+
+}  // namespace
+
+int run_train(const Args& args) {
+  static const CommandSpec spec{"train", "train --config FILE [--set key=value]... [--resume auto|never|PATH]",
+                                {}, {"config", "set", "resume"}, 0, 0};
+  CommandLine cl(spec, args);
+  ST_CHECK_INPUT(cl.value("config").has_value(), "train: --config is required (usage: safetune {})", spec.usage);
+  const Config config = Config::load(*cl.value("config"), cl.values("set"));
+  const std::string resume = cl.value_or("resume", "auto");
+  ST_CHECK_INPUT(config.number("safety.lambda") == 0.0,
+                 "{}: safety.lambda = {} needs the toxicity classifier penalty, which this build does not have "
+                 "yet; set safety.lambda to 0", config.source(), config.number("safety.lambda"));
+  const std::string run_dir = config.string("train.output_dir");
+  const std::string model_dir = config.string("model.path");
+  const std::string tokenizer_path = (fs::path(model_dir) / "tokenizer.model").string();
+  const torch::Device device = pick_device(config.string("model.device"));
+
+  // Set-up: tokenizer, data, model, optimizer, and where to start.
+  Tokenizer tokenizer(tokenizer_path);
+  const auto model_config = LlamaConfig::from_file((fs::path(model_dir) / "config.json").string());
+  ST_CHECK_INPUT(tokenizer.vocab_size() <= model_config.vocab_size, "{}: tokenizer has {} pieces but vocab_size is {}",
+                 tokenizer_path, tokenizer.vocab_size(), model_config.vocab_size);
+  const DataOptions data_opts = data_options(config);
+  DataStats train_stats, val_stats;
+  const auto train_examples = read_examples(config.paths("data.train"), tokenizer, data_opts, train_stats);
+  std::vector<Example> val_examples;
+  if (!config.paths("data.validation").empty())
+    val_examples = read_examples(config.paths("data.validation"), tokenizer, data_opts, val_stats);
+  const json inputs = input_hashes(config, model_dir);
+  const std::string checkpoint = prepare_resume(resume, run_dir, config, inputs);
+
+  fs::create_directories(run_dir);
+  const std::string metrics_path = (fs::path(run_dir) / "metrics.jsonl").string();
+  const std::string manifest_path = (fs::path(run_dir) / "manifest.json").string();
+  json manifest;
+  if (checkpoint.empty()) {
+    write_text_file_atomic((fs::path(run_dir) / "config.json").string(), config.resolved().dump(2) + "\n");
+    manifest = {{"safetune", SAFETUNE_VERSION}, {"libtorch", TORCH_VERSION}, {"seed", config.integer("train.seed")},
+                {"device", device.str()},       {"inputs", inputs},           {"data", {{"train", stats_json(train_stats)},
+                                                                                        {"validation", stats_json(val_stats)}}},
+                {"resumes", json::array()}};
+    write_text_file_atomic(metrics_path, "");
+  } else {
+    manifest = json::parse(read_text_file(manifest_path));
+  }
+
+  auto model = load_llama(model_dir, device);
+  AdamWOptions adam{config.number("optim.beta1"), config.number("optim.beta2"), config.number("optim.eps"),
+                    config.number("optim.weight_decay")};
+  NamedTensors params;
+  for (auto& item : model->named_parameters()) params.emplace_back(item.key(), item.value());
+  AdamW optimizer(params, adam);
+  TrainingState state;
+  if (!checkpoint.empty()) {
+    state = load_checkpoint(checkpoint, model, optimizer);
+    MetricsLog::truncate_after(metrics_path, state.step);
+    manifest["resumes"].push_back({{"from", fs::path(checkpoint).filename().string()}, {"step", state.step}});
+    fmt::print("resume: continuing from {} (step {})\n", checkpoint, state.step);
+  }
+  write_text_file_atomic(manifest_path, manifest.dump(2) + "\n");
+
+  const int64_t max_steps = config.integer("train.max_steps"), grad_accum = config.integer("train.grad_accum");
+  const int64_t every_ckpt = config.integer("checkpoint.every_steps"), keep_last = config.integer("checkpoint.keep_last");
+  const int64_t every_log = config.integer("log.every_steps"), every_eval = config.integer("eval.every_steps");
+  const ScheduleOptions schedule{config.string("schedule.type"), config.number("optim.lr"),
+                                 config.integer("schedule.warmup_steps"), max_steps, config.number("schedule.min_lr_ratio")};
+  Batcher batcher(train_examples, config.integer("train.batch_size"), static_cast<uint64_t>(config.integer("train.seed")),
+                  config.boolean("data.group_by_length"), tokenizer.pad_id());
+  const auto val_batches = in_order_batches(val_examples, config.integer("eval.batch_size"), tokenizer.pad_id());
+  MetricsLog metrics(metrics_path);
+  Progress progress(config.string("log.progress"), max_steps);
+  install_stop_handlers();
+  fmt::print("train: {} examples ({} truncated, {} dropped, {} bad lines skipped), {} micro-batches/epoch, "
+             "device {}, run folder {}\n", train_stats.examples, train_stats.truncated, train_stats.dropped_overlong,
+             train_stats.skipped_bad_lines, batcher.batches_per_epoch(), device.str(), run_dir);
+
+  const auto started = Clock::now();
+  const double elapsed_before = state.elapsed_s;
+  const int64_t first_step = state.step;
+  int64_t last_checkpoint = checkpoint.empty() ? -1 : state.step;
+  auto save = [&] {
+    state.elapsed_s = elapsed_before + seconds_since(started);
+    write_checkpoint(run_dir, model, optimizer, state, tokenizer_path, keep_last);
+    last_checkpoint = state.step;
+  };
+  auto run_eval = [&] {
+    if (val_batches.empty()) return;
+    const auto e = evaluate_ce(model, val_batches);
+    metrics.write({{"type", "eval"}, {"step", state.step}, {"val_ce", e.ce}, {"val_ppl", std::exp(e.ce)},
+                   {"val_tokens", e.tokens}});
+    progress.message(fmt::format("eval step {}: val_ce {:.4f} (ppl {:.2f}, {} tokens)", state.step, e.ce, std::exp(e.ce), e.tokens));
+  };
+
+  while (state.step < max_steps) {
+    const auto step_started = Clock::now();
+    // 1. sample the step's micro-batches (the cursor moves on; it is saved with the checkpoint)
+    std::vector<Batch> micro;
+    for (int64_t i = 0; i < grad_accum; ++i) micro.push_back(batcher.next(state.cursor));
+    // 2-4. forward, loss, backward, clip, update
+    StepOptions step_opts{learning_rate(schedule, state.step), config.number("train.max_grad_norm"), state.lambda};
+    const StepResult r = train_step(model, optimizer, micro, step_opts);
+    state.step += 1;
+    state.optimizer_steps = optimizer.steps();
+    state.tokens_seen += r.tokens;
+    if (!r.finite) {
+      state.skipped_nonfinite += 1;
+      if (config.string("train.on_nonfinite") == "stop") {
+        progress.finish();
+        fail_runtime("non-finite loss or gradient at step {} (loss {}, grad norm {}); stopped without saving it. "
+                     "The last good checkpoint is step {}", state.step, r.loss, r.grad_norm, last_checkpoint);
+      }
+      progress.message(fmt::format("step {}: non-finite loss or gradient, update skipped", state.step));
+    }
+    // 5. log
+    const double step_s = seconds_since(step_started), total_s = seconds_since(started);
+    if (state.step % every_log == 0 || state.step == max_steps) {
+      const double epoch = static_cast<double>(state.cursor.epoch) +
+                           static_cast<double>(state.cursor.index) / static_cast<double>(batcher.batches_per_epoch());
+      metrics.write({{"type", "train"}, {"step", state.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
+                     {"penalty", r.penalty}, {"lambda", state.lambda}, {"lr", step_opts.lr}, {"grad_norm", r.grad_norm},
+                     {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
+                     {"tokens_per_s", static_cast<double>(r.tokens) / std::max(step_s, 1e-9)},
+                     {"elapsed_s", elapsed_before + total_s}});
+      const double per_step = total_s / static_cast<double>(state.step - first_step);
+      progress.update(state.step, r.loss, static_cast<double>(r.tokens) / std::max(step_s, 1e-9),
+                      per_step * static_cast<double>(max_steps - state.step));
+    }
+    // 6. evaluate and checkpoint when due; a stop request gets a checkpoint and exit 75
+    if (every_eval > 0 && state.step % every_eval == 0 && state.step < max_steps) run_eval();
+    if (every_ckpt > 0 && state.step % every_ckpt == 0 && state.step < max_steps) save();
+    const bool scheduled_stop = state.step == config.integer("train.stop_at_step");
+    if ((stop_requested() || scheduled_stop) && state.step < max_steps) {
+      if (last_checkpoint != state.step) save();
+      progress.finish();
+      fmt::print("train: stopped ({}) at step {}; checkpoint written, resume with --resume auto\n",
+                 scheduled_stop ? "train.stop_at_step" : fmt::format("signal {}", stop_signal()), state.step);
+      return static_cast<int>(ExitCode::interrupted);
+    }
+  }
+  progress.finish();
+  if (state.step > first_step) {
+    // As mid-run, the evaluation precedes the checkpoint of its step, so a resume from that checkpoint
+    // never evaluates twice and a crash between the two is repaired by metrics truncation.
+    run_eval();
+    save();
+  } else {
+    fmt::print("train: the run was already complete at step {}; rewriting final/\n", state.step);
+  }
+  const auto final_dir = (fs::path(run_dir) / "final").string();
+  save_llama(final_dir, model, {dtype_from_config_name(config.string("model.save_dtype"), "model.save_dtype"), 0,
+                                tokenizer_path});
+  fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state.step,
+             state.tokens_seen, state.skipped_nonfinite, final_dir);
+  return 0;
+}
+
+int run_config(const Args& args) {
+  static const CommandSpec spec{"config", "config defaults | config validate FILE [--set key=value]...", {}, {"set"}, 1, 2};
+  CommandLine cl(spec, args);
+  const std::string action = cl.positional()[0];
+  if (action == "defaults") {
+    fmt::print("{}", describe_config_defaults());
+    return 0;
+  }
+  ST_CHECK_INPUT(action == "validate" && cl.positional().size() == 2, "config: usage: safetune {}", spec.usage);
+  const auto config = Config::load(cl.positional()[1], cl.values("set"));
+  fmt::print("{}: ok\n{}\n", config.source(), config.resolved().dump(2));
+  return 0;
+}
+
+}  // namespace st

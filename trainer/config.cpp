@@ -1,0 +1,323 @@
+// trainer/config.cpp — the config schema and its strict validation.
+#include "trainer/config.h"
+
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "common/check.h"
+#include "common/files.h"
+#include "trainer/cli.h"
+
+namespace st {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+ConfigKey key(std::string path, KeyType type, json def, std::string help) {
+  ConfigKey k;
+  k.path = std::move(path);
+  k.type = type;
+  k.default_value = std::move(def);
+  k.help = std::move(help);
+  return k;
+}
+ConfigKey ranged(ConfigKey k, std::optional<double> min, std::optional<double> max = std::nullopt) {
+  k.min = min;
+  k.max = max;
+  return k;
+}
+ConfigKey choice(std::string path, std::vector<std::string> choices, std::string def, std::string help) {
+  ConfigKey k = key(std::move(path), KeyType::Choice, def, std::move(help));
+  k.choices = std::move(choices);
+  return k;
+}
+ConfigKey locked(ConfigKey k) {
+  k.locked_on_resume = true;
+  return k;
+}
+
+std::vector<ConfigKey> build_schema() {
+  const json required = nullptr;
+  return {
+      // model
+      locked(key("model.path", KeyType::Path, required,
+                 "Hugging Face model folder to fine-tune: config.json, safetensors, tokenizer.model")),
+      choice("model.device", {"auto", "cpu", "cuda"}, "auto", "where to train; auto = cuda when available"),
+      choice("model.save_dtype", {"float32", "bfloat16", "float16"}, "float32", "dtype of the weights written to final/"),
+      // data
+      locked(key("data.train", KeyType::PathList, required, "training JSONL file(s)")),
+      locked(key("data.validation", KeyType::PathList, json::array(), "validation JSONL file(s) for validation CE")),
+      locked(choice("data.format", {"auto", "prompt_completion", "chat", "text"}, "auto",
+                    "record format; auto detects it per line from the keys present")),
+      locked(choice("data.template", {"llama2", "chatml", "plain"}, "llama2",
+                    "chat template around prompts and responses (see README)")),
+      locked(key("data.system_prompt", KeyType::String, "", "system prompt added to prompts without one")),
+      locked(ranged(key("data.max_seq_len", KeyType::Int, 512, "tokens per example, template included"), 8)),
+      locked(choice("data.truncation", {"truncate", "drop"}, "truncate",
+                    "overlong examples: cut the end (counted) or drop them (counted)")),
+      locked(choice("data.on_bad_line", {"error", "skip"}, "error",
+                    "malformed JSONL line: stop with file:line, or skip it and count it in the manifest")),
+      locked(key("data.group_by_length", KeyType::Bool, true, "batch examples of similar length to cut padding")),
+      // train
+      key("train.output_dir", KeyType::Path, required, "run folder: config, manifest, metrics, checkpoints, final/"),
+      ranged(key("train.max_steps", KeyType::Int, required, "optimizer steps to train"), 1),
+      locked(ranged(key("train.seed", KeyType::Int, 0, "seed for shuffling and every random choice"), 0)),
+      locked(ranged(key("train.batch_size", KeyType::Int, 8, "examples per micro-batch"), 1)),
+      locked(ranged(key("train.grad_accum", KeyType::Int, 1, "micro-batches per optimizer step"), 1)),
+      ranged(key("train.max_grad_norm", KeyType::Number, 1.0, "gradient clipping norm; 0 disables"), 0),
+      ranged(key("train.stop_at_step", KeyType::Int, 0,
+                 "stop cleanly after this step as if signalled (checkpoint, exit 75), e.g. for a job's time "
+                 "limit; 0 = never"), 0),
+      choice("train.on_nonfinite", {"skip", "stop"}, "skip",
+             "NaN/Inf loss or gradient: skip the update (counted) or stop keeping the last good checkpoint"),
+      // optim
+      ranged(key("optim.lr", KeyType::Number, 5e-5, "peak learning rate (AdamW)"), 0),
+      ranged(key("optim.weight_decay", KeyType::Number, 0.0, "decoupled weight decay"), 0),
+      ranged(key("optim.beta1", KeyType::Number, 0.9, "AdamW beta1"), 0, 1),
+      ranged(key("optim.beta2", KeyType::Number, 0.999, "AdamW beta2"), 0, 1),
+      ranged(key("optim.eps", KeyType::Number, 1e-8, "AdamW epsilon"), 0),
+      // schedule
+      choice("schedule.type", {"linear", "cosine", "constant"}, "linear", "LR decay after warmup"),
+      ranged(key("schedule.warmup_steps", KeyType::Int, 0, "steps of linear warmup from 0"), 0),
+      ranged(key("schedule.min_lr_ratio", KeyType::Number, 0.0, "final LR as a fraction of optim.lr"), 0, 1),
+      // checkpoint
+      ranged(key("checkpoint.every_steps", KeyType::Int, 500, "checkpoint interval in steps; 0 = only at the end"), 0),
+      ranged(key("checkpoint.keep_last", KeyType::Int, 3, "newest checkpoints kept"), 1),
+      // eval
+      ranged(key("eval.every_steps", KeyType::Int, 0, "validation CE interval in steps; 0 = only at the end"), 0),
+      ranged(key("eval.batch_size", KeyType::Int, 8, "examples per validation batch"), 1),
+      // logging
+      ranged(key("log.every_steps", KeyType::Int, 10, "steps between metrics.jsonl lines"), 1),
+      choice("log.progress", {"auto", "always", "never"}, "auto", "live progress line; auto = when stderr is a terminal"),
+      // safety
+      ranged(key("safety.lambda", KeyType::Number, 0.0, "weight λ of the classifier penalty in CE + λ·penalty"), 0),
+  };
+}
+
+std::string describe_expected(const ConfigKey& k) {
+  std::string range;
+  if (k.min && k.max) range = fmt::format(" in [{}, {}]", *k.min, *k.max);
+  else if (k.min) range = fmt::format(" >= {}", *k.min);
+  switch (k.type) {
+    case KeyType::Int: return "an integer" + range;
+    case KeyType::Number: return "a number" + range;
+    case KeyType::Bool: return "true or false";
+    case KeyType::String: return "a string";
+    case KeyType::Choice: return fmt::format("one of {}", fmt::join(k.choices, ", "));
+    case KeyType::Path: return "a path";
+    case KeyType::PathList: return "a path or a list of paths";
+  }
+  return "?";
+}
+
+// Checks and normalises one value (relative paths resolved against `base_dir`).
+json check_value(const ConfigKey& k, const json& v, const std::string& label, const std::string& base_dir) {
+  auto bad = [&]() { fail_input("{}: {}: expected {}, got {}", label, k.path, describe_expected(k), v.dump()); };
+  auto resolve = [&](const json& p) -> json {
+    if (!p.is_string() || p.get<std::string>().empty()) bad();
+    fs::path path(p.get<std::string>());
+    return (path.is_absolute() || base_dir.empty() ? path : fs::path(base_dir) / path).lexically_normal().string();
+  };
+  switch (k.type) {
+    case KeyType::Int: {
+      if (!v.is_number_integer()) {
+        // 1e3 or 100.0 are integers written as floats; accept them when exact.
+        if (!v.is_number_float() || v.get<double>() != static_cast<double>(static_cast<int64_t>(v.get<double>()))) bad();
+      }
+      const double d = v.get<double>();
+      if ((k.min && d < *k.min) || (k.max && d > *k.max)) bad();
+      return static_cast<int64_t>(d);
+    }
+    case KeyType::Number: {
+      if (!v.is_number()) bad();
+      const double d = v.get<double>();
+      if (!std::isfinite(d) || (k.min && d < *k.min) || (k.max && d > *k.max)) bad();
+      return v;
+    }
+    case KeyType::Bool:
+      if (!v.is_boolean()) bad();
+      return v;
+    case KeyType::String:
+      if (!v.is_string()) bad();
+      return v;
+    case KeyType::Choice:
+      if (!v.is_string() || std::find(k.choices.begin(), k.choices.end(), v.get<std::string>()) == k.choices.end()) bad();
+      return v;
+    case KeyType::Path:
+      return resolve(v);
+    case KeyType::PathList: {
+      json out = json::array();
+      if (v.is_string()) return json::array({resolve(v)});
+      if (!v.is_array()) bad();
+      for (const auto& p : v) out.push_back(resolve(p));
+      return out;
+    }
+  }
+  return v;
+}
+
+std::vector<std::string> all_paths() {
+  std::vector<std::string> out;
+  for (const auto& k : config_schema()) out.push_back(k.path);
+  return out;
+}
+
+json get_dotted(const json& root, const std::string& path) {
+  const json* node = &root;
+  std::stringstream ss(path);
+  std::string part;
+  while (std::getline(ss, part, '.')) {
+    if (!node->is_object() || !node->contains(part)) return nullptr;
+    node = &(*node)[part];
+  }
+  return *node;
+}
+
+void set_dotted(json& root, const std::string& path, json value) {
+  json* node = &root;
+  std::stringstream ss(path);
+  std::string part;
+  std::vector<std::string> parts;
+  while (std::getline(ss, part, '.')) parts.push_back(part);
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    if (!node->contains(parts[i]) || !(*node)[parts[i]].is_object()) (*node)[parts[i]] = json::object();
+    node = &(*node)[parts[i]];
+  }
+  (*node)[parts.back()] = std::move(value);
+}
+
+// Every leaf of `user` must be a schema key; reports the nearest valid key otherwise.
+void reject_unknown_keys(const json& node, const std::string& prefix, const std::string& label) {
+  for (const auto& [name, value] : node.items()) {
+    const std::string path = prefix.empty() ? name : prefix + "." + name;
+    if (find_config_key(path)) continue;
+    bool is_section = false;
+    for (const auto& k : config_schema()) is_section = is_section || k.path.rfind(path + ".", 0) == 0;
+    if (is_section) {
+      ST_CHECK_INPUT(value.is_object(), "{}: '{}' must be an object (a config section), got {}", label, path, value.dump());
+      reject_unknown_keys(value, path, label);
+      continue;
+    }
+    const auto hint = nearest(path, all_paths());
+    fail_input("{}: unknown key '{}'{}", label, path, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
+  }
+}
+
+json resolve(const json& user, const std::string& label, const std::string& base_dir) {
+  ST_CHECK_INPUT(user.is_object(), "{}: a config must be a JSON object", label);
+  reject_unknown_keys(user, "", label);
+  json resolved = json::object();
+  for (const auto& k : config_schema()) {
+    json v = get_dotted(user, k.path);
+    if (v.is_null()) {
+      ST_CHECK_INPUT(!k.default_value.is_null(), "{}: missing required key '{}' ({})", label, k.path, k.help);
+      v = k.default_value;
+      set_dotted(resolved, k.path, v);
+      continue;
+    }
+    set_dotted(resolved, k.path, check_value(k, v, label, base_dir));
+  }
+  ST_CHECK_INPUT(!get_dotted(resolved, "data.train").empty(), "{}: data.train: expected at least one file", label);
+  return resolved;
+}
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_schema() {
+  static const std::vector<ConfigKey> schema = build_schema();
+  return schema;
+}
+
+const ConfigKey* find_config_key(const std::string& path) {
+  for (const auto& k : config_schema())
+    if (k.path == path) return &k;
+  return nullptr;
+}
+
+json parse_json_with_comments(const std::string& text, const std::string& label) {
+  try {
+    return json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    // Turn the byte offset into line:column, which is what a person can find.
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') ++line, col = 1;
+      else ++col;
+    }
+    std::string what = e.what();
+    const auto pos = what.find("] ");
+    fail_input("{}:{}:{}: invalid JSON: {}", label, line, col, pos == std::string::npos ? what : what.substr(pos + 2));
+  }
+}
+
+Config Config::load(const std::string& file, const std::vector<std::string>& overrides) {
+  json user = parse_json_with_comments(read_text_file(file), file);
+  ST_CHECK_INPUT(user.is_object(), "{}: a config must be a JSON object", file);
+  const std::string base = fs::absolute(file).parent_path().string();
+  for (const auto& o : overrides) {
+    const auto eq = o.find('=');
+    ST_CHECK_INPUT(eq != std::string::npos && eq > 0, "--set {}: expected key=value", o);
+    const std::string k = o.substr(0, eq), raw = o.substr(eq + 1);
+    if (!find_config_key(k)) {
+      const auto hint = nearest(k, all_paths());
+      fail_input("--set {}: unknown key '{}'{}", o, k, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
+    }
+    // A value is JSON when it parses as JSON (numbers, booleans, lists), otherwise a plain string.
+    json v = json::parse(raw, nullptr, /*allow_exceptions=*/false);
+    if (v.is_discarded()) v = raw;
+    // Paths given on the command line are relative to the working directory, not the config file.
+    const auto* schema_key = find_config_key(k);
+    if (schema_key->type == KeyType::Path || schema_key->type == KeyType::PathList) v = check_value(*schema_key, v, "--set", fs::current_path().string());
+    set_dotted(user, k, v);
+  }
+  Config c;
+  c.resolved_ = resolve(user, file, base);
+  c.source_ = file;
+  return c;
+}
+
+Config Config::from_resolved(const json& resolved, const std::string& label) {
+  Config c;
+  c.resolved_ = resolve(resolved, label, "");
+  c.source_ = label;
+  return c;
+}
+
+const json& Config::at(const std::string& key) const {
+  ST_CHECK(find_config_key(key) != nullptr, "internal: config key '{}' is not in the schema", key);
+  const json* node = &resolved_;
+  std::stringstream ss(key);
+  std::string part;
+  while (std::getline(ss, part, '.')) node = &node->at(part);
+  return *node;
+}
+
+int64_t Config::integer(const std::string& key) const { return at(key).get<int64_t>(); }
+double Config::number(const std::string& key) const { return at(key).get<double>(); }
+bool Config::boolean(const std::string& key) const { return at(key).get<bool>(); }
+std::string Config::string(const std::string& key) const { return at(key).get<std::string>(); }
+std::vector<std::string> Config::paths(const std::string& key) const { return at(key).get<std::vector<std::string>>(); }
+
+std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only) {
+  std::vector<std::string> out;
+  for (const auto& k : config_schema()) {
+    if (locked_only && !k.locked_on_resume) continue;
+    const json a = get_dotted(before.resolved(), k.path), b = get_dotted(after.resolved(), k.path);
+    if (a != b) out.push_back(fmt::format("{}: {} -> {}", k.path, a.dump(), b.dump()));
+  }
+  return out;
+}
+
+std::string describe_config_defaults() {
+  std::string out;
+  for (const auto& k : config_schema()) {
+    const std::string def = k.default_value.is_null() ? "(required)" : k.default_value.dump();
+    out += fmt::format("{:<26} {:<14} {}{}\n", k.path, def, k.help,
+                       k.type == KeyType::Choice ? fmt::format(" [{}]", fmt::join(k.choices, "|")) : "");
+  }
+  return out;
+}
+
+}  // namespace st

@@ -1,0 +1,61 @@
+// trainer/config.h — the run config: one JSON file (comments allowed) checked against one schema table
+// that also drives `--set`, `safetune config defaults` and which keys may change on resume.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace st {
+
+enum class KeyType { Int, Number, Bool, String, Choice, Path, PathList };
+
+struct ConfigKey {
+  std::string path;  // dotted, e.g. "train.max_steps"
+  KeyType type;
+  nlohmann::json default_value;  // null = required
+  std::string help;
+  std::optional<double> min, max;    // Int and Number
+  std::vector<std::string> choices;  // Choice
+  bool locked_on_resume = false;     // changing it breaks resume (model, data, batching, seed)
+};
+
+const std::vector<ConfigKey>& config_schema();
+const ConfigKey* find_config_key(const std::string& path);
+
+// Parses JSON allowing // and /* */ comments; errors name `label` and the position (exit 2).
+nlohmann::json parse_json_with_comments(const std::string& text, const std::string& label);
+
+// A resolved, validated config: every schema key present with its value or default, paths absolute.
+class Config {
+ public:
+  // Reads FILE, applies `--set key=value` overrides in order, fills defaults and validates everything.
+  // Every error is exit 2 naming the file and the dotted key (with the nearest valid key when unknown).
+  static Config load(const std::string& file, const std::vector<std::string>& overrides = {});
+  // Validates an already-resolved config (e.g. the copy saved in a run folder).
+  static Config from_resolved(const nlohmann::json& resolved, const std::string& label);
+
+  int64_t integer(const std::string& key) const;
+  double number(const std::string& key) const;
+  bool boolean(const std::string& key) const;
+  std::string string(const std::string& key) const;  // String, Choice and Path keys
+  std::vector<std::string> paths(const std::string& key) const;
+
+  const nlohmann::json& resolved() const { return resolved_; }  // nested, as written to RUN_DIR/config.json
+  const std::string& source() const { return source_; }
+
+ private:
+  const nlohmann::json& at(const std::string& key) const;
+  nlohmann::json resolved_;
+  std::string source_;
+};
+
+// Keys whose values differ between two resolved configs, as "key: old -> new".
+std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only);
+
+// One line per key: dotted name, default, help (for `safetune config defaults` and the README).
+std::string describe_config_defaults();
+
+}  // namespace st

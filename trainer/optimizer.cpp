@@ -1,0 +1,73 @@
+// trainer/optimizer.cpp — AdamW update and LR schedule.
+#include "trainer/optimizer.h"
+
+#include <cmath>
+
+#include "common/check.h"
+
+namespace st {
+
+AdamW::AdamW(NamedTensors params, AdamWOptions options) : params_(std::move(params)), options_(options) {
+  for (const auto& [_, p] : params_) {
+    exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+    exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
+  }
+}
+
+void AdamW::zero_grad() {
+  for (auto& [_, p] : params_)
+    if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
+}
+
+void AdamW::step(double lr) {
+  torch::NoGradGuard no_grad;
+  steps_ += 1;
+  const double bias1 = 1 - std::pow(options_.beta1, static_cast<double>(steps_));
+  const double bias2_sqrt = std::sqrt(1 - std::pow(options_.beta2, static_cast<double>(steps_)));
+  const double step_size = lr / bias1;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    auto& p = params_[i].second;
+    if (!p.grad().defined()) continue;
+    const auto& g = p.grad();
+    if (p.dim() >= 2) p.mul_(1 - lr * options_.weight_decay);  // no decay for norms and biases (HF Trainer)
+    exp_avg_[i].lerp_(g, 1 - options_.beta1);
+    exp_avg_sq_[i].mul_(options_.beta2).addcmul_(g, g, 1 - options_.beta2);
+    auto denom = (exp_avg_sq_[i].sqrt() / bias2_sqrt).add_(options_.eps);
+    p.addcdiv_(exp_avg_[i], denom, -step_size);
+  }
+}
+
+NamedTensors AdamW::state() const {
+  NamedTensors out;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    out.emplace_back("exp_avg." + params_[i].first, exp_avg_[i]);
+    out.emplace_back("exp_avg_sq." + params_[i].first, exp_avg_sq_[i]);
+  }
+  return out;
+}
+
+void AdamW::load_state(const TensorStore& store, int64_t steps, const std::string& label) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    for (auto* pair : {&exp_avg_, &exp_avg_sq_}) {
+      const std::string name = (pair == &exp_avg_ ? "exp_avg." : "exp_avg_sq.") + params_[i].first;
+      ST_CHECK_INPUT(store.contains(name), "{}: optimizer state has no tensor '{}'", label, name);
+      auto t = store.tensor(name);
+      ST_CHECK_INPUT(t.sizes() == (*pair)[i].sizes() && t.scalar_type() == (*pair)[i].scalar_type(),
+                     "{}: optimizer tensor '{}' does not match the model", label, name);
+      (*pair)[i].copy_(t);
+    }
+  }
+  steps_ = steps;
+}
+
+double learning_rate(const ScheduleOptions& s, int64_t step) {
+  if (step < s.warmup_steps) return s.peak_lr * static_cast<double>(step) / static_cast<double>(s.warmup_steps);
+  if (s.type == "constant") return s.peak_lr;
+  const double span = static_cast<double>(std::max<int64_t>(1, s.total_steps - s.warmup_steps));
+  const double progress = std::min(1.0, static_cast<double>(step - s.warmup_steps) / span);
+  const double decay = s.type == "cosine" ? 0.5 * (1.0 + std::cos(M_PI * progress)) : 1.0 - progress;
+  return s.peak_lr * (s.min_lr_ratio + (1.0 - s.min_lr_ratio) * decay);
+}
+
+}  // namespace st

@@ -1,0 +1,52 @@
+// trainer/optimizer.h — AdamW with the exact arithmetic of torch.optim.AdamW's single-tensor path (what
+// PyTorch runs on CPU), its state exposed by parameter name for checkpoints, and the LR schedule.
+// Weight decay applies to matrices only, not to norm weights and biases, as transformers' Trainer does.
+#pragma once
+
+#include <torch/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "models/safetensors.h"
+
+namespace st {
+
+struct AdamWOptions {
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+};
+
+class AdamW {
+ public:
+  AdamW(NamedTensors params, AdamWOptions options);
+  // One update of every parameter with a gradient, at learning rate `lr`.
+  void step(double lr);
+  void zero_grad();
+  int64_t steps() const { return steps_; }
+
+  // "exp_avg.<name>" and "exp_avg_sq.<name>" for every parameter, for optimizer.safetensors.
+  NamedTensors state() const;
+  void load_state(const TensorStore& store, int64_t steps, const std::string& label);
+  const NamedTensors& params() const { return params_; }
+
+ private:
+  NamedTensors params_;
+  std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
+  AdamWOptions options_;
+  int64_t steps_ = 0;
+};
+
+struct ScheduleOptions {
+  std::string type = "linear";  // linear | cosine | constant (after warmup)
+  double peak_lr = 5e-5;
+  int64_t warmup_steps = 0;
+  int64_t total_steps = 1;
+  double min_lr_ratio = 0.0;
+};
+
+// LR of update number `step` (0-based), as transformers' schedulers give it: linear warmup from 0 over
+// warmup_steps, then decay to min_lr_ratio·peak at total_steps.
+double learning_rate(const ScheduleOptions& s, int64_t step);
+
+}  // namespace st

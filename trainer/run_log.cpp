@@ -1,0 +1,90 @@
+// trainer/run_log.cpp — metrics file, progress display, stop signals.
+#include "trainer/run_log.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+
+#include "common/check.h"
+#include "common/files.h"
+
+namespace st {
+
+MetricsLog::MetricsLog(const std::string& path) : path_(path), file_(std::fopen(path.c_str(), "ab")) {
+  ST_CHECK(file_ != nullptr, "{}: cannot open for appending", path);
+}
+MetricsLog::~MetricsLog() { std::fclose(file_); }
+
+void MetricsLog::write(const nlohmann::json& record) {
+  const std::string line = record.dump() + "\n";
+  write_all(file_, line.data(), line.size(), path_);
+  std::fflush(file_);
+}
+
+void MetricsLog::truncate_after(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in.good()) return;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) continue;  // a line torn by a crash
+    if (j.value("step", int64_t{0}) <= step) kept += line + "\n";
+  }
+  write_text_file_atomic(path, kept);
+}
+
+namespace {
+std::string clock(double seconds) {
+  const auto s = static_cast<int64_t>(seconds < 0 ? 0 : seconds);
+  return s >= 3600 ? fmt::format("{}:{:02d}:{:02d}", s / 3600, (s / 60) % 60, s % 60) : fmt::format("{}:{:02d}", s / 60, s % 60);
+}
+}  // namespace
+
+Progress::Progress(const std::string& mode, int64_t total_steps)
+    : live_(mode == "always" || (mode == "auto" && ::isatty(STDERR_FILENO))), total_(total_steps) {}
+
+void Progress::update(int64_t step, double loss, double tokens_per_s, double eta_s) {
+  const std::string text = fmt::format("step {}/{}  loss {:.4f}  {:.0f} tok/s  ETA {}", step, total_, loss,
+                                       tokens_per_s, clock(eta_s));
+  if (live_) {
+    fmt::print(stderr, "\r\033[K{}", text);
+    std::fflush(stderr);
+    dirty_ = true;
+  } else {
+    fmt::print("{}\n", text);
+    std::fflush(stdout);
+  }
+}
+
+void Progress::message(const std::string& line) {
+  if (dirty_) fmt::print(stderr, "\r\033[K");
+  fmt::print("{}\n", line);
+  std::fflush(stdout);
+  dirty_ = false;
+}
+
+void Progress::finish() {
+  if (dirty_) fmt::print(stderr, "\n");
+  dirty_ = false;
+}
+
+namespace {
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) {
+  if (g_stop_signal.exchange(sig) != 0) ::_exit(128 + sig);  // second signal: leave now
+}
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+bool stop_requested() { return g_stop_signal.load() != 0; }
+int stop_signal() { return g_stop_signal.load(); }
+
+}  // namespace st

@@ -1,0 +1,40 @@
+// trainer/train_step.h — one optimizer step over a list of micro-batches, and validation CE. Kept apart
+// from the run orchestration (cmd_train.cpp) so tests can drive it with fixed batches.
+#pragma once
+
+#include <vector>
+
+#include "data/batcher.h"
+#include "models/llama.h"
+#include "trainer/optimizer.h"
+
+namespace st {
+
+struct StepOptions {
+  double lr = 0;
+  double max_grad_norm = 1.0;  // 0 disables clipping (the norm is still measured)
+  double lambda = 0;           // weight of the safety penalty (0 until a classifier is configured)
+};
+
+struct StepResult {
+  double loss = 0;       // ce + lambda * penalty
+  double ce = 0;         // token-weighted over the whole step
+  double penalty = 0;
+  double grad_norm = 0;  // before clipping
+  int64_t tokens = 0;    // loss tokens in the step
+  bool finite = true;    // false: loss or gradient was NaN/Inf and no update was applied
+};
+
+// Phases: (1) count the step's loss tokens, (2) per micro-batch forward, CE sum / step tokens, backward,
+// (3) measure and clip the gradient norm (as torch.nn.utils.clip_grad_norm_), (4) AdamW update unless
+// something was not finite. Gradients are cleared at the end either way.
+StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
+                      const StepOptions& options);
+
+struct EvalResult {
+  double ce = 0;
+  int64_t tokens = 0;
+};
+EvalResult evaluate_ce(LlamaForCausalLM& model, const std::vector<Batch>& batches);
+
+}  // namespace st
