@@ -217,6 +217,45 @@ def check_safetune_writes(safetune: str) -> None:
                 assert diff <= tol, f"{dst}: logits differ by {diff} > {tol}"
                 print(f"safetune convert {name} -> {dtype}{' sharded' if shard else ''}: "
                       f"{len(files)} file(s) read by safetensors, transformers logits max diff {diff:.2e}")
+        # safetune train's final/ is a folder transformers loads, equal to the last checkpoint's weights,
+        # and training lowered the loss on its own data as transformers measures it.
+        run = Path(tmp) / "run"
+        config = Path(tmp) / "run.json"
+        config.write_text(json.dumps({
+            "model": {"path": str(FIX / "golden" / "gqa_default_rope")},
+            "data": {"train": str(FIX / "train" / "train.jsonl"), "format": "prompt_completion", "max_seq_len": 64},
+            "train": {"output_dir": str(run), "max_steps": 30, "batch_size": 8, "seed": 1},
+            "optim": {"lr": 3e-3}, "log": {"progress": "never", "every_steps": 10}}))
+        lines = [json.loads(l) for l in (FIX / "train" / "train.jsonl").read_text().splitlines()]
+        pc = [l for l in lines if "prompt" in l]
+        (Path(tmp) / "pc.jsonl").write_text("".join(json.dumps(l) + "\n" for l in pc))
+        subprocess.run([safetune, "train", "--config", str(config), "--set", f"data.train={Path(tmp) / 'pc.jsonl'}"],
+                       check=True, stdout=subprocess.DEVNULL)
+        final = transformers.AutoModelForCausalLM.from_pretrained(run / "final").eval()
+        with safe_open(str(run / "checkpoints" / "step-00000030" / "model.safetensors"), "pt") as ck:
+            for key in ck.keys():
+                assert torch.equal(ck.get_tensor(key), final.state_dict()[key]), f"final/{key} != checkpoint"
+        base = transformers.AutoModelForCausalLM.from_pretrained(FIX / "golden" / "gqa_default_rope").eval()
+        sp = spm.SentencePieceProcessor(model_file=str(run / "final" / "tokenizer.model"))
+
+        def ce(model):  # completion tokens only, Llama-2 template as safetune builds it
+            total, count = 0.0, 0
+            for l in pc[:40]:
+                prompt = [1] + sp.encode("[INST] " + l["prompt"] + " [/INST]")
+                answer = sp.encode(l["completion"]) + [2]
+                ids = torch.tensor([prompt + answer])
+                labels = ids.clone()
+                labels[0, : len(prompt)] = -100
+                with torch.no_grad():
+                    out = model(input_ids=ids, labels=labels)
+                n = len(answer)
+                total, count = total + out.loss.item() * n, count + n
+            return total / count
+        before, after = ce(base), ce(final)
+        assert after < before - 0.5, (before, after)
+        print(f"safetune train final/: loaded by transformers, equal to the last checkpoint; "
+              f"completion CE {before:.3f} -> {after:.3f} as transformers measures it")
+
         dst = Path(tmp) / "init"
         subprocess.run([safetune, "init-model", "--config", str(ROOT / "configs" / "tiny_llama.json"), "--out", str(dst),
                         "--tokenizer", str(FIX / "tokenizer" / "tokenizer.model"), "--seed", "1"],

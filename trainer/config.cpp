@@ -74,7 +74,7 @@ std::vector<ConfigKey> build_schema() {
              "NaN/Inf loss or gradient: skip the update (counted) or stop keeping the last good checkpoint"),
       // optim
       ranged(key("optim.lr", KeyType::Number, 5e-5, "peak learning rate (AdamW)"), 0),
-      ranged(key("optim.weight_decay", KeyType::Number, 0.0, "decoupled weight decay"), 0),
+      ranged(key("optim.weight_decay", KeyType::Number, 0.0, "decoupled weight decay, on weight matrices only (not norms or biases)"), 0),
       ranged(key("optim.beta1", KeyType::Number, 0.9, "AdamW beta1"), 0, 1),
       ranged(key("optim.beta2", KeyType::Number, 0.999, "AdamW beta2"), 0, 1),
       ranged(key("optim.eps", KeyType::Number, 1e-8, "AdamW epsilon"), 0),
@@ -92,7 +92,7 @@ std::vector<ConfigKey> build_schema() {
       ranged(key("log.every_steps", KeyType::Int, 10, "steps between metrics.jsonl lines"), 1),
       choice("log.progress", {"auto", "always", "never"}, "auto", "live progress line; auto = when stderr is a terminal"),
       // safety
-      ranged(key("safety.lambda", KeyType::Number, 0.0, "weight λ of the classifier penalty in CE + λ·penalty"), 0),
+      ranged(key("safety.lambda", KeyType::Number, 0.0, "weight λ of the classifier penalty in CE + λ·penalty (must be 0 until the safety objective lands)"), 0),
   };
 }
 
