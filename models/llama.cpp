@@ -10,6 +10,8 @@
 
 #include <cmath>
 
+#include "common/check.h"
+
 namespace st {
 namespace F = torch::nn::functional;
 
@@ -19,7 +21,8 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
 
 torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
   const auto input_dtype = x.scalar_type();
-  auto h = x.to(torch::kFloat32);
+  // At least fp32 (bf16/fp16 are upcast as in transformers); float64 stays float64 for gradient checks.
+  auto h = x.to(input_dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
   auto variance = h.pow(2).mean(/*dim=*/-1, /*keepdim=*/true);
   h = h * torch::rsqrt(variance + eps_);
   return weight * h.to(input_dtype);
@@ -59,7 +62,7 @@ torch::Tensor rotate_half(const torch::Tensor& x) {
 }  // namespace
 
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
-    : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim) {
+    : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim), causal_(c.causal) {
   auto linear = [&](int64_t in, int64_t out, bool bias) {
     return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
   };
@@ -69,7 +72,7 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
   o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.attention_bias));
 }
 
-torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope) {
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
   const int64_t B = x.size(0), T = x.size(1);
   auto q = q_proj(x).view({B, T, num_heads_, head_dim_}).transpose(1, 2);     // [B, Hq, T, D]
   auto k = k_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
@@ -77,7 +80,10 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTa
   auto cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);               // [B|1, 1, T, D]
   q = q * cos + rotate_half(q) * sin;
   k = k * cos + rotate_half(k) * sin;
-  auto out = at::scaled_dot_product_attention(q, k, v, /*attn_mask=*/{}, /*dropout_p=*/0.0, /*is_causal=*/true,
+  std::optional<torch::Tensor> mask;
+  ST_CHECK(!(causal_ && key_mask.defined()), "internal: a causal model takes right padding, not a key mask");
+  if (key_mask.defined()) mask = key_mask.to(torch::kBool).view({B, 1, 1, T});  // [B, 1, 1, T] over keys
+  auto out = at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/causal_,
                                               /*scale=*/std::nullopt, /*enable_gqa=*/num_kv_heads_ != num_heads_);
   out = out.transpose(1, 2).reshape({B, T, num_heads_ * head_dim_});  // [B, T, Hq*D]
   return o_proj(out);
@@ -103,8 +109,8 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c) {
   post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps));
 }
 
-torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTables& rope) {
-  auto h = x + self_attn(input_layernorm(x), rope);
+torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
+  auto h = x + self_attn(input_layernorm(x), rope, key_mask);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -124,12 +130,17 @@ RotaryTables LlamaModelImpl::rotary_tables(const torch::Tensor& position_ids, to
 }
 
 torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids) {
+  return forward_embeddings(embed_tokens(input_ids), position_ids);
+}
+
+torch::Tensor LlamaModelImpl::forward_embeddings(const torch::Tensor& embeds, const torch::Tensor& position_ids,
+                                                 const torch::Tensor& key_mask) {
   auto positions = position_ids.defined()
                        ? position_ids
-                       : torch::arange(input_ids.size(1), input_ids.options().dtype(torch::kInt64)).unsqueeze(0);
-  auto h = embed_tokens(input_ids);  // [B, T, H]
+                       : torch::arange(embeds.size(1), torch::TensorOptions().dtype(torch::kInt64).device(embeds.device())).unsqueeze(0);
+  auto h = embeds;  // [B, T, H]
   const auto rope = rotary_tables(positions, h.scalar_type());
-  for (const auto& layer : *layers) h = layer->as<LlamaDecoderLayer>()->forward(h, rope);
+  for (const auto& layer : *layers) h = layer->as<LlamaDecoderLayer>()->forward(h, rope, key_mask);
   return norm(h);
 }
 
@@ -172,25 +183,15 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> llama_parameter_shapes
   return out;
 }
 
-void LlamaForCausalLMImpl::init_weights(uint64_t seed) {
+void init_parameters(torch::nn::Module& module, double std, uint64_t seed) {
   torch::NoGradGuard no_grad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  const double std = config_.initializer_range;
-  for (auto& item : named_parameters()) {
+  for (auto& item : module.named_parameters()) {
     const std::string& name = item.key();
     auto& p = item.value();
-    // Draw on CPU from our own generator so the result is the same whatever the device.
-    torch::Tensor value;
     const bool is_norm = name.find("norm.weight") != std::string::npos;
     const bool is_bias = name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
-    if (is_norm) {
-      value = torch::ones(p.sizes());
-    } else if (is_bias) {
-      value = torch::zeros(p.sizes());
-    } else {
-      value = at::normal(0.0, std, p.sizes(), gen);
-    }
-    p.copy_(value);
+    p.copy_(is_norm ? torch::ones(p.sizes()) : is_bias ? torch::zeros(p.sizes()) : at::normal(0.0, std, p.sizes(), gen));
   }
 }
 

@@ -16,8 +16,8 @@
 
 namespace st {
 
-// RMSNorm computed in fp32 whatever the activation dtype, as transformers does; the weight multiplies
-// the result cast back to the input dtype.
+// RMSNorm computed in fp32 for fp32/bf16/fp16 activations, as transformers does (float64 stays float64);
+// the weight multiplies the result cast back to the input dtype.
 class RMSNormImpl : public torch::nn::Module {
  public:
   RMSNormImpl(int64_t dim, double eps);
@@ -40,11 +40,14 @@ torch::Tensor rope_inverse_frequencies(const LlamaConfig& config);
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const LlamaConfig& config);
-  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope);  // [B, T, H] -> [B, T, H]
+  // x [B, T, H] -> [B, T, H]. key_mask [B, T] bool (true = real token) hides padding from every query;
+  // causal models use right padding and need none.
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask = {});
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
   int64_t num_heads_, num_kv_heads_, head_dim_;
+  bool causal_;
 };
 TORCH_MODULE(LlamaAttention);
 
@@ -59,7 +62,7 @@ TORCH_MODULE(LlamaMLP);
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit LlamaDecoderLayerImpl(const LlamaConfig& config);
-  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope);
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask = {});
   LlamaAttention self_attn{nullptr};
   LlamaMLP mlp{nullptr};
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
@@ -72,6 +75,9 @@ class LlamaModelImpl : public torch::nn::Module {
   explicit LlamaModelImpl(const LlamaConfig& config);
   // input_ids [B, T] int64; position_ids [B, T] or undefined for 0..T-1. Returns normed hidden [B, T, H].
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {});
+  // The same from input embeddings [B, T, H] (the soft penalty feeds expected embeddings).
+  torch::Tensor forward_embeddings(const torch::Tensor& embeds, const torch::Tensor& position_ids = {},
+                                   const torch::Tensor& key_mask = {});
   RotaryTables rotary_tables(const torch::Tensor& position_ids, torch::ScalarType dtype) const;
 
   torch::nn::Embedding embed_tokens{nullptr};
@@ -82,6 +88,10 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::Tensor inv_freq_;  // buffer [head_dim / 2]; not a parameter, never saved (as in transformers)
 };
 TORCH_MODULE(LlamaModel);
+
+// Fills every parameter as transformers' _init_weights does: normal(0, std) for linear and embedding
+// weights, zeros for biases, ones for norm weights; drawn on CPU from `seed` alone, whatever the device.
+void init_parameters(torch::nn::Module& module, double std, uint64_t seed);
 
 // Every parameter name and shape of LlamaForCausalLM(config), in registration order, computed without
 // allocating (for inspecting folders of any size). A test keeps it equal to the modules'.
@@ -94,9 +104,7 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {});
   // The output projection's weight [V, H]: lm_head's, or the embedding's when tied.
   torch::Tensor output_weight() const;
-  // Fills every parameter as transformers' _init_weights does (normal(0, initializer_range) for linear
-  // and embedding weights, zeros for biases, ones for norms), from `seed` alone.
-  void init_weights(uint64_t seed);
+  void init_weights(uint64_t seed) { init_parameters(*this, config_.initializer_range, seed); }
 
   const LlamaConfig& config() const { return config_; }
   LlamaModel model{nullptr};

@@ -41,6 +41,7 @@ struct LlamaConfig {
   std::vector<int64_t> eos_token_ids;  // HF allows one id or a list
   std::optional<int64_t> pad_token_id;
   std::string torch_dtype = "float32";  // what the weights were saved as
+  bool causal = true;  // not a Hugging Face key: false for the bidirectional toxicity classifier encoder
 
   // The original JSON, so that writing a model folder keeps keys safetune does not interpret.
   nlohmann::json raw;

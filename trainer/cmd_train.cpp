@@ -199,6 +199,8 @@ int run_train(const Args& args) {
   const auto started = Clock::now();
   const double elapsed_before = state.elapsed_s;
   const int64_t first_step = state.step;
+  auto window_started = Clock::now();  // tokens/s is measured over the steps since the last log line
+  int64_t window_tokens = 0;
   int64_t last_checkpoint = checkpoint.empty() ? -1 : state.step;
   auto save = [&] {
     state.elapsed_s = elapsed_before + seconds_since(started);
@@ -214,7 +216,6 @@ int run_train(const Args& args) {
   };
 
   while (state.step < max_steps) {
-    const auto step_started = Clock::now();
     // 1. sample the step's micro-batches (the cursor moves on; it is saved with the checkpoint)
     std::vector<Batch> micro;
     for (int64_t i = 0; i < grad_accum; ++i) micro.push_back(batcher.next(state.cursor));
@@ -234,18 +235,21 @@ int run_train(const Args& args) {
       progress.message(fmt::format("step {}: non-finite loss or gradient, update skipped", state.step));
     }
     // 5. log
-    const double step_s = seconds_since(step_started), total_s = seconds_since(started);
+    window_tokens += r.tokens;
     if (state.step % every_log == 0 || state.step == max_steps) {
+      const double total_s = seconds_since(started);
+      const double tokens_per_s = static_cast<double>(window_tokens) / std::max(seconds_since(window_started), 1e-9);
       const double epoch = static_cast<double>(state.cursor.epoch) +
                            static_cast<double>(state.cursor.index) / static_cast<double>(batcher.batches_per_epoch());
       metrics.write({{"type", "train"}, {"step", state.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
                      {"penalty", r.penalty}, {"lambda", state.lambda}, {"lr", step_opts.lr}, {"grad_norm", r.grad_norm},
                      {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
-                     {"tokens_per_s", static_cast<double>(r.tokens) / std::max(step_s, 1e-9)},
+                     {"tokens_per_s", tokens_per_s},
                      {"elapsed_s", elapsed_before + total_s}});
       const double per_step = total_s / static_cast<double>(state.step - first_step);
-      progress.update(state.step, r.loss, static_cast<double>(r.tokens) / std::max(step_s, 1e-9),
-                      per_step * static_cast<double>(max_steps - state.step));
+      progress.update(state.step, r.loss, tokens_per_s, per_step * static_cast<double>(max_steps - state.step));
+      window_tokens = 0;
+      window_started = Clock::now();
     }
     // 6. evaluate and checkpoint when due; a stop request gets a checkpoint and exit 75
     if (every_eval > 0 && state.step % every_eval == 0 && state.step < max_steps) run_eval();

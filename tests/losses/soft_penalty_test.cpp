@@ -1,0 +1,112 @@
+// tests/losses/soft_penalty_test.cpp — the soft penalty's gradient against central finite differences in
+// float64, the frozen classifier (no gradient, unchanged weights), rows without a response, and the
+// classifier itself (bidirectional attention, padding invariance, folder round trip).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "common/tokens.h"
+#include "losses/soft_penalty.h"
+#include "models/toxicity_classifier.h"
+#include "tests/test_util.h"
+
+namespace st {
+namespace {
+
+ClassifierConfig tiny_classifier_config(int64_t vocab) {
+  nlohmann::json j = {{"architectures", {"SafetuneToxicityClassifier"}}, {"model_type", "llama"},
+                      {"vocab_size", vocab}, {"hidden_size", 16}, {"intermediate_size", 32}, {"num_hidden_layers", 2},
+                      {"num_attention_heads", 2}, {"num_key_value_heads", 1}, {"initializer_range", 0.4},
+                      {"safetune_classifier", {{"categories", {"violence", "privacy"}}}}};
+  return ClassifierConfig::from_json(j, "tiny");
+}
+
+ToxicityClassifier tiny_classifier(int64_t vocab, torch::ScalarType dtype) {
+  ToxicityClassifier c(tiny_classifier_config(vocab));
+  c->init_weights(7);
+  c->to(dtype);
+  c->eval();
+  for (auto& p : c->parameters()) p.set_requires_grad(false);
+  return c;
+}
+
+TEST(SoftPenalty, GradientMatchesFiniteDifferencesInFloat64) {
+  const int64_t V = 12;
+  auto classifier = tiny_classifier(V, torch::kFloat64);
+  torch::manual_seed(3);
+  auto logits = (2.0 * torch::randn({3, 7, V}, torch::kFloat64)).requires_grad_();
+  auto labels = torch::full({3, 7}, kIgnoreIndex, torch::kLong);
+  labels.index_put_({0, torch::indexing::Slice(3, 7)}, 5);  // a response in rows 0 and 1; none in row 2
+  labels.index_put_({1, torch::indexing::Slice(2, 5)}, 4);
+  auto out = soft_penalty(logits, labels, classifier, /*temperature=*/0.7);
+  out.penalty.backward();
+  auto grad = logits.grad().clone();
+  EXPECT_FALSE(out.has_response[2].item<bool>());
+  EXPECT_TRUE(torch::isfinite(grad).all().item<bool>());
+  EXPECT_EQ(grad[2].abs().max().item<double>(), 0.0);       // no response: no gradient
+  EXPECT_EQ(grad[0][6].abs().max().item<double>(), 0.0);    // the last position predicts nothing
+  EXPECT_EQ(grad[0][0].abs().max().item<double>(), 0.0);    // predicts a prompt token
+
+  // Criterion of torch.autograd.gradcheck, |analytic - numeric| <= atol + rtol * |numeric|, with atol 1e-8
+  // and rtol 1e-5 (gradcheck's defaults are 1e-5 and 1e-3).
+  const double h = 1e-6, atol = 1e-8, rtol = 1e-5;
+  double worst = 0, worst_abs = 0;
+  auto flat = logits.detach().clone();
+  for (int64_t i = 0; i < flat.numel(); i += 3) {
+    auto plus = flat.clone(), minus = flat.clone();
+    plus.view(-1)[i] += h;
+    minus.view(-1)[i] -= h;
+    const double numeric = (soft_penalty(plus, labels, classifier, 0.7).penalty.item<double>() -
+                            soft_penalty(minus, labels, classifier, 0.7).penalty.item<double>()) / (2 * h);
+    const double analytic = grad.view(-1)[i].item<double>();
+    worst = std::max(worst, std::abs(numeric - analytic) / (atol + rtol * std::abs(numeric)));
+    worst_abs = std::max(worst_abs, std::abs(numeric - analytic));
+  }
+  std::printf("[soft penalty] penalty %.6f, max |analytic - finite difference| %.3e; worst ratio to "
+              "(1e-8 + 1e-5 |numeric|) %.3f (must be <= 1)\n", out.penalty.item<double>(), worst_abs, worst);
+  EXPECT_LE(worst, 1.0);
+  for (const auto& p : classifier->parameters()) EXPECT_FALSE(p.grad().defined());
+}
+
+TEST(SoftPenalty, IsMinusLogOfOneMinusPToxicAveragedOverSequencesWithAResponse) {
+  const int64_t V = 12;
+  auto classifier = tiny_classifier(V, torch::kFloat64);
+  auto logits = torch::randn({2, 5, V}, torch::kFloat64);
+  auto labels = torch::full({2, 5}, kIgnoreIndex, torch::kLong);
+  labels.index_put_({0, torch::indexing::Slice(2, 5)}, 1);
+  labels.index_put_({1, torch::indexing::Slice(1, 5)}, 1);
+  auto out = soft_penalty(logits, labels, classifier, 1.0);
+  const double expected = (-std::log(1 - out.p_toxic[0].item<double>()) - std::log(1 - out.p_toxic[1].item<double>())) / 2;
+  EXPECT_NEAR(out.penalty.item<double>(), expected, 1e-12);
+}
+
+TEST(ToxicityClassifier, AttentionIsBidirectionalAndPaddingDoesNotMatter) {
+  auto classifier = tiny_classifier(20, torch::kFloat32);
+  torch::NoGradGuard no_grad;
+  auto ids = torch::tensor({{3, 4, 5, 6}}, torch::kLong);
+  auto changed_last = torch::tensor({{3, 4, 5, 9}}, torch::kLong);
+  auto mask = torch::ones({1, 4}, torch::kBool);
+  auto h1 = classifier->model->forward_embeddings(classifier->model->embed_tokens(ids), {}, mask);
+  auto h2 = classifier->model->forward_embeddings(classifier->model->embed_tokens(changed_last), {}, mask);
+  EXPECT_GT((h1[0][0] - h2[0][0]).abs().max().item<double>(), 1e-4);  // position 0 sees the last token
+  auto padded = torch::tensor({{3, 4, 5, 6, 0, 0}}, torch::kLong);
+  auto padded_mask = torch::tensor({{1, 1, 1, 1, 0, 0}}, torch::kBool);
+  EXPECT_LE((classifier(ids, mask) - classifier(padded, padded_mask)).abs().max().item<double>(), 1e-5);
+}
+
+TEST(ToxicityClassifier, FolderRoundTripIsFrozen) {
+  test::TempDir dir;
+  auto classifier = tiny_classifier(20, torch::kFloat32);
+  save_classifier(dir.str(), classifier, test::fixture("tokenizer/tokenizer.model"));
+  auto loaded = load_classifier(dir.str());
+  EXPECT_FALSE(loaded->is_training());
+  EXPECT_EQ(loaded->config().categories, (std::vector<std::string>{"violence", "privacy"}));
+  auto ids = torch::tensor({{3, 4, 5}}, torch::kLong);
+  auto mask = torch::ones({1, 3}, torch::kBool);
+  EXPECT_TRUE(torch::equal(loaded(ids, mask), classifier(ids, mask)));
+  for (const auto& p : loaded->parameters()) EXPECT_FALSE(p.requires_grad());
+  test::expect_error([&] { load_classifier(test::fixture("golden/gqa_default_rope")); }, ExitCode::bad_input,
+                     "not a safetune toxicity classifier");
+}
+
+}  // namespace
+}  // namespace st
