@@ -27,6 +27,8 @@ ClassifierConfig ClassifierConfig::from_json(const json& j, const std::string& l
     const auto& extra = j["safetune_classifier"];
     ST_CHECK_INPUT(extra.is_object() && extra.value("pooling", std::string("mean")) == "mean",
                    "{}: safetune_classifier.pooling must be \"mean\"", label);
+    c.threshold = extra.value("threshold", 0.5);
+    c.tokenizer_sha256 = extra.value("tokenizer_sha256", std::string());
     if (extra.contains("categories")) {
       ST_CHECK_INPUT(extra["categories"].is_array(), "{}: safetune_classifier.categories must be a list of names", label);
       for (const auto& name : extra["categories"]) {
@@ -52,7 +54,8 @@ json ClassifierConfig::to_json() const {
   json j = encoder.to_json();
   j["architectures"] = {kArchitecture};
   j.erase("tie_word_embeddings");
-  j["safetune_classifier"] = {{"pooling", "mean"}, {"categories", categories}};
+  j["safetune_classifier"] = {{"pooling", "mean"}, {"categories", categories}, {"threshold", threshold},
+                              {"tokenizer_sha256", tokenizer_sha256}};
   return j;
 }
 

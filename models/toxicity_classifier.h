@@ -19,6 +19,8 @@ namespace st {
 struct ClassifierConfig {
   LlamaConfig encoder;                  // causal = false
   std::vector<std::string> categories;  // outputs 1.. of the head; may be empty
+  double threshold = 0.5;               // P(toxic) above which a text counts as toxic (chosen at a target FPR)
+  std::string tokenizer_sha256;         // identifies the vocabulary it was trained with
   static ClassifierConfig from_file(const std::string& path);
   static ClassifierConfig from_json(const nlohmann::json& json, const std::string& label);
   nlohmann::json to_json() const;
@@ -34,6 +36,7 @@ class ToxicityClassifierImpl : public torch::nn::Module {
   torch::Tensor embedding_matrix() const { return model->embed_tokens->weight; }  // [V, H]
   void init_weights(uint64_t seed) { init_parameters(*this, config_.encoder.initializer_range, seed); }
   const ClassifierConfig& config() const { return config_; }
+  void set_threshold(double threshold) { config_.threshold = threshold; }
 
   LlamaModel model{nullptr};
   torch::nn::Linear score{nullptr};

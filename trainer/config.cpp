@@ -96,6 +96,32 @@ std::vector<ConfigKey> build_schema() {
   };
 }
 
+// safetune train-classifier: a toxicity classifier on the language model's tokenizer.
+std::vector<ConfigKey> build_classifier_schema() {
+  const json required = nullptr;
+  return {
+      key("classifier.tokenizer", KeyType::Path, required,
+          "tokenizer.model of the language model the classifier will judge (the soft penalty needs the same vocabulary)"),
+      key("classifier.architecture", KeyType::Path, required,
+          "JSON with the encoder's Llama dimensions (hidden_size, num_hidden_layers, ...; vocab_size = tokenizer pieces)"),
+      key("data.train", KeyType::PathList, required, "labelled JSONL: {\"text\", \"label\": 0|1, \"category\"?}"),
+      ranged(key("data.validation_fraction", KeyType::Number, 0.2, "share of examples held out for validation"), 0.01, 0.9),
+      ranged(key("data.max_seq_len", KeyType::Int, 128, "tokens per text (longer ones are cut, counted)"), 4),
+      choice("data.on_bad_line", {"error", "skip"}, "error", "malformed line: stop with file:line, or skip and count it"),
+      key("train.output_dir", KeyType::Path, required, "classifier folder to write"),
+      ranged(key("train.max_steps", KeyType::Int, 300, "optimizer steps"), 1),
+      ranged(key("train.batch_size", KeyType::Int, 32, "texts per step"), 1),
+      ranged(key("train.seed", KeyType::Int, 0, "seed for the split, shuffling and initialisation"), 0),
+      ranged(key("train.max_grad_norm", KeyType::Number, 1.0, "gradient clipping norm; 0 disables"), 0),
+      ranged(key("optim.lr", KeyType::Number, 1e-3, "peak learning rate (AdamW)"), 0),
+      ranged(key("optim.weight_decay", KeyType::Number, 0.01, "decoupled weight decay on weight matrices"), 0),
+      ranged(key("schedule.warmup_steps", KeyType::Int, 20, "steps of linear warmup"), 0),
+      ranged(key("eval.target_fpr", KeyType::Number, 0.05,
+                 "false-positive rate at which the decision threshold is chosen on the validation split"), 0, 1),
+      ranged(key("log.every_steps", KeyType::Int, 50, "steps between progress lines"), 1),
+  };
+}
+
 std::string describe_expected(const ConfigKey& k) {
   std::string range;
   if (k.min && k.max) range = fmt::format(" in [{}, {}]", *k.min, *k.max);
@@ -158,9 +184,9 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
   return v;
 }
 
-std::vector<std::string> all_paths() {
+std::vector<std::string> all_paths(const Schema& schema) {
   std::vector<std::string> out;
-  for (const auto& k : config_schema()) out.push_back(k.path);
+  for (const auto& k : schema) out.push_back(k.path);
   return out;
 }
 
@@ -189,27 +215,27 @@ void set_dotted(json& root, const std::string& path, json value) {
 }
 
 // Every leaf of `user` must be a schema key; reports the nearest valid key otherwise.
-void reject_unknown_keys(const json& node, const std::string& prefix, const std::string& label) {
+void reject_unknown_keys(const json& node, const std::string& prefix, const std::string& label, const Schema& schema) {
   for (const auto& [name, value] : node.items()) {
     const std::string path = prefix.empty() ? name : prefix + "." + name;
-    if (find_config_key(path)) continue;
+    if (find_config_key(path, schema)) continue;
     bool is_section = false;
-    for (const auto& k : config_schema()) is_section = is_section || k.path.rfind(path + ".", 0) == 0;
+    for (const auto& k : schema) is_section = is_section || k.path.rfind(path + ".", 0) == 0;
     if (is_section) {
       ST_CHECK_INPUT(value.is_object(), "{}: '{}' must be an object (a config section), got {}", label, path, value.dump());
-      reject_unknown_keys(value, path, label);
+      reject_unknown_keys(value, path, label, schema);
       continue;
     }
-    const auto hint = nearest(path, all_paths());
+    const auto hint = nearest(path, all_paths(schema));
     fail_input("{}: unknown key '{}'{}", label, path, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
   }
 }
 
-json resolve(const json& user, const std::string& label, const std::string& base_dir) {
+json resolve(const json& user, const std::string& label, const std::string& base_dir, const Schema& schema) {
   ST_CHECK_INPUT(user.is_object(), "{}: a config must be a JSON object", label);
-  reject_unknown_keys(user, "", label);
+  reject_unknown_keys(user, "", label, schema);
   json resolved = json::object();
-  for (const auto& k : config_schema()) {
+  for (const auto& k : schema) {
     json v = get_dotted(user, k.path);
     if (v.is_null()) {
       ST_CHECK_INPUT(!k.default_value.is_null(), "{}: missing required key '{}' ({})", label, k.path, k.help);
@@ -219,19 +245,25 @@ json resolve(const json& user, const std::string& label, const std::string& base
     }
     set_dotted(resolved, k.path, check_value(k, v, label, base_dir));
   }
-  ST_CHECK_INPUT(!get_dotted(resolved, "data.train").empty(), "{}: data.train: expected at least one file", label);
+  ST_CHECK_INPUT(get_dotted(resolved, "data.train").is_null() || !get_dotted(resolved, "data.train").empty(),
+                 "{}: data.train: expected at least one file", label);
   return resolved;
 }
 
 }  // namespace
 
-const std::vector<ConfigKey>& config_schema() {
-  static const std::vector<ConfigKey> schema = build_schema();
+const Schema& config_schema() {
+  static const Schema schema = build_schema();
   return schema;
 }
 
-const ConfigKey* find_config_key(const std::string& path) {
-  for (const auto& k : config_schema())
+const Schema& classifier_config_schema() {
+  static const Schema schema = build_classifier_schema();
+  return schema;
+}
+
+const ConfigKey* find_config_key(const std::string& path, const Schema& schema) {
+  for (const auto& k : schema)
     if (k.path == path) return &k;
   return nullptr;
 }
@@ -252,7 +284,7 @@ json parse_json_with_comments(const std::string& text, const std::string& label)
   }
 }
 
-Config Config::load(const std::string& file, const std::vector<std::string>& overrides) {
+Config Config::load(const std::string& file, const std::vector<std::string>& overrides, const Schema& schema) {
   json user = parse_json_with_comments(read_text_file(file), file);
   ST_CHECK_INPUT(user.is_object(), "{}: a config must be a JSON object", file);
   const std::string base = fs::absolute(file).parent_path().string();
@@ -260,33 +292,35 @@ Config Config::load(const std::string& file, const std::vector<std::string>& ove
     const auto eq = o.find('=');
     ST_CHECK_INPUT(eq != std::string::npos && eq > 0, "--set {}: expected key=value", o);
     const std::string k = o.substr(0, eq), raw = o.substr(eq + 1);
-    if (!find_config_key(k)) {
-      const auto hint = nearest(k, all_paths());
+    if (!find_config_key(k, schema)) {
+      const auto hint = nearest(k, all_paths(schema));
       fail_input("--set {}: unknown key '{}'{}", o, k, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
     }
     // A value is JSON when it parses as JSON (numbers, booleans, lists), otherwise a plain string.
     json v = json::parse(raw, nullptr, /*allow_exceptions=*/false);
     if (v.is_discarded()) v = raw;
     // Paths given on the command line are relative to the working directory, not the config file.
-    const auto* schema_key = find_config_key(k);
+    const auto* schema_key = find_config_key(k, schema);
     if (schema_key->type == KeyType::Path || schema_key->type == KeyType::PathList) v = check_value(*schema_key, v, "--set", fs::current_path().string());
     set_dotted(user, k, v);
   }
   Config c;
-  c.resolved_ = resolve(user, file, base);
+  c.resolved_ = resolve(user, file, base, schema);
   c.source_ = file;
+  c.schema_ = &schema;
   return c;
 }
 
-Config Config::from_resolved(const json& resolved, const std::string& label) {
+Config Config::from_resolved(const json& resolved, const std::string& label, const Schema& schema) {
   Config c;
-  c.resolved_ = resolve(resolved, label, "");
+  c.resolved_ = resolve(resolved, label, "", schema);
   c.source_ = label;
+  c.schema_ = &schema;
   return c;
 }
 
 const json& Config::at(const std::string& key) const {
-  ST_CHECK(find_config_key(key) != nullptr, "internal: config key '{}' is not in the schema", key);
+  ST_CHECK(find_config_key(key, *schema_) != nullptr, "internal: config key '{}' is not in the schema", key);
   const json* node = &resolved_;
   std::stringstream ss(key);
   std::string part;
@@ -302,7 +336,7 @@ std::vector<std::string> Config::paths(const std::string& key) const { return at
 
 std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only) {
   std::vector<std::string> out;
-  for (const auto& k : config_schema()) {
+  for (const auto& k : before.schema()) {
     if (locked_only && !k.locked_on_resume) continue;
     const json a = get_dotted(before.resolved(), k.path), b = get_dotted(after.resolved(), k.path);
     if (a != b) out.push_back(fmt::format("{}: {} -> {}", k.path, a.dump(), b.dump()));
@@ -310,9 +344,9 @@ std::vector<std::string> config_differences(const Config& before, const Config& 
   return out;
 }
 
-std::string describe_config_defaults() {
+std::string describe_config_defaults(const Schema& schema) {
   std::string out;
-  for (const auto& k : config_schema()) {
+  for (const auto& k : schema) {
     const std::string def = k.default_value.is_null() ? "(required)" : k.default_value.dump();
     out += fmt::format("{:<26} {:<14} {}{}\n", k.path, def, k.help,
                        k.type == KeyType::Choice ? fmt::format(" [{}]", fmt::join(k.choices, "|")) : "");

@@ -22,8 +22,10 @@ struct ConfigKey {
   bool locked_on_resume = false;     // changing it breaks resume (model, data, batching, seed)
 };
 
-const std::vector<ConfigKey>& config_schema();
-const ConfigKey* find_config_key(const std::string& path);
+using Schema = std::vector<ConfigKey>;
+const Schema& config_schema();             // safetune train
+const Schema& classifier_config_schema();  // safetune train-classifier
+const ConfigKey* find_config_key(const std::string& path, const Schema& schema = config_schema());
 
 // Parses JSON allowing // and /* */ comments; errors name `label` and the position (exit 2).
 nlohmann::json parse_json_with_comments(const std::string& text, const std::string& label);
@@ -33,9 +35,11 @@ class Config {
  public:
   // Reads FILE, applies `--set key=value` overrides in order, fills defaults and validates everything.
   // Every error is exit 2 naming the file and the dotted key (with the nearest valid key when unknown).
-  static Config load(const std::string& file, const std::vector<std::string>& overrides = {});
+  static Config load(const std::string& file, const std::vector<std::string>& overrides = {},
+                     const Schema& schema = config_schema());
   // Validates an already-resolved config (e.g. the copy saved in a run folder).
-  static Config from_resolved(const nlohmann::json& resolved, const std::string& label);
+  static Config from_resolved(const nlohmann::json& resolved, const std::string& label,
+                              const Schema& schema = config_schema());
 
   int64_t integer(const std::string& key) const;
   double number(const std::string& key) const;
@@ -45,17 +49,19 @@ class Config {
 
   const nlohmann::json& resolved() const { return resolved_; }  // nested, as written to RUN_DIR/config.json
   const std::string& source() const { return source_; }
+  const Schema& schema() const { return *schema_; }
 
  private:
   const nlohmann::json& at(const std::string& key) const;
   nlohmann::json resolved_;
   std::string source_;
+  const Schema* schema_ = nullptr;
 };
 
 // Keys whose values differ between two resolved configs, as "key: old -> new".
 std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only);
 
 // One line per key: dotted name, default, help (for `safetune config defaults` and the README).
-std::string describe_config_defaults();
+std::string describe_config_defaults(const Schema& schema = config_schema());
 
 }  // namespace st

@@ -22,6 +22,8 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"train", st::run_train, "fine-tune a model folder on JSONL data (checkpoints, resume, metrics)"},
     {"config", st::run_config, "print every config key with its default, or validate a config file"},
+    {"train-classifier", st::run_train_classifier, "train the frozen toxicity classifier on labelled JSONL (AUROC, threshold)"},
+    {"score", st::run_score, "score texts with a toxicity classifier (JSONL file or stdin), JSONL out"},
     {"inspect", st::run_inspect, "show a model folder's or safetensors file's architecture, dtypes and tensors"},
     {"init-model", st::run_init_model, "write a randomly initialised Llama model folder from an architecture config"},
     {"convert", st::run_convert, "rewrite a model folder with another dtype or shard size"},
@@ -30,7 +32,7 @@ const Subcommand kSubcommands[] = {
 void print_usage(std::FILE* out) {
   fmt::print(out, "safetune {} — fine-tune Llama-family models with a safety-penalized loss\n\n", SAFETUNE_VERSION);
   fmt::print(out, "usage: safetune COMMAND [ARGS]\n\ncommands:\n");
-  for (const auto& s : kSubcommands) fmt::print(out, "  {:<12} {}\n", s.name, s.summary);
+  for (const auto& s : kSubcommands) fmt::print(out, "  {:<17} {}\n", s.name, s.summary);
   fmt::print(out, "\nexit codes: 0 done, 1 failure while running, 2 bad usage/config/input, 75 interrupted\n");
 }
 

@@ -57,25 +57,26 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   r.ce = ce_sum / denom;
   r.loss = r.ce + options.lambda * r.penalty;
 
-  // 3. gradient norm and clipping, the arithmetic of torch.nn.utils.clip_grad_norm_
-  std::vector<torch::Tensor> grads, norms;
-  for (const auto& [_, p] : optimizer.params())
-    if (p.grad().defined()) grads.push_back(p.grad()), norms.push_back(at::linalg_vector_norm(p.grad(), 2));
-  auto total = norms.empty() ? torch::zeros({}) : at::linalg_vector_norm(torch::stack(norms), 2);
-  r.grad_norm = total.item<double>();
+  // 3. gradient norm and clipping; 4. update unless something was not finite
+  r.grad_norm = clip_gradients(optimizer.params(), options.max_grad_norm);
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
-
-  // 4. update
-  if (r.finite) {
-    if (options.max_grad_norm > 0) {
-      torch::NoGradGuard no_grad;
-      auto coef = torch::clamp(options.max_grad_norm / (total + 1e-6), /*min=*/std::nullopt, /*max=*/1.0);
-      for (auto& g : grads) g.mul_(coef.to(g.device()));
-    }
-    optimizer.step(options.lr);
-  }
+  if (r.finite) optimizer.step(options.lr);
   optimizer.zero_grad();
   return r;
+}
+
+double clip_gradients(const NamedTensors& params, double max_norm) {
+  std::vector<torch::Tensor> grads, norms;
+  for (const auto& [_, p] : params)
+    if (p.grad().defined()) grads.push_back(p.grad()), norms.push_back(at::linalg_vector_norm(p.grad(), 2));
+  auto total = norms.empty() ? torch::zeros({}) : at::linalg_vector_norm(torch::stack(norms), 2);
+  const double norm = total.item<double>();
+  if (max_norm > 0 && std::isfinite(norm)) {
+    torch::NoGradGuard no_grad;
+    auto coef = torch::clamp(max_norm / (total + 1e-6), /*min=*/std::nullopt, /*max=*/1.0);
+    for (auto& g : grads) g.mul_(coef.to(g.device()));
+  }
+  return norm;
 }
 
 EvalResult evaluate_ce(LlamaForCausalLM& model, const std::vector<Batch>& batches) {

@@ -1,0 +1,292 @@
+// trainer/cmd_classifier.cpp — `safetune train-classifier --config FILE` (a toxicity classifier on the
+// language model's tokenizer, with a held-out split, accuracy, AUROC and a threshold at a target FPR) and
+// `safetune score --classifier DIR` (P(toxic) for texts from a JSONL file or stdin, for auditing data).
+#include <torch/nn/functional/loss.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <set>
+
+#include "common/check.h"
+#include "common/files.h"
+#include "common/sha256.h"
+#include "data/batcher.h"
+#include "data/tokenizer.h"
+#include "models/toxicity_classifier.h"
+#include "trainer/classifier_metrics.h"
+#include "trainer/cli.h"
+#include "trainer/commands.h"
+#include "trainer/config.h"
+#include "trainer/optimizer.h"
+#include "trainer/run_log.h"
+#include "trainer/train_step.h"
+
+namespace st {
+namespace fs = std::filesystem;
+namespace F = torch::nn::functional;
+using json = nlohmann::json;
+
+namespace {
+
+struct LabelledText {
+  std::vector<int> ids;
+  int label = 0;
+  int category = -1;  // index into the category list, -1 = none
+};
+
+// Texts are encoded as a response is: the tokens, then EOS (what the soft penalty shows the classifier).
+std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated) {
+  auto ids = tok.encode(text, /*add_bos=*/false, /*add_eos=*/true);
+  if (static_cast<int64_t>(ids.size()) > max_len) {
+    ids.resize(static_cast<size_t>(max_len));
+    if (truncated) *truncated = true;
+  }
+  return ids;
+}
+
+std::pair<torch::Tensor, torch::Tensor> pad(const std::vector<const std::vector<int>*>& seqs, int pad_id) {
+  size_t T = 1;
+  for (const auto* s : seqs) T = std::max(T, s->size());
+  auto ids = torch::full({static_cast<int64_t>(seqs.size()), static_cast<int64_t>(T)}, pad_id, torch::kInt64);
+  auto mask = torch::zeros({static_cast<int64_t>(seqs.size()), static_cast<int64_t>(T)}, torch::kBool);
+  for (size_t b = 0; b < seqs.size(); ++b)
+    for (size_t t = 0; t < seqs[b]->size(); ++t) {
+      ids[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = (*seqs[b])[t];
+      mask[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = true;
+    }
+  return {ids, mask};
+}
+
+std::vector<LabelledText> read_labelled(const Config& c, const Tokenizer& tok, std::vector<std::string>& categories,
+                                        json& stats) {
+  struct Raw {
+    std::string text, category;
+    int label;
+  };
+  std::vector<Raw> raw;
+  int64_t skipped = 0, truncated = 0;
+  const bool skip = c.string("data.on_bad_line") == "skip";
+  for (const auto& file : c.paths("data.train")) {
+    std::ifstream in(file);
+    ST_CHECK_INPUT(in.good(), "{}: cannot open data file", file);
+    std::string line;
+    for (int64_t n = 1; std::getline(in, line); ++n) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      std::string problem;
+      if (j.is_discarded() || !j.is_object()) problem = "not a JSON object";
+      else if (!j.contains("text") || !j["text"].is_string() || j["text"].get<std::string>().empty()) problem = "needs a non-empty string \"text\"";
+      else if (!j.contains("label") || !(j["label"] == 0 || j["label"] == 1 || j["label"].is_boolean())) problem = "\"label\" must be 0 or 1";
+      else if (j.contains("category") && !j["category"].is_string()) problem = "\"category\" must be a string";
+      if (!problem.empty()) {
+        ST_CHECK_INPUT(skip, "{}:{}: {} (set data.on_bad_line=skip to skip such lines)", file, n, problem);
+        ++skipped;
+        continue;
+      }
+      const int label = j["label"].is_boolean() ? static_cast<int>(j["label"].get<bool>()) : j["label"].get<int>();
+      raw.push_back({j["text"].get<std::string>(), label == 1 ? j.value("category", std::string()) : "", label});
+    }
+  }
+  std::set<std::string> names;
+  for (const auto& r : raw)
+    if (!r.category.empty()) names.insert(r.category);
+  categories.assign(names.begin(), names.end());
+  std::vector<LabelledText> out;
+  for (const auto& r : raw) {
+    bool cut = false;
+    LabelledText t{encode_for_classifier(tok, r.text, c.integer("data.max_seq_len"), &cut), r.label, -1};
+    truncated += cut;
+    if (!r.category.empty())
+      t.category = static_cast<int>(std::find(categories.begin(), categories.end(), r.category) - categories.begin());
+    out.push_back(std::move(t));
+  }
+  stats = {{"examples", out.size()}, {"skipped_bad_lines", skipped}, {"truncated", truncated}};
+  ST_CHECK_INPUT(out.size() >= 10, "data.train: only {} usable labelled texts; need at least 10", out.size());
+  return out;
+}
+
+// Scores (P(toxic)) of `texts`, in batches, without gradients.
+std::vector<double> predict(ToxicityClassifier& classifier, const std::vector<const std::vector<int>*>& texts,
+                            int pad_id, std::vector<std::vector<double>>* categories = nullptr) {
+  torch::NoGradGuard no_grad;
+  std::vector<double> out;
+  for (size_t start = 0; start < texts.size(); start += 64) {
+    std::vector<const std::vector<int>*> chunk(texts.begin() + static_cast<std::ptrdiff_t>(start),
+                                               texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), start + 64)));
+    auto [ids, mask] = pad(chunk, pad_id);
+    auto probs = torch::sigmoid(classifier(ids, mask)).to(torch::kFloat64);  // [B, 1 + C]
+    for (int64_t b = 0; b < probs.size(0); ++b) {
+      out.push_back(probs[b][0].item<double>());
+      if (categories) {
+        std::vector<double> row;
+        for (int64_t k = 1; k < probs.size(1); ++k) row.push_back(probs[b][k].item<double>());
+        categories->push_back(std::move(row));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_train_classifier(const Args& args) {
+  static const CommandSpec spec{"train-classifier", "train-classifier --config FILE [--set key=value]...", {},
+                                {"config", "set"}, 0, 0};
+  CommandLine cl(spec, args);
+  ST_CHECK_INPUT(cl.value("config").has_value(), "train-classifier: --config is required");
+  const Config c = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema());
+  const std::string tok_path = c.string("classifier.tokenizer"), out_dir = c.string("train.output_dir");
+  Tokenizer tok(tok_path);
+
+  // 1. data: read, encode, split deterministically into train and validation
+  std::vector<std::string> categories;
+  json data_stats;
+  auto texts = read_labelled(c, tok, categories, data_stats);
+  std::mt19937_64 rng(static_cast<uint64_t>(c.integer("train.seed")) * 0x9E3779B97F4A7C15ull + 17);
+  std::vector<size_t> order(texts.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_below(i, rng)]);
+  const auto n_val = static_cast<size_t>(std::max(1.0, std::round(c.number("data.validation_fraction") * static_cast<double>(texts.size()))));
+  const std::vector<size_t> val(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val));
+  std::vector<size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end());
+
+  // 2. model: the architecture's Llama dimensions, the tokenizer's vocabulary, one output per category
+  json arch = json::parse(read_text_file(c.string("classifier.architecture")), nullptr, true, /*ignore_comments=*/true);
+  arch["architectures"] = {"SafetuneToxicityClassifier"};
+  arch["model_type"] = "llama";
+  arch["safetune_classifier"] = {{"categories", categories}};
+  ClassifierConfig config = ClassifierConfig::from_json(arch, c.string("classifier.architecture"));
+  ST_CHECK_INPUT(config.encoder.vocab_size == tok.vocab_size(), "{}: vocab_size is {} but {} has {} pieces",
+                 c.string("classifier.architecture"), config.encoder.vocab_size, tok_path, tok.vocab_size());
+  config.tokenizer_sha256 = sha256_file(tok_path);
+  ToxicityClassifier classifier(config);
+  classifier->init_weights(static_cast<uint64_t>(c.integer("train.seed")));
+  NamedTensors params;
+  for (auto& item : classifier->named_parameters()) params.emplace_back(item.key(), item.value());
+  AdamW optimizer(params, {0.9, 0.999, 1e-8, c.number("optim.weight_decay")});
+  const int64_t max_steps = c.integer("train.max_steps"), batch = c.integer("train.batch_size");
+  const ScheduleOptions schedule{"cosine", c.number("optim.lr"), c.integer("schedule.warmup_steps"), max_steps, 0.1};
+  fmt::print("train-classifier: {} train / {} validation texts, {} categories ({}), {} parameters\n", train.size(),
+             val.size(), categories.size(), fmt::join(categories, ", "), [&] {
+               int64_t n = 0;
+               for (const auto& [_, p] : params) n += p.numel();
+               return n;
+             }());
+
+  // 3. training: BCE on P(toxic), plus BCE on the category outputs (target: the toxic text's category)
+  size_t cursor = train.size();
+  int64_t epoch = 0;
+  for (int64_t step = 0; step < max_steps; ++step) {
+    std::vector<const std::vector<int>*> seqs;
+    std::vector<float> y;
+    auto cat_target = torch::zeros({batch, static_cast<int64_t>(categories.size())});
+    for (int64_t b = 0; b < batch; ++b) {
+      if (cursor >= train.size()) {  // a new epoch: reshuffle
+        std::mt19937_64 epoch_rng(static_cast<uint64_t>(c.integer("train.seed")) + 1000003ull * static_cast<uint64_t>(++epoch));
+        for (size_t i = train.size(); i > 1; --i) std::swap(train[i - 1], train[uniform_below(i, epoch_rng)]);
+        cursor = 0;
+      }
+      const auto& t = texts[train[cursor++]];
+      seqs.push_back(&t.ids);
+      y.push_back(static_cast<float>(t.label));
+      if (t.category >= 0) cat_target[b][t.category] = 1.0f;
+    }
+    auto [ids, mask] = pad(seqs, tok.pad_id());
+    auto logits = classifier(ids, mask);  // [B, 1 + C]
+    auto loss = F::binary_cross_entropy_with_logits(logits.select(1, 0), torch::tensor(y));
+    if (!categories.empty()) loss = loss + F::binary_cross_entropy_with_logits(logits.narrow(1, 1, static_cast<int64_t>(categories.size())), cat_target);
+    loss.backward();
+    clip_gradients(params, c.number("train.max_grad_norm"));
+    optimizer.step(learning_rate(schedule, step));
+    optimizer.zero_grad();
+    if ((step + 1) % c.integer("log.every_steps") == 0 || step + 1 == max_steps)
+      fmt::print("step {}/{}  loss {:.4f}\n", step + 1, max_steps, loss.item<double>());
+  }
+
+  // 4. held-out evaluation: accuracy, AUROC, threshold at the target FPR
+  classifier->eval();
+  std::vector<const std::vector<int>*> val_seqs;
+  std::vector<int> val_labels;
+  for (size_t i : val) val_seqs.push_back(&texts[i].ids), val_labels.push_back(texts[i].label);
+  const auto scores = predict(classifier, val_seqs, tok.pad_id());
+  const double area = auroc(scores, val_labels);
+  const auto chosen = threshold_at_fpr(scores, val_labels, c.number("eval.target_fpr"));
+  classifier->set_threshold(chosen.threshold);
+  save_classifier(out_dir, classifier, tok_path);
+  const json report = {{"validation_texts", val.size()},
+                       {"train_texts", train.size()},
+                       {"accuracy_at_0.5", accuracy_at(scores, val_labels, 0.5)},
+                       {"auroc", area},
+                       {"target_fpr", c.number("eval.target_fpr")},
+                       {"threshold", chosen.threshold},
+                       {"fpr_at_threshold", chosen.fpr},
+                       {"tpr_at_threshold", chosen.tpr},
+                       {"categories", categories},
+                       {"data", data_stats}};
+  write_text_file_atomic((fs::path(out_dir) / "training_report.json").string(), report.dump(2) + "\n");
+  fmt::print("train-classifier: validation accuracy {:.3f}, AUROC {:.4f}, threshold {:.4f} (FPR {:.3f}, TPR {:.3f}); "
+             "written to {}\n", report["accuracy_at_0.5"].get<double>(), area, chosen.threshold, chosen.fpr, chosen.tpr, out_dir);
+  return 0;
+}
+
+int run_score(const Args& args) {
+  static const CommandSpec spec{"score", "score --classifier DIR [--input FILE.jsonl] [--threshold T]", {},
+                                {"classifier", "input", "threshold"}, 0, 0};
+  CommandLine cl(spec, args);
+  ST_CHECK_INPUT(cl.value("classifier").has_value(), "score: --classifier is required (usage: safetune {})", spec.usage);
+  const std::string dir = *cl.value("classifier");
+  auto classifier = load_classifier(dir);
+  Tokenizer tok((fs::path(dir) / "tokenizer.model").string());
+  double threshold = classifier->config().threshold;
+  if (auto t = cl.value("threshold")) {
+    try {
+      threshold = std::stod(*t);
+    } catch (const std::exception&) {
+      fail_input("score: --threshold must be a number, got '{}'", *t);
+    }
+  }
+  // Texts: the "text" field of each JSONL line, or each line of standard input as plain text.
+  std::vector<std::string> texts;
+  std::vector<int64_t> lines;
+  const auto input = cl.value("input");
+  std::ifstream file;
+  if (input) {
+    file.open(*input);
+    ST_CHECK_INPUT(file.good(), "{}: cannot open", *input);
+  }
+  std::istream& in = input ? static_cast<std::istream&>(file) : std::cin;
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (input) {
+      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      ST_CHECK_INPUT(!j.is_discarded() && j.is_object() && j.contains("text") && j["text"].is_string(),
+                     "{}:{}: expected a JSON object with a string \"text\"", *input, n);
+      texts.push_back(j["text"].get<std::string>());
+    } else {
+      texts.push_back(line);
+    }
+    lines.push_back(n);
+  }
+  std::vector<std::vector<int>> encoded;
+  for (const auto& t : texts) encoded.push_back(encode_for_classifier(tok, t, 4096, nullptr));
+  std::vector<const std::vector<int>*> seqs;
+  for (const auto& e : encoded) seqs.push_back(&e);
+  std::vector<std::vector<double>> cats;
+  const auto scores = predict(classifier, seqs, tok.pad_id(), &cats);
+  int64_t toxic = 0;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    json row = {{"line", lines[i]}, {"text", texts[i]}, {"p_toxic", scores[i]}, {"toxic", scores[i] > threshold}};
+    json per_category = json::object();
+    for (size_t k = 0; k < classifier->config().categories.size(); ++k) per_category[classifier->config().categories[k]] = cats[i][k];
+    if (!per_category.empty()) row["categories"] = per_category;
+    toxic += scores[i] > threshold;
+    fmt::print("{}\n", row.dump());
+  }
+  fmt::print(stderr, "score: {} texts, {} above the threshold {:.4f}\n", texts.size(), toxic, threshold);
+  return 0;
+}
+
+}  // namespace st
