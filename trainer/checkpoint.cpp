@@ -56,7 +56,8 @@ json TrainingState::to_json() const {
           {"tokens_seen", tokens_seen},
           {"skipped_nonfinite", skipped_nonfinite},
           {"elapsed_s", elapsed_s},
-          {"lambda", lambda}};
+          {"lambda", lambda},
+          {"lambda_state", lambda_state}};
 }
 
 TrainingState TrainingState::from_json(const json& j, const std::string& label) {
@@ -70,6 +71,7 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
     s.skipped_nonfinite = j.value("skipped_nonfinite", int64_t{0});
     s.elapsed_s = j.value("elapsed_s", 0.0);
     s.lambda = j.value("lambda", 0.0);
+    s.lambda_state = j.value("lambda_state", json::object());
   } catch (const json::exception& e) {
     fail_input("{}: malformed trainer state: {}", label, e.what());
   }

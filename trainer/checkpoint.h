@@ -25,6 +25,7 @@ struct TrainingState {
   int64_t skipped_nonfinite = 0;  // steps whose update was skipped for NaN/Inf
   double elapsed_s = 0;           // training time before this process
   double lambda = 0;              // current λ
+  nlohmann::json lambda_state = nlohmann::json::object();  // the adaptive controller's log λ and window
 
   nlohmann::json to_json() const;
   static TrainingState from_json(const nlohmann::json& j, const std::string& label);

@@ -11,7 +11,9 @@
 #include "common/sha256.h"
 #include "data/batcher.h"
 #include "data/examples.h"
+#include "losses/lambda_controller.h"
 #include "models/model_folder.h"
+#include "models/toxicity_classifier.h"
 #include "trainer/checkpoint.h"
 #include "trainer/cli.h"
 #include "trainer/commands.h"
@@ -61,7 +63,37 @@ json input_hashes(const Config& c, const std::string& model_dir) {
       model[name] = sha256_file(entry.path().string());
   }
   inputs["model"] = model;
+  json classifier = json::object();
+  if (!c.string("safety.classifier").empty())
+    for (const auto& entry : fs::directory_iterator(c.string("safety.classifier")))
+      if (entry.is_regular_file()) classifier[entry.path().filename().string()] = sha256_file(entry.path().string());
+  inputs["classifier"] = classifier;
   return inputs;
+}
+
+// SHA-256 of a module's parameter bytes, in order: "frozen" is checked, not assumed.
+std::string weights_sha256(torch::nn::Module& module) {
+  Sha256 h;
+  for (const auto& p : module.parameters()) {
+    auto cpu = p.detach().to(torch::kCPU).contiguous();
+    h.update(cpu.data_ptr(), cpu.nbytes());
+  }
+  return h.hex_digest();
+}
+
+// Loads the frozen classifier and checks that the soft estimator can use it with this model.
+ToxicityClassifier load_penalty_classifier(const std::string& dir, const std::string& tokenizer_path,
+                                           const LlamaConfig& model_config, torch::Device device) {
+  auto classifier = load_classifier(dir, device);
+  const auto& cc = classifier->config();
+  const std::string lm_hash = sha256_file(tokenizer_path);
+  ST_CHECK_INPUT(cc.encoder.vocab_size == model_config.vocab_size && cc.tokenizer_sha256 == lm_hash,
+                 "{}: the soft penalty needs the classifier to share the language model's vocabulary, but it has {} "
+                 "pieces and tokenizer SHA-256 {} while the model has {} and {}; train the classifier with "
+                 "classifier.tokenizer set to this model's tokenizer.model",
+                 dir, cc.encoder.vocab_size, cc.tokenizer_sha256.empty() ? "(none)" : cc.tokenizer_sha256.substr(0, 12),
+                 model_config.vocab_size, lm_hash.substr(0, 12));
+  return classifier;
 }
 
 torch::Device pick_device(const std::string& wanted) {
@@ -111,8 +143,8 @@ std::string prepare_resume(const std::string& resume, const std::string& run_dir
   ST_CHECK_INPUT(locked.empty(), "{}: cannot resume, the config changed in a way that breaks resume ({}); "
                  "start a new train.output_dir instead", run_dir, fmt::join(locked, "; "));
   const auto manifest = json::parse(read_text_file((fs::path(run_dir) / "manifest.json").string()));
-  for (const char* group : {"data", "model"})
-    ST_CHECK_INPUT(manifest["inputs"][group] == inputs[group],
+  for (const char* group : {"data", "model", "classifier"})
+    ST_CHECK_INPUT(manifest["inputs"].value(group, json::object()) == inputs[group],
                    "{}: cannot resume, the {} files changed since the run started (SHA-256 differs from manifest.json)",
                    run_dir, group);
   for (const auto& change : config_differences(before, config, /*locked_only=*/false))
@@ -129,9 +161,11 @@ int run_train(const Args& args) {
   ST_CHECK_INPUT(cl.value("config").has_value(), "train: --config is required (usage: safetune {})", spec.usage);
   const Config config = Config::load(*cl.value("config"), cl.values("set"));
   const std::string resume = cl.value_or("resume", "auto");
-  ST_CHECK_INPUT(config.number("safety.lambda") == 0.0,
-                 "{}: safety.lambda = {} needs the toxicity classifier penalty, which this build does not have "
-                 "yet; set safety.lambda to 0", config.source(), config.number("safety.lambda"));
+  LambdaController lambda(config.raw("safety.lambda"), config.source() + ": safety.lambda");
+  const std::string classifier_dir = config.string("safety.classifier");
+  ST_CHECK_INPUT(!classifier_dir.empty() || lambda.always_zero(),
+                 "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
+                 config.source());
   const std::string run_dir = config.string("train.output_dir");
   const std::string model_dir = config.string("model.path");
   const std::string tokenizer_path = (fs::path(model_dir) / "tokenizer.model").string();
@@ -167,6 +201,13 @@ int run_train(const Args& args) {
   }
 
   auto model = load_llama(model_dir, device);
+  ToxicityClassifier classifier{nullptr};
+  std::string classifier_hash;
+  if (!classifier_dir.empty()) {
+    classifier = load_penalty_classifier(classifier_dir, tokenizer_path, model_config, device);
+    classifier_hash = weights_sha256(*classifier);
+    manifest["classifier"] = {{"path", classifier_dir}, {"weights_sha256", classifier_hash}};
+  }
   AdamWOptions adam{config.number("optim.beta1"), config.number("optim.beta2"), config.number("optim.eps"),
                     config.number("optim.weight_decay")};
   NamedTensors params;
@@ -175,6 +216,7 @@ int run_train(const Args& args) {
   TrainingState state;
   if (!checkpoint.empty()) {
     state = load_checkpoint(checkpoint, model, optimizer);
+    lambda.load_state(state.lambda_state, checkpoint);
     MetricsLog::truncate_after(metrics_path, state.step);
     manifest["resumes"].push_back({{"from", fs::path(checkpoint).filename().string()}, {"step", state.step}});
     fmt::print("resume: continuing from {} (step {})\n", checkpoint, state.step);
@@ -220,8 +262,12 @@ int run_train(const Args& args) {
     std::vector<Batch> micro;
     for (int64_t i = 0; i < grad_accum; ++i) micro.push_back(batcher.next(state.cursor));
     // 2-4. forward, loss, backward, clip, update
-    StepOptions step_opts{learning_rate(schedule, state.step), config.number("train.max_grad_norm"), state.lambda};
+    state.lambda = lambda.value(state.step);
+    StepOptions step_opts{learning_rate(schedule, state.step), config.number("train.max_grad_norm"), state.lambda,
+                          classifier ? &classifier : nullptr, config.number("safety.temperature")};
     const StepResult r = train_step(model, optimizer, micro, step_opts);
+    if (r.penalized > 0) lambda.observe(r.p_toxic);
+    state.lambda_state = lambda.state();
     state.step += 1;
     state.optimizer_steps = optimizer.steps();
     state.tokens_seen += r.tokens;
@@ -242,7 +288,7 @@ int run_train(const Args& args) {
       const double epoch = static_cast<double>(state.cursor.epoch) +
                            static_cast<double>(state.cursor.index) / static_cast<double>(batcher.batches_per_epoch());
       metrics.write({{"type", "train"}, {"step", state.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
-                     {"penalty", r.penalty}, {"lambda", state.lambda}, {"lr", step_opts.lr}, {"grad_norm", r.grad_norm},
+                     {"penalty", r.penalty}, {"p_toxic", r.p_toxic}, {"lambda", state.lambda}, {"lr", step_opts.lr}, {"grad_norm", r.grad_norm},
                      {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
                      {"tokens_per_s", tokens_per_s},
                      {"elapsed_s", elapsed_before + total_s}});
@@ -272,6 +318,9 @@ int run_train(const Args& args) {
   } else {
     fmt::print("train: the run was already complete at step {}; rewriting final/\n", state.step);
   }
+  if (classifier)
+    ST_CHECK(weights_sha256(*classifier) == classifier_hash,
+             "the classifier's weights changed during the run (SHA-256 {} at the start); it must stay frozen", classifier_hash);
   const auto final_dir = (fs::path(run_dir) / "final").string();
   save_llama(final_dir, model, {dtype_from_config_name(config.string("model.save_dtype"), "model.save_dtype"), 0,
                                 tokenizer_path});

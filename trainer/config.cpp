@@ -7,6 +7,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "losses/lambda_controller.h"
 #include "trainer/cli.h"
 
 namespace st {
@@ -92,7 +93,13 @@ std::vector<ConfigKey> build_schema() {
       ranged(key("log.every_steps", KeyType::Int, 10, "steps between metrics.jsonl lines"), 1),
       choice("log.progress", {"auto", "always", "never"}, "auto", "live progress line; auto = when stderr is a terminal"),
       // safety
-      ranged(key("safety.lambda", KeyType::Number, 0.0, "weight λ of the classifier penalty in CE + λ·penalty (must be 0 until the safety objective lands)"), 0),
+      locked(key("safety.classifier", KeyType::Path, "",
+                 "toxicity classifier folder (safetune train-classifier); empty = no penalty")),
+      locked(choice("safety.estimator", {"soft"}, "soft",
+                    "penalty estimator: soft = expected embeddings through the classifier (needs its vocabulary)")),
+      locked(ranged(key("safety.temperature", KeyType::Number, 1.0, "τ in softmax(logits / τ) for the soft penalty"), 1e-3)),
+      key("safety.lambda", KeyType::Lambda, 0.0,
+          "λ in CE + λ·penalty: a number, or {type: constant|linear_warmup|schedule|adaptive, ...} (see README)"),
   };
 }
 
@@ -134,6 +141,7 @@ std::string describe_expected(const ConfigKey& k) {
     case KeyType::Choice: return fmt::format("one of {}", fmt::join(k.choices, ", "));
     case KeyType::Path: return "a path";
     case KeyType::PathList: return "a path or a list of paths";
+    case KeyType::Lambda: return "a number >= 0 or a λ object";
   }
   return "?";
 }
@@ -142,6 +150,7 @@ std::string describe_expected(const ConfigKey& k) {
 json check_value(const ConfigKey& k, const json& v, const std::string& label, const std::string& base_dir) {
   auto bad = [&]() { fail_input("{}: {}: expected {}, got {}", label, k.path, describe_expected(k), v.dump()); };
   auto resolve = [&](const json& p) -> json {
+    if (p == "" && k.default_value == "") return "";  // an optional path left unset
     if (!p.is_string() || p.get<std::string>().empty()) bad();
     fs::path path(p.get<std::string>());
     return (path.is_absolute() || base_dir.empty() ? path : fs::path(base_dir) / path).lexically_normal().string();
@@ -173,6 +182,9 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
       return v;
     case KeyType::Path:
       return resolve(v);
+    case KeyType::Lambda:
+      LambdaController::validate(v, label + ": " + k.path);
+      return v;
     case KeyType::PathList: {
       json out = json::array();
       if (v.is_string()) return json::array({resolve(v)});
@@ -330,6 +342,7 @@ const json& Config::at(const std::string& key) const {
 
 int64_t Config::integer(const std::string& key) const { return at(key).get<int64_t>(); }
 double Config::number(const std::string& key) const { return at(key).get<double>(); }
+const nlohmann::json& Config::raw(const std::string& key) const { return at(key); }
 bool Config::boolean(const std::string& key) const { return at(key).get<bool>(); }
 std::string Config::string(const std::string& key) const { return at(key).get<std::string>(); }
 std::vector<std::string> Config::paths(const std::string& key) const { return at(key).get<std::vector<std::string>>(); }

@@ -10,7 +10,7 @@
 
 namespace st {
 
-enum class KeyType { Int, Number, Bool, String, Choice, Path, PathList };
+enum class KeyType { Int, Number, Bool, String, Choice, Path, PathList, Lambda };
 
 struct ConfigKey {
   std::string path;  // dotted, e.g. "train.max_steps"
@@ -46,6 +46,7 @@ class Config {
   bool boolean(const std::string& key) const;
   std::string string(const std::string& key) const;  // String, Choice and Path keys
   std::vector<std::string> paths(const std::string& key) const;
+  const nlohmann::json& raw(const std::string& key) const;  // e.g. the λ object
 
   const nlohmann::json& resolved() const { return resolved_; }  // nested, as written to RUN_DIR/config.json
   const std::string& source() const { return source_; }

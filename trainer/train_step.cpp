@@ -6,7 +6,9 @@
 
 #include <cmath>
 
+#include "common/tokens.h"
 #include "losses/causal_lm_loss.h"
+#include "losses/soft_penalty.h"
 
 namespace st {
 namespace {
@@ -37,24 +39,46 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
                       const StepOptions& options) {
   const auto device = device_of(model);
   StepResult r;
-  // 1. tokens of the whole step, so each micro-batch's CE sum is divided by the same number and the
-  //    accumulated gradient equals that of one big batch
-  for (const auto& b : micro_batches) r.tokens += b.loss_tokens();
+  // 1. tokens and response sequences of the whole step, so each micro-batch's sums are divided by the
+  //    same numbers and the accumulated gradient equals that of one big batch
+  int64_t sequences = 0;
+  for (const auto& b : micro_batches) {
+    r.tokens += b.loss_tokens();
+    sequences += b.labels.narrow(1, 1, b.labels.size(1) - 1).ne(kIgnoreIndex).any(/*dim=*/1).sum().item<int64_t>();
+  }
   const double denom = static_cast<double>(std::max<int64_t>(1, r.tokens));
+  const double seq_denom = static_cast<double>(std::max<int64_t>(1, sequences));
+  const bool penalize = options.classifier != nullptr && options.lambda > 0;
 
   // 2. forward, loss, backward per micro-batch
-  double ce_sum = 0;
+  double ce_sum = 0, penalty_sum = 0, p_sum = 0;
   for (const auto& b : micro_batches) {
     torch::Tensor loss;
     {
       AutocastScope autocast(device);
+      auto labels = b.labels.to(device);
       auto logits = model(b.input_ids.to(device));  // [B, T, V]
-      loss = causal_lm_loss(logits, b.labels.to(device)).sum;
+      auto ce = causal_lm_loss(logits, labels).sum;
+      ce_sum += ce.item<double>();
+      loss = ce / denom;
+      if (options.classifier != nullptr) {
+        // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
+        torch::Tensor penalty_logits = penalize ? logits : logits.detach();
+        torch::AutoGradMode grad_mode(penalize);
+        const auto sp = soft_penalty(penalty_logits, labels, *options.classifier, options.temperature);
+        const auto n = sp.has_response.sum().item<int64_t>();
+        const auto batch_sum = sp.penalty * static_cast<double>(n);  // mean -> sum over this batch's sequences
+        penalty_sum += batch_sum.item<double>();
+        p_sum += sp.p_toxic.sum().item<double>();
+        if (penalize) loss = loss + options.lambda * batch_sum / seq_denom;
+      }
     }
-    ce_sum += loss.item<double>();
-    (loss / denom).backward();
+    loss.backward();
   }
   r.ce = ce_sum / denom;
+  r.penalized = options.classifier != nullptr ? sequences : 0;
+  r.penalty = penalty_sum / seq_denom;
+  r.p_toxic = p_sum / seq_denom;
   r.loss = r.ce + options.lambda * r.penalty;
 
   // 3. gradient norm and clipping; 4. update unless something was not finite

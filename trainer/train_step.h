@@ -6,6 +6,7 @@
 
 #include "data/batcher.h"
 #include "models/llama.h"
+#include "models/toxicity_classifier.h"
 #include "trainer/optimizer.h"
 
 namespace st {
@@ -13,19 +14,24 @@ namespace st {
 struct StepOptions {
   double lr = 0;
   double max_grad_norm = 1.0;  // 0 disables clipping (the norm is still measured)
-  double lambda = 0;           // weight of the safety penalty (0 until a classifier is configured)
+  double lambda = 0;           // weight of the safety penalty
+  ToxicityClassifier* classifier = nullptr;  // frozen; null = no penalty
+  double temperature = 1.0;    // τ of the soft penalty
 };
 
 struct StepResult {
   double loss = 0;       // ce + lambda * penalty
   double ce = 0;         // token-weighted over the whole step
-  double penalty = 0;
+  double penalty = 0;    // mean over penalized sequences of -log(1 - P(toxic))
+  double p_toxic = 0;    // mean P(toxic) over penalized sequences (what the adaptive λ controller sees)
+  int64_t penalized = 0; // sequences with a response in the step
   double grad_norm = 0;  // before clipping
   int64_t tokens = 0;    // loss tokens in the step
   bool finite = true;    // false: loss or gradient was NaN/Inf and no update was applied
 };
 
-// Phases: (1) count the step's loss tokens, (2) per micro-batch forward, CE sum / step tokens, backward,
+// Phases: (1) count the step's loss tokens and response sequences, (2) per micro-batch forward, CE sum /
+// step tokens plus λ · penalty sum / step sequences (so accumulation equals one big batch), backward,
 // (3) measure and clip the gradient norm (as torch.nn.utils.clip_grad_norm_), (4) AdamW update unless
 // something was not finite. Gradients are cleared at the end either way.
 StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
