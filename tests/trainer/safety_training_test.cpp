@@ -83,10 +83,31 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   std::printf("[safety] mean P(toxic) over the last 10 steps: λ=0 %.4f, λ=3 %.4f\n", p_zero, p_pen);
   EXPECT_LT(p_pen, 0.5 * p_zero);
 
+  // A sweep over λ: one sibling run per value and a table; its numbers are those of the single runs.
+  r = run_safetune("sweep --config " + shell_quote(dir / "run.json") + " --grid safety.lambda=0,3 " + with_classifier +
+                   " --set train.output_dir=" + shell_quote(dir / "runs/sweep"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("mean P(toxic)"), std::string::npos) << r.output;
+  const auto sweep = json::parse(read_text_file(dir / "runs/sweep.sweep.json"));
+  ASSERT_EQ(sweep["runs"].size(), 2u);
+  // λ = 0 in the sweep is the same run as λ = 0 alone, byte for byte.
+  EXPECT_EQ(read_text_file(dir / "runs/zero/final/model.safetensors"),
+            read_text_file(dir / "runs/sweep.safety.lambda=0/final/model.safetensors"));
+  EXPECT_GT(sweep["runs"][0]["mean_p_toxic"].get<double>(), sweep["runs"][1]["mean_p_toxic"].get<double>());
+
+  // Adaptive λ: where the unconstrained run climbs well above the target, dual ascent on log λ holds the
+  // windowed toxicity at it. Tolerance: mean P(toxic) over the last 60 of 160 steps within ±0.05 of 0.15.
+  const std::string long_run = "--set train.max_steps=160 " + with_classifier;
+  ASSERT_EQ((r = train("free160", long_run + " --set safety.lambda=0")).exit_code, 0) << r.output;
+  ASSERT_EQ((r = train("adaptive", long_run + " --set 'safety.lambda={\"type\":\"adaptive\",\"initial\":0.5,"
+                                              "\"target\":0.15,\"lr\":0.5,\"window\":10,\"max\":100}'")).exit_code, 0) << r.output;
+  const double free_p = mean_p_toxic_of_last(dir / "runs/free160", 60), adaptive_p = mean_p_toxic_of_last(dir / "runs/adaptive", 60);
+  std::printf("[adaptive λ run] mean P(toxic) over the last 60 of 160 steps: unconstrained %.4f, adaptive %.4f (target 0.15 ± 0.05)\n",
+              free_p, adaptive_p);
+  EXPECT_GT(free_p, 0.15 + 0.15);
+  EXPECT_NEAR(adaptive_p, 0.15, 0.05);
+
   // A classifier trained on another vocabulary is refused, saying why.
-  r = train("other", "--set safety.classifier=" + shell_quote(dir / "classifier") + " --set safety.lambda=1 --set model.path=" +
-                         shell_quote(fixture("golden/gqa_llama3_rope")));
-  (void)r;  // same tokenizer file: accepted; the refusal is tested by editing the recorded hash instead
   auto cfg = json::parse(read_text_file(dir / "classifier/config.json"));
   cfg["safetune_classifier"]["tokenizer_sha256"] = std::string(64, '0');
   write_text_file_atomic(dir / "classifier/config.json", cfg.dump());
