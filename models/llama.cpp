@@ -89,6 +89,26 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTa
   return o_proj(out);
 }
 
+torch::Tensor LlamaAttentionImpl::forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache,
+                                                const torch::Tensor& mask) {
+  const int64_t B = x.size(0), T = x.size(1);
+  auto q = q_proj(x).view({B, T, num_heads_, head_dim_}).transpose(1, 2);     // [B, Hq, Tq, D]
+  auto k = k_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, Tq, D]
+  auto v = v_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);
+  auto cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);
+  q = q * cos + rotate_half(q) * sin;
+  k = k * cos + rotate_half(k) * sin;
+  if (cache.keys.defined()) {
+    k = torch::cat({cache.keys, k}, /*dim=*/2);  // [B, Hkv, S, D]
+    v = torch::cat({cache.values, v}, /*dim=*/2);
+  }
+  cache.keys = k;
+  cache.values = v;
+  auto out = at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
+                                              /*scale=*/std::nullopt, /*enable_gqa=*/num_kv_heads_ != num_heads_);
+  return o_proj(out.transpose(1, 2).reshape({B, T, num_heads_ * head_dim_}));
+}
+
 LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c) {
   auto linear = [&](int64_t in, int64_t out) {
     return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(c.mlp_bias));
@@ -111,6 +131,12 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c) {
 
 torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
   auto h = x + self_attn(input_layernorm(x), rope, key_mask);
+  return h + mlp(post_attention_layernorm(h));
+}
+
+torch::Tensor LlamaDecoderLayerImpl::forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache,
+                                                    const torch::Tensor& mask) {
+  auto h = x + self_attn->forward_cached(input_layernorm(x), rope, cache, mask);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -141,6 +167,15 @@ torch::Tensor LlamaModelImpl::forward_embeddings(const torch::Tensor& embeds, co
   auto h = embeds;  // [B, T, H]
   const auto rope = rotary_tables(positions, h.scalar_type());
   for (const auto& layer : *layers) h = layer->as<LlamaDecoderLayer>()->forward(h, rope, key_mask);
+  return norm(h);
+}
+
+torch::Tensor LlamaModelImpl::forward_cached(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
+                                             std::vector<LayerCache>& caches, const torch::Tensor& mask) {
+  if (caches.empty()) caches.resize(layers->size());
+  auto h = embed_tokens(input_ids);  // [B, Tq, H]
+  const auto rope = rotary_tables(position_ids, h.scalar_type());
+  for (size_t i = 0; i < layers->size(); ++i) h = layers[i]->as<LlamaDecoderLayer>()->forward_cached(h, rope, caches[i], mask);
   return norm(h);
 }
 

@@ -37,12 +37,20 @@ struct RotaryTables {
 // inv_freq for the configured rope type (default, linear, llama3). [head_dim / 2], fp32.
 torch::Tensor rope_inverse_frequencies(const LlamaConfig& config);
 
+// Keys and values of one attention layer for the tokens seen so far: [B, Hkv, S, D] each.
+struct LayerCache {
+  torch::Tensor keys, values;
+};
+
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const LlamaConfig& config);
   // x [B, T, H] -> [B, T, H]. key_mask [B, T] bool (true = real token) hides padding from every query;
   // causal models use right padding and need none.
   torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask = {});
+  // Incremental decoding: x [B, Tq, H] are new tokens; their keys/values are appended to `cache`, and
+  // `mask` [B, 1, Tq, S] (bool, true = attend) says which cached and new keys each query may see.
+  torch::Tensor forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache, const torch::Tensor& mask);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
@@ -63,6 +71,7 @@ class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit LlamaDecoderLayerImpl(const LlamaConfig& config);
   torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask = {});
+  torch::Tensor forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache, const torch::Tensor& mask);
   LlamaAttention self_attn{nullptr};
   LlamaMLP mlp{nullptr};
   RMSNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
@@ -78,6 +87,9 @@ class LlamaModelImpl : public torch::nn::Module {
   // The same from input embeddings [B, T, H] (the soft penalty feeds expected embeddings).
   torch::Tensor forward_embeddings(const torch::Tensor& embeds, const torch::Tensor& position_ids = {},
                                    const torch::Tensor& key_mask = {});
+  // Incremental decoding over `caches` (one per layer, filled as it goes). Returns normed hidden [B, Tq, H].
+  torch::Tensor forward_cached(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
+                               std::vector<LayerCache>& caches, const torch::Tensor& mask);
   RotaryTables rotary_tables(const torch::Tensor& position_ids, torch::ScalarType dtype) const;
 
   torch::nn::Embedding embed_tokens{nullptr};

@@ -49,8 +49,12 @@ VOCAB = 256
 SEQ = 24
 
 
-def train_tokenizer(out_dir: Path) -> Path:
+def train_tokenizer(out_dir: Path, retrain: bool) -> Path:
+    """Trains the fixture tokenizer once; later runs keep it (sentencepiece training is not bit-reproducible,
+    and every other fixture is tokenized with it)."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if (out_dir / "tokenizer.model").exists() and not retrain:
+        return out_dir / "tokenizer.model"
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus.txt"
         subprocess.run([sys.executable, str(ROOT / "scripts" / "tiny_corpus.py"), str(corpus)], check=True)
@@ -170,6 +174,26 @@ def make_training_parity() -> None:
     print(f"training parity: {p['steps']} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}")
 
 
+GEN_PROMPTS = [[1, 40, 41, 42, 43], [1, 7, 8, 9, 10, 11, 12, 13, 14], [1, 99]]
+
+
+def make_generation() -> None:
+    """transformers' greedy generate with left padding (what safetune's KV-cache decoding must equal)."""
+    out = {"prompts": GEN_PROMPTS, "max_new_tokens": 12}
+    for name in MODELS:
+        model = transformers.AutoModelForCausalLM.from_pretrained(FIX / "golden" / name, attn_implementation="sdpa").eval()
+        model.generation_config.eos_token_id = None  # compare a fixed number of tokens
+        longest = max(len(p) for p in GEN_PROMPTS)
+        ids = torch.tensor([[0] * (longest - len(p)) + p for p in GEN_PROMPTS])
+        mask = torch.tensor([[0] * (longest - len(p)) + [1] * len(p) for p in GEN_PROMPTS])
+        with torch.no_grad():
+            gen = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=12, min_new_tokens=12,
+                                 do_sample=False, pad_token_id=0)
+        out[name] = gen[:, longest:].tolist()
+    (FIX / "generation.json").write_text(json.dumps(out) + "\n")
+    print(f"generation: transformers greedy continuations for {len(MODELS)} models")
+
+
 def make_dtypes() -> None:
     out = FIX / "safetensors"
     out.mkdir(parents=True, exist_ok=True)
@@ -271,13 +295,15 @@ def main() -> None:
     ap.add_argument("--safetune", default=str(ROOT / "build" / "safetune"),
                     help="built safetune binary used to check the writer (skip with --no-writer-check)")
     ap.add_argument("--no-writer-check", action="store_true")
+    ap.add_argument("--retrain-tokenizer", action="store_true")
     args = ap.parse_args()
     torch.use_deterministic_algorithms(True)
-    tokenizer = train_tokenizer(FIX / "tokenizer")
+    tokenizer = train_tokenizer(FIX / "tokenizer", args.retrain_tokenizer)
     for i, (name, spec) in enumerate(MODELS.items()):
         make_model(name, spec, tokenizer, seed=100 + i)
     make_dtypes()
     make_training_parity()
+    make_generation()
     subprocess.run([sys.executable, str(ROOT / "scripts" / "make_bad_safetensors.py")], check=True)
     if not args.no_writer_check:
         if not os.access(args.safetune, os.X_OK):

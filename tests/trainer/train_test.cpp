@@ -221,7 +221,9 @@ TEST(TrainResume, SurvivesTwentySigkillsAtRandomMoments) {
     EXPECT_TRUE(code == 128 + SIGKILL || code == 0) << "attempt " << attempt << " exit " << code << "\n" << read_text_file(dir / "crashed.log");
     // Whatever moment it died at, the folder resumes from a complete, verified checkpoint (or has none yet).
     const auto point = find_resume_checkpoint(crashed);
-    if (!point.dir.empty()) EXPECT_FALSE(verify_checkpoint(point.dir).has_value());
+    if (!point.dir.empty()) {
+      EXPECT_FALSE(verify_checkpoint(point.dir).has_value());
+    }
   }
   const int code = wait_exit_code(spawn_safetune(args_for(crashed), dir / "crashed.log"));
   ASSERT_EQ(code, 0) << read_text_file(dir / "crashed.log");
