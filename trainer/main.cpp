@@ -22,6 +22,7 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"train", st::run_train, "fine-tune a model folder on JSONL data (checkpoints, resume, metrics)"},
     {"config", st::run_config, "print every config key with its default, or validate a config file"},
+    {"generate", st::run_generate, "continue prompts with a model (chat template, KV cache, EOS stop), JSONL out"},
     {"sweep", st::run_sweep, "one run per value of a config key (e.g. safety.lambda), then a comparison table"},
     {"train-classifier", st::run_train_classifier, "train the frozen toxicity classifier on labelled JSONL (AUROC, threshold)"},
     {"score", st::run_score, "score texts with a toxicity classifier (JSONL file or stdin), JSONL out"},

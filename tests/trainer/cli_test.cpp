@@ -5,8 +5,12 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <sstream>
 
 #include "common/files.h"
+#include "data/examples.h"
+#include "data/tokenizer.h"
+#include "models/generation.h"
 #include "models/model_folder.h"
 #include "tests/test_util.h"
 #include "trainer/cli.h"
@@ -156,6 +160,44 @@ TEST(Cli, ByteSizes) {
   EXPECT_EQ(parse_byte_size("4096", "x"), 4096u);
   EXPECT_EQ(nearest("train.max_step", {"train.max_steps", "train.seed"}), "train.max_steps");
   EXPECT_EQ(nearest("zzzzzz", {"train.max_steps"}), "");
+}
+
+TEST(GenerateCli, PromptAndFileGiveJsonlThatMatchesTheLibrary) {
+  const auto model_dir = fixture("golden/gqa_default_rope");
+  auto r = run_safetune("generate --model " + shell_quote(model_dir) + " --prompt 'What is 2 plus 3?' --max-new-tokens 6");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto row = nlohmann::json::parse(r.output);
+  EXPECT_EQ(row["prompt"], "What is 2 plus 3?");
+  EXPECT_LE(row["tokens"].get<int>(), 6);
+  // The same prompt through the library: template, greedy decoding, decode.
+  Tokenizer tok(model_dir + "/tokenizer.model");
+  auto model = load_llama(model_dir);
+  GenerationOptions o;
+  o.max_new_tokens = 6;
+  o.stop_ids = {tok.eos_id()};
+  const auto ids = apply_chat_template({{"user", "What is 2 plus 3?"}}, tok, {}).input_ids;
+  EXPECT_EQ(row["response"].get<std::string>(), tok.decode(generate(model, {ids}, o, tok.pad_id())[0]));
+
+  TempDir dir;
+  write_text_file_atomic(dir / "prompts.jsonl", "{\"prompt\": \"Hi\"}\n\n{\"prompt\": \"Reverse the word: tea\"}\n{\"prompt\": \"Bye\"}\n");
+  r = run_safetune("generate --model " + shell_quote(model_dir) + " --input " + shell_quote(dir / "prompts.jsonl") +
+                   " --max-new-tokens 4 --batch-size 2 --temperature 0.8 --top-p 0.9 --seed 3");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<nlohmann::json> rows;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1]["line"], 3);  // provenance skips the blank line
+  const auto again = run_safetune("generate --model " + shell_quote(model_dir) + " --input " + shell_quote(dir / "prompts.jsonl") +
+                                  " --max-new-tokens 4 --batch-size 2 --temperature 0.8 --top-p 0.9 --seed 3");
+  EXPECT_EQ(again.output, r.output);  // sampling is reproducible from the seed
+
+  write_text_file_atomic(dir / "bad.jsonl", "{\"prompt\": \"ok\"}\n{\"question\": \"no\"}\n");
+  expect_rejected("generate --model " + shell_quote(model_dir) + " --input " + shell_quote(dir / "bad.jsonl"),
+                  {"bad.jsonl:2:", "\"prompt\""});
+  expect_rejected("generate --model " + shell_quote(model_dir) + " --prompt a --input " + shell_quote(dir / "bad.jsonl"),
+                  {"exactly one of --prompt and --input"});
+  expect_rejected("generate --model " + shell_quote(model_dir) + " --prompt a --top-p 2", {"--top-p must be a number in"});
 }
 
 TEST(ModelToolsCli, InitModelThenConvertToShardedBf16) {

@@ -1,0 +1,105 @@
+// trainer/cmd_generate.cpp — `safetune generate --model DIR [--prompt TEXT | --input FILE.jsonl] ...`:
+// the model's chat template around each prompt, batched KV-cache decoding, stop at EOS, JSONL out
+// ({"prompt", "response", "tokens", "stopped"} per prompt, plus "line" for file input).
+#include <filesystem>
+#include <fstream>
+
+#include "common/check.h"
+#include "data/examples.h"
+#include "data/tokenizer.h"
+#include "models/generation.h"
+#include "models/model_folder.h"
+#include "trainer/cli.h"
+#include "trainer/commands.h"
+
+namespace st {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+double number_option(const CommandLine& cl, const std::string& name, double fallback, double min, double max) {
+  const auto v = cl.value(name);
+  if (!v) return fallback;
+  try {
+    size_t used = 0;
+    const double d = std::stod(*v, &used);
+    if (used == v->size() && d >= min && d <= max) return d;
+  } catch (const std::exception&) {
+  }
+  fail_input("generate: --{} must be a number in [{}, {}], got '{}'", name, min, max, *v);
+}
+}  // namespace
+
+int run_generate(const Args& args) {
+  static const CommandSpec spec{
+      "generate",
+      "generate --model DIR (--prompt TEXT | --input FILE.jsonl) [--max-new-tokens N] [--temperature T] [--top-p P] "
+      "[--seed S] [--batch-size B] [--template llama2|chatml|plain] [--system TEXT]",
+      {},
+      {"model", "prompt", "input", "max-new-tokens", "temperature", "top-p", "seed", "batch-size", "template", "system"},
+      0,
+      0};
+  CommandLine cl(spec, args);
+  ST_CHECK_INPUT(cl.value("model").has_value(), "generate: --model is required (usage: safetune {})", spec.usage);
+  ST_CHECK_INPUT(cl.value("prompt").has_value() != cl.value("input").has_value(),
+                 "generate: give exactly one of --prompt and --input (usage: safetune {})", spec.usage);
+  const std::string dir = *cl.value("model");
+  GenerationOptions o;
+  o.max_new_tokens = cl.int_value_or("max-new-tokens", 128);
+  ST_CHECK_INPUT(o.max_new_tokens >= 1, "generate: --max-new-tokens must be >= 1");
+  o.temperature = number_option(cl, "temperature", 0.0, 0.0, 100.0);
+  o.top_p = number_option(cl, "top-p", 1.0, 1e-6, 1.0);
+  o.seed = static_cast<uint64_t>(cl.int_value_or("seed", 0));
+  const int64_t batch_size = cl.int_value_or("batch-size", 16);
+  ST_CHECK_INPUT(batch_size >= 1, "generate: --batch-size must be >= 1");
+  DataOptions template_options;
+  template_options.chat_template = cl.value_or("template", "llama2");
+  template_options.system_prompt = cl.value_or("system", "");
+
+  // Prompts with their provenance.
+  std::vector<std::string> prompts;
+  std::vector<int64_t> lines;
+  if (auto p = cl.value("prompt")) {
+    prompts.push_back(*p);
+    lines.push_back(0);
+  } else {
+    const std::string file = *cl.value("input");
+    std::ifstream in(file);
+    ST_CHECK_INPUT(in.good(), "{}: cannot open", file);
+    std::string line;
+    for (int64_t n = 1; std::getline(in, line); ++n) {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      ST_CHECK_INPUT(!j.is_discarded() && j.is_object() && j.contains("prompt") && j["prompt"].is_string(),
+                     "{}:{}: expected a JSON object with a string \"prompt\"", file, n);
+      prompts.push_back(j["prompt"].get<std::string>());
+      lines.push_back(n);
+    }
+    ST_CHECK_INPUT(!prompts.empty(), "{}: no prompts", file);
+  }
+
+  auto model = load_llama(dir);
+  model->eval();
+  Tokenizer tok((fs::path(dir) / "tokenizer.model").string());
+  o.stop_ids = {tok.eos_id()};
+  for (size_t start = 0; start < prompts.size(); start += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(prompts.size(), start + static_cast<size_t>(batch_size));
+    std::vector<std::vector<int>> ids;
+    for (size_t i = start; i < end; ++i)
+      ids.push_back(apply_chat_template({{"user", prompts[i]}}, tok, template_options).input_ids);
+    GenerationOptions batch_options = o;
+    batch_options.seed = o.seed + start;  // each batch its own stream; the same command gives the same output
+    const auto out = generate(model, ids, batch_options, tok.pad_id());
+    for (size_t i = start; i < end; ++i) {
+      auto tokens = out[i - start];
+      const bool stopped = !tokens.empty() && tokens.back() == tok.eos_id();
+      json row = {{"prompt", prompts[i]}, {"response", tok.decode(tokens)}, {"tokens", tokens.size()}, {"stopped", stopped}};
+      if (lines[i] > 0) row["line"] = lines[i];
+      fmt::print("{}\n", row.dump());
+    }
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace st
