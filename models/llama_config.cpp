@@ -3,7 +3,7 @@
 #include "models/llama_config.h"
 
 #include "common/check.h"
-#include "common/files.h"
+#include "common/json_file.h"
 
 namespace st {
 namespace {
@@ -165,15 +165,7 @@ LlamaConfig LlamaConfig::from_json(const json& j, const std::string& label) {
   return c;
 }
 
-LlamaConfig LlamaConfig::from_file(const std::string& path) {
-  json j;
-  try {
-    j = json::parse(read_text_file(path));
-  } catch (const json::exception& e) {
-    fail_input("{}: not valid JSON: {}", path, e.what());
-  }
-  return from_json(j, path);
-}
+LlamaConfig LlamaConfig::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
 
 json LlamaConfig::to_json() const {
   json j = raw.is_object() ? raw : json::object();

@@ -9,6 +9,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/json_file.h"
 
 namespace st {
 namespace fs = std::filesystem;
@@ -111,12 +112,7 @@ TensorStore TensorStore::open_folder(const std::string& dir) {
   std::map<std::string, std::string> expected_file;  // tensor -> shard file name, from the index
   if (fs::exists(index_path)) {
     const std::string label = index_path.string();
-    nlohmann::json index;
-    try {
-      index = nlohmann::json::parse(read_text_file(label));
-    } catch (const nlohmann::json::exception& e) {
-      fail_input("{}: not valid JSON: {}", label, e.what());
-    }
+    const nlohmann::json index = read_json_file(label);
     ST_CHECK_INPUT(index.is_object() && index.contains("weight_map") && index["weight_map"].is_object(),
                    "{}: missing object 'weight_map'", label);
     std::vector<std::string> shard_names;

@@ -5,6 +5,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "models/model_folder.h"
 
 namespace st {
@@ -40,15 +41,7 @@ ClassifierConfig ClassifierConfig::from_json(const json& j, const std::string& l
   return c;
 }
 
-ClassifierConfig ClassifierConfig::from_file(const std::string& path) {
-  json j;
-  try {
-    j = json::parse(read_text_file(path));
-  } catch (const json::exception& e) {
-    fail_input("{}: not valid JSON: {}", path, e.what());
-  }
-  return from_json(j, path);
-}
+ClassifierConfig ClassifierConfig::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
 
 json ClassifierConfig::to_json() const {
   json j = encoder.to_json();

@@ -9,6 +9,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "common/sha256.h"
 #include "models/model_folder.h"
 
@@ -159,7 +160,7 @@ ResumePoint find_resume_checkpoint(const std::string& run_dir) {
 
 TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, AdamW& optimizer) {
   const auto state =
-      TrainingState::from_json(json::parse(read_text_file((fs::path(dir) / kStateFile).string())), dir + "/" + kStateFile);
+      TrainingState::from_json(read_json_file((fs::path(dir) / kStateFile).string()), dir + "/" + kStateFile);
   const auto weights = TensorStore::open_folder(dir);
   load_parameters(*model, weights, dir, ignorable_llama_tensors(model->config()));  // copy_ crosses devices
   const auto opt_path = (fs::path(dir) / kOptimizerFile).string();

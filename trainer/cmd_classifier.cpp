@@ -11,6 +11,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "common/sha256.h"
 #include "data/batcher.h"
 #include "data/tokenizer.h"
@@ -153,7 +154,7 @@ int run_train_classifier(const Args& args) {
   std::vector<size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end());
 
   // 2. model: the architecture's Llama dimensions, the tokenizer's vocabulary, one output per category
-  json arch = json::parse(read_text_file(c.string("classifier.architecture")), nullptr, true, /*ignore_comments=*/true);
+  json arch = read_json_file(c.string("classifier.architecture"), /*allow_comments=*/true);
   arch["architectures"] = {"SafetuneToxicityClassifier"};
   arch["model_type"] = "llama";
   arch["safetune_classifier"] = {{"categories", categories}};

@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "common/sha256.h"
 #include "data/batcher.h"
 #include "data/examples.h"
@@ -138,11 +139,11 @@ std::string prepare_resume(const std::string& resume, const std::string& run_dir
   }
   // A resume must see the same model, data and batching; more steps or another LR are fine.
   ST_CHECK_INPUT(fs::exists(saved_config), "{}: checkpoint found but the run's config.json is missing", run_dir);
-  const auto before = Config::from_resolved(json::parse(read_text_file(saved_config.string())), saved_config.string());
+  const auto before = Config::from_resolved(read_json_file(saved_config.string()), saved_config.string());
   const auto locked = config_differences(before, config, /*locked_only=*/true);
   ST_CHECK_INPUT(locked.empty(), "{}: cannot resume, the config changed in a way that breaks resume ({}); "
                  "start a new train.output_dir instead", run_dir, fmt::join(locked, "; "));
-  const auto manifest = json::parse(read_text_file((fs::path(run_dir) / "manifest.json").string()));
+  const auto manifest = read_json_file((fs::path(run_dir) / "manifest.json").string());
   for (const char* group : {"data", "model", "classifier"})
     ST_CHECK_INPUT(manifest["inputs"].value(group, json::object()) == inputs[group],
                    "{}: cannot resume, the {} files changed since the run started (SHA-256 differs from manifest.json)",
@@ -197,7 +198,7 @@ int run_train(const Args& args) {
                 {"resumes", json::array()}};
     write_text_file_atomic(metrics_path, "");
   } else {
-    manifest = json::parse(read_text_file(manifest_path));
+    manifest = read_json_file(manifest_path);
   }
 
   auto model = load_llama(model_dir, device);

@@ -7,6 +7,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/json_file.h"
 #include "losses/lambda_controller.h"
 #include "trainer/cli.h"
 
@@ -280,24 +281,8 @@ const ConfigKey* find_config_key(const std::string& path, const Schema& schema) 
   return nullptr;
 }
 
-json parse_json_with_comments(const std::string& text, const std::string& label) {
-  try {
-    return json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    // Turn the byte offset into line:column, which is what a person can find.
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
-      if (text[i] == '\n') ++line, col = 1;
-      else ++col;
-    }
-    std::string what = e.what();
-    const auto pos = what.find("] ");
-    fail_input("{}:{}:{}: invalid JSON: {}", label, line, col, pos == std::string::npos ? what : what.substr(pos + 2));
-  }
-}
-
 Config Config::load(const std::string& file, const std::vector<std::string>& overrides, const Schema& schema) {
-  json user = parse_json_with_comments(read_text_file(file), file);
+  json user = read_json_file(file, /*allow_comments=*/true);
   ST_CHECK_INPUT(user.is_object(), "{}: a config must be a JSON object", file);
   const std::string base = fs::absolute(file).parent_path().string();
   for (const auto& o : overrides) {

@@ -27,9 +27,6 @@ const Schema& config_schema();             // safetune train
 const Schema& classifier_config_schema();  // safetune train-classifier
 const ConfigKey* find_config_key(const std::string& path, const Schema& schema = config_schema());
 
-// Parses JSON allowing // and /* */ comments; errors name `label` and the position (exit 2).
-nlohmann::json parse_json_with_comments(const std::string& text, const std::string& label);
-
 // A resolved, validated config: every schema key present with its value or default, paths absolute.
 class Config {
  public:

@@ -103,7 +103,7 @@ const BadConfig kBadConfigs[] = {
     {"progress_unknown", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "log": {"progress": "sometimes"}})", "log.progress"},
     {"not_an_object", R"([1, 2, 3])", "a config must be a JSON object"},
     {"broken_json", "{\n  \"model\": {\"path\": \"m\"},\n  \"data\": {\"train\": \"t\",}\n}", "run.json:3:"},
-    {"unterminated_comment", "{ /* never closed \n \"model\": {} }", "invalid JSON"},
+    {"unterminated_comment", "{ /* never closed \n \"model\": {} }", "not valid JSON"},
 };
 
 TEST(ConfigErrors, EveryMalformedConfigNamesTheKey) {

@@ -1,0 +1,28 @@
+// common/json_file.cpp — parse errors turned into file:line:column messages.
+#include "common/json_file.h"
+
+#include "common/check.h"
+#include "common/files.h"
+
+namespace st {
+
+nlohmann::json parse_json(const std::string& text, const std::string& label, bool allow_comments) {
+  try {
+    return nlohmann::json::parse(text, /*cb=*/nullptr, /*allow_exceptions=*/true, allow_comments);
+  } catch (const nlohmann::json::parse_error& e) {
+    size_t line = 1, col = 1;  // the byte offset as a person finds it
+    for (size_t i = 0; i + 1 < e.byte && i < text.size(); ++i) {
+      if (text[i] == '\n') ++line, col = 1;
+      else ++col;
+    }
+    std::string what = e.what();
+    const auto pos = what.find("] ");
+    fail_input("{}:{}:{}: not valid JSON: {}", label, line, col, pos == std::string::npos ? what : what.substr(pos + 2));
+  }
+}
+
+nlohmann::json read_json_file(const std::string& path, bool allow_comments) {
+  return parse_json(read_text_file(path), path, allow_comments);
+}
+
+}  // namespace st
