@@ -39,11 +39,15 @@ std::vector<std::vector<int>> generate(LlamaForCausalLM& model, const std::vecto
   // 1. left-padded batch: ids [B, L], key mask [B, L], positions counting real tokens from 0
   auto ids = torch::full({B, L}, pad_id, torch::kInt64);
   auto keys = torch::zeros({B, L}, torch::kBool);
+  auto ids_a = ids.accessor<int64_t, 2>();
+  auto keys_a = keys.accessor<bool, 2>();
   for (int64_t b = 0; b < B; ++b) {
     const auto& p = prompts[static_cast<size_t>(b)];
     const int64_t offset = L - static_cast<int64_t>(p.size());
-    for (size_t t = 0; t < p.size(); ++t) ids[b][offset + static_cast<int64_t>(t)] = p[t];
-    keys[b].narrow(0, offset, static_cast<int64_t>(p.size())).fill_(true);
+    for (size_t t = 0; t < p.size(); ++t) {
+      ids_a[b][offset + static_cast<int64_t>(t)] = p[t];
+      keys_a[b][offset + static_cast<int64_t>(t)] = true;
+    }
   }
   ids = ids.to(device);
   keys = keys.to(device);

@@ -52,10 +52,12 @@ std::pair<torch::Tensor, torch::Tensor> pad(const std::vector<const std::vector<
   for (const auto* s : seqs) T = std::max(T, s->size());
   auto ids = torch::full({static_cast<int64_t>(seqs.size()), static_cast<int64_t>(T)}, pad_id, torch::kInt64);
   auto mask = torch::zeros({static_cast<int64_t>(seqs.size()), static_cast<int64_t>(T)}, torch::kBool);
+  auto ids_a = ids.accessor<int64_t, 2>();  // element writes through accessors, not one tensor op per token
+  auto mask_a = mask.accessor<bool, 2>();
   for (size_t b = 0; b < seqs.size(); ++b)
     for (size_t t = 0; t < seqs[b]->size(); ++t) {
-      ids[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = (*seqs[b])[t];
-      mask[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = true;
+      ids_a[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = (*seqs[b])[t];
+      mask_a[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = true;
     }
   return {ids, mask};
 }
@@ -117,12 +119,13 @@ std::vector<double> predict(ToxicityClassifier& classifier, const std::vector<co
     std::vector<const std::vector<int>*> chunk(texts.begin() + static_cast<std::ptrdiff_t>(start),
                                                texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), start + 64)));
     auto [ids, mask] = pad(chunk, pad_id);
-    auto probs = torch::sigmoid(classifier(ids, mask)).to(torch::kFloat64);  // [B, 1 + C]
+    auto probs = torch::sigmoid(classifier(ids, mask)).to(torch::kCPU, torch::kFloat64).contiguous();  // [B, 1 + C]
+    auto p = probs.accessor<double, 2>();
     for (int64_t b = 0; b < probs.size(0); ++b) {
-      out.push_back(probs[b][0].item<double>());
+      out.push_back(p[b][0]);
       if (categories) {
         std::vector<double> row;
-        for (int64_t k = 1; k < probs.size(1); ++k) row.push_back(probs[b][k].item<double>());
+        for (int64_t k = 1; k < probs.size(1); ++k) row.push_back(p[b][k]);
         categories->push_back(std::move(row));
       }
     }
