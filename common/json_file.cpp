@@ -1,6 +1,8 @@
 // common/json_file.cpp — parse errors turned into file:line:column messages.
 #include "common/json_file.h"
 
+#include <fstream>
+
 #include "common/check.h"
 #include "common/files.h"
 
@@ -23,6 +25,18 @@ nlohmann::json parse_json(const std::string& text, const std::string& label, boo
 
 nlohmann::json read_json_file(const std::string& path, bool allow_comments) {
   return parse_json(read_text_file(path), path, allow_comments);
+}
+
+void read_jsonl(const std::string& path, const std::function<void(const nlohmann::json&, int64_t)>& visit) {
+  std::ifstream in(path);
+  ST_CHECK_INPUT(in.good(), "{}: cannot open", path);
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ST_CHECK_INPUT(!j.is_discarded() && j.is_object(), "{}:{}: not a JSON object", path, n);
+    visit(j, n);
+  }
 }
 
 }  // namespace st

@@ -12,16 +12,16 @@ int64_t Batch::loss_tokens() const {
   return labels.narrow(/*dim=*/1, /*start=*/1, labels.size(1) - 1).ne(kIgnoreIndex).sum().item<int64_t>();
 }
 
-Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id) {
+Batch collate(const std::vector<const Example*>& rows, int pad_id, int64_t safety_rows) {
   size_t T = 0;
-  for (size_t i : indices) T = std::max(T, examples[i].input_ids.size());
-  const int64_t B = static_cast<int64_t>(indices.size());
+  for (const Example* ex : rows) T = std::max(T, ex->input_ids.size());
+  const int64_t B = static_cast<int64_t>(rows.size());
   auto ids = torch::full({B, static_cast<int64_t>(T)}, pad_id, torch::kInt64);
   auto labels = torch::full({B, static_cast<int64_t>(T)}, kIgnoreIndex, torch::kInt64);
   auto ids_a = ids.accessor<int64_t, 2>();
   auto labels_a = labels.accessor<int64_t, 2>();
   for (int64_t b = 0; b < B; ++b) {
-    const Example& ex = examples[indices[static_cast<size_t>(b)]];
+    const Example& ex = *rows[static_cast<size_t>(b)];
     for (size_t t = 0; t < ex.input_ids.size(); ++t) {
       ids_a[b][static_cast<int64_t>(t)] = ex.input_ids[t];
       labels_a[b][static_cast<int64_t>(t)] = ex.labels[t];
@@ -30,6 +30,14 @@ Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& i
   Batch batch;
   batch.input_ids = ids;
   batch.labels = labels;
+  batch.is_safety = torch::arange(B).ge(B - safety_rows);
+  return batch;
+}
+
+Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id) {
+  std::vector<const Example*> rows;
+  for (size_t i : indices) rows.push_back(&examples[i]);
+  Batch batch = collate(rows, pad_id);
   batch.examples = indices;
   return batch;
 }
@@ -48,6 +56,21 @@ void shuffle(std::vector<T>& v, std::mt19937_64& rng) {  // Fisher-Yates, fixed 
   for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[uniform_below(i, rng)]);
 }
 }  // namespace
+
+std::vector<size_t> seeded_permutation(size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  shuffle(order, rng);
+  return order;
+}
+
+uint64_t derive_seed(uint64_t seed, uint64_t stream) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
 
 Batcher::Batcher(const std::vector<Example>& examples, int64_t batch_size, uint64_t seed, bool group_by_length,
                  int pad_id)
@@ -80,7 +103,7 @@ std::vector<std::vector<size_t>> Batcher::epoch_plan(int64_t epoch) const {
   return batches;
 }
 
-Batch Batcher::next(BatchCursor& cursor) {
+Batch Batcher::next(BatchCursor& cursor, const std::vector<const Example*>& extra) {
   if (cursor.index >= static_cast<int64_t>(num_batches_)) {
     cursor.epoch += 1;
     cursor.index = 0;
@@ -89,7 +112,12 @@ Batch Batcher::next(BatchCursor& cursor) {
     plan_ = epoch_plan(cursor.epoch);
     cached_epoch_ = cursor.epoch;
   }
-  Batch batch = collate(examples_, plan_[static_cast<size_t>(cursor.index)], pad_id_);
+  const auto& indices = plan_[static_cast<size_t>(cursor.index)];
+  std::vector<const Example*> rows;
+  for (size_t i : indices) rows.push_back(&examples_[i]);
+  rows.insert(rows.end(), extra.begin(), extra.end());
+  Batch batch = collate(rows, pad_id_, static_cast<int64_t>(extra.size()));
+  batch.examples = indices;
   batch.epoch = cursor.epoch;
   cursor.index += 1;
   return batch;

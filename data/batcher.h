@@ -21,23 +21,30 @@ struct BatchCursor {
 struct Batch {
   torch::Tensor input_ids;  // [B, T] int64, right-padded with pad_id
   torch::Tensor labels;     // [B, T] int64, kIgnoreIndex on prompt and padding
-  std::vector<size_t> examples;  // indices into the example list (provenance)
+  torch::Tensor is_safety;   // [B] bool: rows mixed in from the safety subset (they come last)
+  std::vector<size_t> examples;  // indices into the task example list (provenance)
   int64_t epoch = 0;
   int64_t loss_tokens() const;  // positions that count in the shifted loss
 };
 
-// Pads examples into one batch.
+// Pads rows into one batch; the last `safety_rows` are marked in is_safety.
+Batch collate(const std::vector<const Example*>& rows, int pad_id, int64_t safety_rows = 0);
 Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id);
 
 // uniform integer in [0, n) from mt19937_64 by rejection: the same on every standard library.
 uint64_t uniform_below(uint64_t n, std::mt19937_64& rng);
+// 0 .. n-1 in a Fisher-Yates order drawn from mt19937_64(seed): the same on every platform.
+std::vector<size_t> seeded_permutation(size_t n, uint64_t seed);
+// One seed per purpose from a run seed and a stream number (splitmix64), so streams never overlap.
+uint64_t derive_seed(uint64_t seed, uint64_t stream);
 
 class Batcher {
  public:
   Batcher(const std::vector<Example>& examples, int64_t batch_size, uint64_t seed, bool group_by_length, int pad_id);
 
-  // The micro-batch at `cursor`, advancing it (into the next epoch after the last batch).
-  Batch next(BatchCursor& cursor);
+  // The micro-batch at `cursor`, advancing it (into the next epoch after the last batch); `extra` rows
+  // (safety examples) are appended after the task rows.
+  Batch next(BatchCursor& cursor, const std::vector<const Example*>& extra = {});
   int64_t batches_per_epoch() const { return static_cast<int64_t>(num_batches_); }
   // The example indices of every micro-batch of `epoch`, in order.
   std::vector<std::vector<size_t>> epoch_plan(int64_t epoch) const;

@@ -58,7 +58,8 @@ json TrainingState::to_json() const {
           {"skipped_nonfinite", skipped_nonfinite},
           {"elapsed_s", elapsed_s},
           {"lambda", lambda},
-          {"lambda_state", lambda_state}};
+          {"lambda_state", lambda_state},
+          {"safety_draws", safety_draws}};
 }
 
 TrainingState TrainingState::from_json(const json& j, const std::string& label) {
@@ -73,6 +74,7 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
     s.elapsed_s = j.value("elapsed_s", 0.0);
     s.lambda = j.value("lambda", 0.0);
     s.lambda_state = j.value("lambda_state", json::object());
+    s.safety_draws = j.value("safety_draws", int64_t{0});
   } catch (const json::exception& e) {
     fail_input("{}: malformed trainer state: {}", label, e.what());
   }

@@ -26,6 +26,7 @@ struct TrainingState {
   double elapsed_s = 0;           // training time before this process
   double lambda = 0;              // current λ
   nlohmann::json lambda_state = nlohmann::json::object();  // the adaptive controller's log λ and window
+  int64_t safety_draws = 0;       // safety examples drawn so far (the mixer's whole state)
 
   nlohmann::json to_json() const;
   static TrainingState from_json(const nlohmann::json& j, const std::string& label);

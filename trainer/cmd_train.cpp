@@ -20,6 +20,7 @@
 #include "trainer/commands.h"
 #include "trainer/config.h"
 #include "trainer/run_log.h"
+#include "trainer/safety_mix.h"
 #include "trainer/train_step.h"
 
 namespace st {
@@ -55,6 +56,7 @@ json input_hashes(const Config& c, const std::string& model_dir) {
   json data = json::object();
   for (const auto* key : {"data.train", "data.validation"})
     for (const auto& f : c.paths(key)) data[f] = sha256_file(f);
+  if (const auto pool = c.string("safety.mix.pool"); !pool.empty()) data[pool] = sha256_file(pool);
   inputs["data"] = data;
   json model = json::object();
   for (const auto& entry : fs::directory_iterator(model_dir)) {
@@ -222,6 +224,15 @@ int run_train(const Args& args) {
     manifest["resumes"].push_back({{"from", fs::path(checkpoint).filename().string()}, {"step", state.step}});
     fmt::print("resume: continuing from {} (step {})\n", checkpoint, state.step);
   }
+  auto safety_mix = SafetyMix::prepare(config, train_examples, tokenizer, data_opts, model, run_dir, !checkpoint.empty());
+  if (safety_mix) {
+    manifest["safety_subset"] = safety_mix->summary();
+    const auto& s = manifest["safety_subset"];
+    fmt::print("safety mix: pool of {} ({} categories: {}), subset of {} by {} ({}), {} per micro-batch\n",
+               s["pool"]["records"].get<int64_t>(), s["pool"]["categories"].size(), s["pool"]["categories"].dump(),
+               s["size"].get<int64_t>(), s["strategy"].get<std::string>(), s["categories"].dump(),
+               safety_mix->per_batch());
+  }
   write_text_file_atomic(manifest_path, manifest.dump(2) + "\n");
 
   const int64_t max_steps = config.integer("train.max_steps"), grad_accum = config.integer("train.grad_accum");
@@ -260,12 +271,17 @@ int run_train(const Args& args) {
 
   while (state.step < max_steps) {
     // 1. sample the step's micro-batches (the cursor moves on; it is saved with the checkpoint)
+    //    with k safety examples each when mixing (the mixer's draw count is saved too)
     std::vector<Batch> micro;
-    for (int64_t i = 0; i < grad_accum; ++i) micro.push_back(batcher.next(state.cursor));
+    std::map<std::string, int64_t> safety_categories;
+    for (int64_t i = 0; i < grad_accum; ++i)
+      micro.push_back(batcher.next(state.cursor, safety_mix ? safety_mix->draw(state.safety_draws, safety_categories)
+                                                            : std::vector<const Example*>{}));
     // 2-4. forward, loss, backward, clip, update
     state.lambda = lambda.value(state.step);
     StepOptions step_opts{learning_rate(schedule, state.step), config.number("train.max_grad_norm"), state.lambda,
-                          classifier ? &classifier : nullptr, config.number("safety.temperature")};
+                          classifier ? &classifier : nullptr, config.number("safety.temperature"),
+                          config.string("safety.penalize"), config.number("safety.mix.loss_weight")};
     const StepResult r = train_step(model, optimizer, micro, step_opts);
     if (r.penalized > 0) lambda.observe(r.p_toxic);
     state.lambda_state = lambda.state();
@@ -288,11 +304,12 @@ int run_train(const Args& args) {
       const double tokens_per_s = static_cast<double>(window_tokens) / std::max(seconds_since(window_started), 1e-9);
       const double epoch = static_cast<double>(state.cursor.epoch) +
                            static_cast<double>(state.cursor.index) / static_cast<double>(batcher.batches_per_epoch());
-      metrics.write({{"type", "train"}, {"step", state.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
-                     {"penalty", r.penalty}, {"p_toxic", r.p_toxic}, {"lambda", state.lambda}, {"lr", step_opts.lr}, {"grad_norm", r.grad_norm},
-                     {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
-                     {"tokens_per_s", tokens_per_s},
-                     {"elapsed_s", elapsed_before + total_s}});
+      json row{{"type", "train"}, {"step", state.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
+               {"penalty", r.penalty}, {"p_toxic", r.p_toxic}, {"lambda", state.lambda}, {"lr", step_opts.lr},
+               {"grad_norm", r.grad_norm}, {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
+               {"tokens_per_s", tokens_per_s}, {"elapsed_s", elapsed_before + total_s}};
+      if (safety_mix) row["safety_examples"] = r.safety_rows, row["safety_categories"] = safety_categories;
+      metrics.write(row);
       const double per_step = total_s / static_cast<double>(state.step - first_step);
       progress.update(state.step, r.loss, tokens_per_s, per_step * static_cast<double>(max_steps - state.step));
       window_tokens = 0;

@@ -2,6 +2,8 @@
 #include "trainer/config.h"
 
 #include <filesystem>
+#include <cmath>
+#include <cstdlib>
 #include <map>
 #include <sstream>
 
@@ -101,6 +103,25 @@ std::vector<ConfigKey> build_schema() {
       locked(ranged(key("safety.temperature", KeyType::Number, 1.0, "τ in softmax(logits / τ) for the soft penalty"), 1e-3)),
       key("safety.lambda", KeyType::Lambda, 0.0,
           "λ in CE + λ·penalty: a number, or {type: constant|linear_warmup|schedule|adaptive, ...} (see README)"),
+      choice("safety.penalize", {"all", "task", "safety_mix"}, "all",
+             "which examples of a batch the penalty scores: every one, task rows only, or safety-mix rows only"),
+      // safety.mix: refusal mixing from a safety pool
+      locked(key("safety.mix.pool", KeyType::Path, "",
+                 "safety pool JSONL {prompt, response, category, behavior}; empty = no mixing")),
+      locked(choice("safety.mix.strategy", {"random", "stratified", "prototype", "similar"}, "stratified",
+                    "how the subset is chosen (README, \"Refusal mixing\")")),
+      locked(key("safety.mix.budget", KeyType::Budget, "1%",
+                 "subset size: a count, or \"P%\" of the task examples (rounded, at least 1)")),
+      locked(key("safety.mix.behaviors", KeyType::StringList, json::array({"refusal"}),
+                 "behaviour filter before selection; [] = every behaviour")),
+      locked(key("safety.mix.categories", KeyType::StringList, json::array(),
+                 "harm categories to draw from; [] = every category in the pool")),
+      locked(ranged(key("safety.mix.per_batch", KeyType::Int, 2, "safety examples added to every micro-batch"), 0)),
+      locked(ranged(key("safety.mix.ratio", KeyType::Number, 0.0,
+                        "instead of per_batch: safety examples per task example (round(ratio x batch_size), at least 1)"), 0, 4)),
+      ranged(key("safety.mix.loss_weight", KeyType::Number, 1.0, "CE weight of safety examples relative to task examples"), 0),
+      locked(ranged(key("safety.mix.centroid_examples", KeyType::Int, 1024,
+                        "task examples (a seeded sample) whose embeddings form the centroid for strategy similar"), 1)),
   };
 }
 
@@ -143,6 +164,8 @@ std::string describe_expected(const ConfigKey& k) {
     case KeyType::Path: return "a path";
     case KeyType::PathList: return "a path or a list of paths";
     case KeyType::Lambda: return "a number >= 0 or a λ object";
+    case KeyType::StringList: return "a list of strings";
+    case KeyType::Budget: return "a count >= 1 or a percentage string such as \"1%\"";
   }
   return "?";
 }
@@ -185,6 +208,21 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
       return resolve(v);
     case KeyType::Lambda:
       LambdaController::validate(v, label + ": " + k.path);
+      return v;
+    case KeyType::StringList:
+      if (!v.is_array()) bad();
+      for (const auto& item : v)
+        if (!item.is_string() || item.get<std::string>().empty()) bad();
+      return v;
+    case KeyType::Budget:
+      if (v.is_number_integer() && v.get<int64_t>() >= 1) return v;
+      if (v.is_string()) {
+        const auto text = v.get<std::string>();
+        char* end = nullptr;
+        const double p = text.size() > 1 && text.back() == '%' ? std::strtod(text.c_str(), &end) : -1;
+        if (end == text.c_str() + text.size() - 1 && p > 0 && p <= 100) return v;
+      }
+      bad();
       return v;
     case KeyType::PathList: {
       json out = json::array();
@@ -331,6 +369,12 @@ const nlohmann::json& Config::raw(const std::string& key) const { return at(key)
 bool Config::boolean(const std::string& key) const { return at(key).get<bool>(); }
 std::string Config::string(const std::string& key) const { return at(key).get<std::string>(); }
 std::vector<std::string> Config::paths(const std::string& key) const { return at(key).get<std::vector<std::string>>(); }
+
+int64_t budget_count(const json& budget, int64_t task_examples) {
+  if (budget.is_number_integer()) return budget.get<int64_t>();
+  const double percent = std::strtod(budget.get<std::string>().c_str(), nullptr);
+  return std::max<int64_t>(1, std::llround(percent / 100.0 * static_cast<double>(task_examples)));
+}
 
 std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only) {
   std::vector<std::string> out;

@@ -10,7 +10,7 @@
 
 namespace st {
 
-enum class KeyType { Int, Number, Bool, String, Choice, Path, PathList, Lambda };
+enum class KeyType { Int, Number, Bool, String, StringList, Choice, Path, PathList, Lambda, Budget };
 
 struct ConfigKey {
   std::string path;  // dotted, e.g. "train.max_steps"
@@ -55,6 +55,9 @@ class Config {
   std::string source_;
   const Schema* schema_ = nullptr;
 };
+
+// A safety.mix.budget value (a count, or "P%" of the task examples) as a count of examples, at least 1.
+int64_t budget_count(const nlohmann::json& budget, int64_t task_examples);
 
 // Keys whose values differ between two resolved configs, as "key: old -> new".
 std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only);

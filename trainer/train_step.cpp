@@ -35,37 +35,66 @@ torch::Device device_of(LlamaForCausalLM& model) { return model->parameters().fr
 
 }  // namespace
 
+// Rows of `b` the penalty scores: [B] bool.
+static torch::Tensor penalized_rows(const Batch& b, const std::string& penalize) {
+  if (penalize == "task") return b.is_safety.logical_not();
+  if (penalize == "safety_mix") return b.is_safety;
+  return torch::ones_like(b.is_safety);
+}
+
 StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
                       const StepOptions& options) {
   const auto device = device_of(model);
   StepResult r;
-  // 1. tokens and response sequences of the whole step, so each micro-batch's sums are divided by the
-  //    same numbers and the accumulated gradient equals that of one big batch
+  // 1. tokens and penalized response sequences of the whole step, so each micro-batch's sums are divided
+  //    by the same numbers and the accumulated gradient equals that of one big batch. Safety rows count
+  //    their tokens times their loss weight.
+  const bool weighted = options.safety_loss_weight != 1.0;
+  std::vector<torch::Tensor> row_weights, penalty_rows;
   int64_t sequences = 0;
+  double weighted_tokens = 0;
   for (const auto& b : micro_batches) {
-    r.tokens += b.loss_tokens();
-    sequences += b.labels.narrow(1, 1, b.labels.size(1) - 1).ne(kIgnoreIndex).any(/*dim=*/1).sum().item<int64_t>();
+    auto shifted = b.labels.narrow(/*dim=*/1, /*start=*/1, b.labels.size(1) - 1).ne(kIgnoreIndex);  // [B, T-1]
+    auto row_tokens = shifted.sum(/*dim=*/1);                                                       // [B]
+    const auto tokens = row_tokens.sum().item<int64_t>();
+    r.tokens += tokens;
+    r.safety_rows += b.is_safety.sum().item<int64_t>();
+    if (weighted) {
+      row_weights.push_back(torch::where(b.is_safety, options.safety_loss_weight, 1.0).to(torch::kFloat32));
+      weighted_tokens += (row_tokens.to(torch::kFloat64) * row_weights.back().to(torch::kFloat64)).sum().item<double>();
+    } else {
+      row_weights.emplace_back();
+      weighted_tokens += static_cast<double>(tokens);
+    }
+    auto rows = penalized_rows(b, options.penalize).logical_and(row_tokens.gt(0)).nonzero().reshape({-1});  // [P]
+    sequences += rows.numel();
+    penalty_rows.push_back(rows);
   }
-  const double denom = static_cast<double>(std::max<int64_t>(1, r.tokens));
+  const double denom = std::max(1.0, weighted_tokens);
   const double seq_denom = static_cast<double>(std::max<int64_t>(1, sequences));
   const bool penalize = options.classifier != nullptr && options.lambda > 0;
 
   // 2. forward, loss, backward per micro-batch
   double ce_sum = 0, penalty_sum = 0, p_sum = 0;
-  for (const auto& b : micro_batches) {
+  for (size_t m = 0; m < micro_batches.size(); ++m) {
+    const auto& b = micro_batches[m];
     torch::Tensor loss;
     {
       AutocastScope autocast(device);
       auto labels = b.labels.to(device);
       auto logits = model(b.input_ids.to(device));  // [B, T, V]
-      auto ce = causal_lm_loss(logits, labels).sum;
+      auto ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? row_weights[m].to(device) : torch::Tensor()).sum;
       ce_sum += ce.item<double>();
       loss = ce / denom;
-      if (options.classifier != nullptr) {
+      if (options.classifier != nullptr && penalty_rows[m].numel() > 0) {
         // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
-        torch::Tensor penalty_logits = penalize ? logits : logits.detach();
+        const bool all_rows = penalty_rows[m].numel() == b.labels.size(0);
+        const auto rows = penalty_rows[m].to(device);
+        torch::Tensor penalty_logits = all_rows ? logits : logits.index_select(/*dim=*/0, rows);  // [P, T, V]
+        if (!penalize) penalty_logits = penalty_logits.detach();
         torch::AutoGradMode grad_mode(penalize);
-        const auto sp = soft_penalty(penalty_logits, labels, *options.classifier, options.temperature);
+        const auto sp = soft_penalty(penalty_logits, all_rows ? labels : labels.index_select(0, rows), *options.classifier,
+                                     options.temperature);
         const auto n = sp.has_response.sum().item<int64_t>();
         const auto batch_sum = sp.penalty * static_cast<double>(n);  // mean -> sum over this batch's sequences
         penalty_sum += batch_sum.item<double>();

@@ -2,6 +2,7 @@
 // from the run orchestration (cmd_train.cpp) so tests can drive it with fixed batches.
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "data/batcher.h"
@@ -17,6 +18,8 @@ struct StepOptions {
   double lambda = 0;           // weight of the safety penalty
   ToxicityClassifier* classifier = nullptr;  // frozen; null = no penalty
   double temperature = 1.0;    // τ of the soft penalty
+  std::string penalize = "all";  // which rows the penalty scores: all | task | safety_mix
+  double safety_loss_weight = 1.0;  // CE weight of safety-mix rows relative to task rows
 };
 
 struct StepResult {
@@ -27,11 +30,13 @@ struct StepResult {
   int64_t penalized = 0; // sequences with a response in the step
   double grad_norm = 0;  // before clipping
   int64_t tokens = 0;    // loss tokens in the step
+  int64_t safety_rows = 0;  // safety-mix examples in the step
   bool finite = true;    // false: loss or gradient was NaN/Inf and no update was applied
 };
 
-// Phases: (1) count the step's loss tokens and response sequences, (2) per micro-batch forward, CE sum /
-// step tokens plus λ · penalty sum / step sequences (so accumulation equals one big batch), backward,
+// Phases: (1) count the step's (weighted) loss tokens and penalized sequences, (2) per micro-batch
+// forward, CE sum / step tokens plus λ · penalty sum / step sequences (so accumulation equals one big
+// batch), backward,
 // (3) measure and clip the gradient norm (as torch.nn.utils.clip_grad_norm_), (4) AdamW update unless
 // something was not finite. Gradients are cleared at the end either way.
 StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,

@@ -1,0 +1,47 @@
+// trainer/safety_mix.h — a run's refusal mixing: reads the safety pool, selects the subset once (with
+// model embeddings when the strategy needs them), records it in RUN/safety_subset.jsonl, and draws k
+// subset examples into every micro-batch.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "data/examples.h"
+#include "data/safety_sampler.h"
+#include "models/llama.h"
+#include "trainer/config.h"
+
+namespace st {
+
+class SafetyMix {
+ public:
+  // Fresh run: selects and writes RUN/safety_subset.jsonl. Resumed run: reads that file back, because the
+  // model (and so any embedding) has moved on since the start; the pool's hash is checked by the resume.
+  static std::unique_ptr<SafetyMix> prepare(const Config& config, const std::vector<Example>& task_examples,
+                                            const Tokenizer& tokenizer, const DataOptions& data_options,
+                                            LlamaForCausalLM& model, const std::string& run_dir, bool resuming);
+
+  // The next `per_batch` subset examples, advancing `draws` (saved in TrainingState). `categories`
+  // counts what was drawn, for metrics.
+  std::vector<const Example*> draw(int64_t& draws, std::map<std::string, int64_t>& categories);
+  int64_t per_batch() const { return per_batch_; }
+  nlohmann::json summary() const;  // for manifest.json
+
+ private:
+  std::vector<SafetyRecord> pool_;
+  std::vector<SelectedExample> chosen_;
+  std::vector<Example> examples_;  // aligned with chosen_
+  std::unique_ptr<SafetyMixer> mixer_;
+  int64_t per_batch_ = 0;
+  std::string strategy_, subset_sha256_;
+};
+
+// Mean-pooled last hidden state (after the final norm) of each row: [N, H] float32 on the CPU.
+torch::Tensor mean_pooled_embeddings(LlamaForCausalLM& model, const std::vector<const Example*>& rows,
+                                     int64_t batch_size, int pad_id);
+
+}  // namespace st
