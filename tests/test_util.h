@@ -3,13 +3,17 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "common/check.h"
+#include "common/files.h"
 
 namespace st::test {
 
@@ -71,6 +75,23 @@ inline void expect_error(const std::function<void()>& fn, ExitCode code, const s
     return;
   }
   ADD_FAILURE() << "expected an st::Error containing '" << fragment << "'";
+}
+
+// metrics.jsonl without its wall-clock fields: what must be identical between two runs.
+inline std::vector<nlohmann::json> deterministic_metrics(const std::string& run_dir) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(std::filesystem::path(run_dir) / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    j.erase("elapsed_s");
+    j.erase("tokens_per_s");
+    out.push_back(j);
+  }
+  return out;
+}
+
+inline std::string final_weights(const std::string& run_dir) {
+  return read_text_file((std::filesystem::path(run_dir) / "final" / "model.safetensors").string());
 }
 
 }  // namespace st::test

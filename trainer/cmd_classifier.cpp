@@ -19,6 +19,7 @@
 #include "trainer/classifier_metrics.h"
 #include "trainer/cli.h"
 #include "trainer/commands.h"
+#include "trainer/evaluation.h"
 #include "trainer/config.h"
 #include "trainer/optimizer.h"
 #include "trainer/run_log.h"
@@ -36,31 +37,6 @@ struct LabelledText {
   int label = 0;
   int category = -1;  // index into the category list, -1 = none
 };
-
-// Texts are encoded as a response is: the tokens, then EOS (what the soft penalty shows the classifier).
-std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated) {
-  auto ids = tok.encode(text, /*add_bos=*/false, /*add_eos=*/true);
-  if (static_cast<int64_t>(ids.size()) > max_len) {
-    ids.resize(static_cast<size_t>(max_len));
-    if (truncated) *truncated = true;
-  }
-  return ids;
-}
-
-std::pair<torch::Tensor, torch::Tensor> pad(const std::vector<const std::vector<int>*>& seqs, int pad_id) {
-  size_t T = 1;
-  for (const auto* s : seqs) T = std::max(T, s->size());
-  auto ids = torch::full({static_cast<int64_t>(seqs.size()), static_cast<int64_t>(T)}, pad_id, torch::kInt64);
-  auto mask = torch::zeros({static_cast<int64_t>(seqs.size()), static_cast<int64_t>(T)}, torch::kBool);
-  auto ids_a = ids.accessor<int64_t, 2>();  // element writes through accessors, not one tensor op per token
-  auto mask_a = mask.accessor<bool, 2>();
-  for (size_t b = 0; b < seqs.size(); ++b)
-    for (size_t t = 0; t < seqs[b]->size(); ++t) {
-      ids_a[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = (*seqs[b])[t];
-      mask_a[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = true;
-    }
-  return {ids, mask};
-}
 
 std::vector<LabelledText> read_labelled(const Config& c, const Tokenizer& tok, std::vector<std::string>& categories,
                                         json& stats) {
@@ -107,29 +83,6 @@ std::vector<LabelledText> read_labelled(const Config& c, const Tokenizer& tok, s
   }
   stats = {{"examples", out.size()}, {"skipped_bad_lines", skipped}, {"truncated", truncated}};
   ST_CHECK_INPUT(out.size() >= 10, "data.train: only {} usable labelled texts; need at least 10", out.size());
-  return out;
-}
-
-// Scores (P(toxic)) of `texts`, in batches, without gradients.
-std::vector<double> predict(ToxicityClassifier& classifier, const std::vector<const std::vector<int>*>& texts,
-                            int pad_id, std::vector<std::vector<double>>* categories = nullptr) {
-  torch::NoGradGuard no_grad;
-  std::vector<double> out;
-  for (size_t start = 0; start < texts.size(); start += 64) {
-    std::vector<const std::vector<int>*> chunk(texts.begin() + static_cast<std::ptrdiff_t>(start),
-                                               texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), start + 64)));
-    auto [ids, mask] = pad(chunk, pad_id);
-    auto probs = torch::sigmoid(classifier(ids, mask)).to(torch::kCPU, torch::kFloat64).contiguous();  // [B, 1 + C]
-    auto p = probs.accessor<double, 2>();
-    for (int64_t b = 0; b < probs.size(0); ++b) {
-      out.push_back(p[b][0]);
-      if (categories) {
-        std::vector<double> row;
-        for (int64_t k = 1; k < probs.size(1); ++k) row.push_back(p[b][k]);
-        categories->push_back(std::move(row));
-      }
-    }
-  }
   return out;
 }
 
@@ -197,7 +150,7 @@ int run_train_classifier(const Args& args) {
       y.push_back(static_cast<float>(t.label));
       if (t.category >= 0) cat_target[b][t.category] = 1.0f;
     }
-    auto [ids, mask] = pad(seqs, tok.pad_id());
+    auto [ids, mask] = pad_token_lists(seqs, tok.pad_id());
     auto logits = classifier(ids, mask);  // [B, 1 + C]
     auto loss = F::binary_cross_entropy_with_logits(logits.select(1, 0), torch::tensor(y));
     if (!categories.empty()) loss = loss + F::binary_cross_entropy_with_logits(logits.narrow(1, 1, static_cast<int64_t>(categories.size())), cat_target);
@@ -214,7 +167,7 @@ int run_train_classifier(const Args& args) {
   std::vector<const std::vector<int>*> val_seqs;
   std::vector<int> val_labels;
   for (size_t i : val) val_seqs.push_back(&texts[i].ids), val_labels.push_back(texts[i].label);
-  const auto scores = predict(classifier, val_seqs, tok.pad_id());
+  const auto scores = predict_toxicity(classifier, val_seqs, tok.pad_id());
   const double area = auroc(scores, val_labels);
   const auto chosen = threshold_at_fpr(scores, val_labels, c.number("eval.target_fpr"));
   classifier->set_threshold(chosen.threshold);
@@ -279,7 +232,7 @@ int run_score(const Args& args) {
   std::vector<const std::vector<int>*> seqs;
   for (const auto& e : encoded) seqs.push_back(&e);
   std::vector<std::vector<double>> cats;
-  const auto scores = predict(classifier, seqs, tok.pad_id(), &cats);
+  const auto scores = predict_toxicity(classifier, seqs, tok.pad_id(), &cats);
   int64_t toxic = 0;
   for (size_t i = 0; i < texts.size(); ++i) {
     json row = {{"line", lines[i]}, {"text", texts[i]}, {"p_toxic", scores[i]}, {"toxic", scores[i] > threshold}};

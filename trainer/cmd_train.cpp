@@ -19,6 +19,7 @@
 #include "trainer/cli.h"
 #include "trainer/commands.h"
 #include "trainer/config.h"
+#include "trainer/evaluation.h"
 #include "trainer/run_log.h"
 #include "trainer/safety_mix.h"
 #include "trainer/train_step.h"
@@ -106,16 +107,6 @@ torch::Device pick_device(const std::string& wanted) {
     return torch::kCUDA;
   }
   return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
-}
-
-std::vector<Batch> in_order_batches(const std::vector<Example>& examples, int64_t batch_size, int pad_id) {
-  std::vector<Batch> out;
-  for (size_t start = 0; start < examples.size(); start += static_cast<size_t>(batch_size)) {
-    std::vector<size_t> idx;
-    for (size_t i = start; i < std::min(examples.size(), start + static_cast<size_t>(batch_size)); ++i) idx.push_back(i);
-    out.push_back(collate(examples, idx, pad_id));
-  }
-  return out;
 }
 
 // Decides where the run starts: a fresh folder, or a verified checkpoint with a compatible config.
@@ -242,7 +233,9 @@ int run_train(const Args& args) {
                                  config.integer("schedule.warmup_steps"), max_steps, config.number("schedule.min_lr_ratio")};
   Batcher batcher(train_examples, config.integer("train.batch_size"), static_cast<uint64_t>(config.integer("train.seed")),
                   config.boolean("data.group_by_length"), tokenizer.pad_id());
-  const auto val_batches = in_order_batches(val_examples, config.integer("eval.batch_size"), tokenizer.pad_id());
+  auto eval_settings = EvalSettings::from_config(config, val_examples);
+  const bool has_eval = eval_settings.generates() || !eval_settings.validation.empty();
+  Evaluator evaluator(std::move(eval_settings), tokenizer);
   MetricsLog metrics(metrics_path);
   Progress progress(config.string("log.progress"), max_steps);
   install_stop_handlers();
@@ -262,11 +255,22 @@ int run_train(const Args& args) {
     last_checkpoint = state.step;
   };
   auto run_eval = [&] {
-    if (val_batches.empty()) return;
-    const auto e = evaluate_ce(model, val_batches);
-    metrics.write({{"type", "eval"}, {"step", state.step}, {"val_ce", e.ce}, {"val_ppl", std::exp(e.ce)},
-                   {"val_tokens", e.tokens}});
-    progress.message(fmt::format("eval step {}: val_ce {:.4f} (ppl {:.2f}, {} tokens)", state.step, e.ce, std::exp(e.ce), e.tokens));
+    if (!has_eval) return;
+    std::vector<json> generations;
+    const json report = evaluator.run(model, &generations);
+    json row{{"type", "eval"}, {"step", state.step}};
+    row.update(Evaluator::flatten(report));
+    metrics.write(row);
+    if (!generations.empty()) {
+      std::string text;
+      for (const auto& g : generations) text += g.dump() + "\n";
+      fs::create_directories(fs::path(run_dir) / "generations");
+      write_text_file_atomic((fs::path(run_dir) / "generations" / fmt::format("step-{:08d}.jsonl", state.step)).string(), text);
+    }
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : row.items())
+      if (k != "type" && k != "step") parts.push_back(fmt::format("{} {}", k, v.is_number_float() ? fmt::format("{:.4f}", v.get<double>()) : v.dump()));
+    progress.message(fmt::format("eval step {}: {}", state.step, fmt::join(parts, ", ")));
   };
 
   while (state.step < max_steps) {

@@ -15,8 +15,9 @@ int run_convert(const Args& args);     // convert IN_DIR OUT_DIR [--dtype D] [--
 int run_train(const Args& args);       // train --config FILE [--set k=v]... [--resume auto|never|PATH]
 int run_config(const Args& args);      // config defaults | config validate FILE
 int run_train_classifier(const Args& args);  // train-classifier --config FILE [--set k=v]...
-int run_score(const Args& args);
-int run_sweep(const Args& args);
-int run_generate(const Args& args);          // generate --model DIR (--prompt T | --input F.jsonl) [...]             // sweep --config FILE --grid key=v1,v2,... [--set k=v]...             // score --classifier DIR [--input FILE.jsonl] [--threshold T]
+int run_score(const Args& args);             // score --classifier DIR [--input FILE.jsonl] [--threshold T]
+int run_sweep(const Args& args);             // sweep --config FILE --grid key=v1,v2,... [--set k=v]...
+int run_generate(const Args& args);          // generate --model DIR (--prompt T | --input F.jsonl) [...]
+int run_eval(const Args& args);              // eval --model DIR --config FILE [--out F] [--generations F]
 
 }  // namespace st

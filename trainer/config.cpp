@@ -12,6 +12,7 @@
 #include "common/json_file.h"
 #include "losses/lambda_controller.h"
 #include "trainer/cli.h"
+#include "trainer/evaluation.h"
 
 namespace st {
 namespace fs = std::filesystem;
@@ -90,8 +91,16 @@ std::vector<ConfigKey> build_schema() {
       ranged(key("checkpoint.every_steps", KeyType::Int, 500, "checkpoint interval in steps; 0 = only at the end"), 0),
       ranged(key("checkpoint.keep_last", KeyType::Int, 3, "newest checkpoints kept"), 1),
       // eval
-      ranged(key("eval.every_steps", KeyType::Int, 0, "validation CE interval in steps; 0 = only at the end"), 0),
-      ranged(key("eval.batch_size", KeyType::Int, 8, "examples per validation batch"), 1),
+      ranged(key("eval.every_steps", KeyType::Int, 0, "evaluation interval in steps (validation and eval prompts); 0 = only at the end"), 0),
+      ranged(key("eval.batch_size", KeyType::Int, 8, "examples per validation or generation batch"), 1),
+      key("eval.harmful", KeyType::Path, "",
+          "harmful prompts JSONL {prompt, category}: refusal and toxicity rates of greedy generations"),
+      key("eval.benign", KeyType::Path, "", "benign prompts JSONL {prompt, category?}: over-refusal rate"),
+      ranged(key("eval.max_new_tokens", KeyType::Int, 48, "generation length for evaluation prompts"), 1),
+      ranged(key("eval.exact_match_examples", KeyType::Int, 100,
+                 "validation examples with one response scored by greedy exact match; 0 = off"), 0),
+      key("eval.refusal_phrases", KeyType::StringList, default_refusal_phrases(),
+          "a response starting with one of these (case-insensitive, whole words) is a refusal"),
       // logging
       ranged(key("log.every_steps", KeyType::Int, 10, "steps between metrics.jsonl lines"), 1),
       choice("log.progress", {"auto", "always", "never"}, "auto", "live progress line; auto = when stderr is a terminal"),
@@ -296,7 +305,8 @@ json resolve(const json& user, const std::string& label, const std::string& base
     }
     set_dotted(resolved, k.path, check_value(k, v, label, base_dir));
   }
-  ST_CHECK_INPUT(get_dotted(resolved, "data.train").is_null() || !get_dotted(resolved, "data.train").empty(),
+  const auto* train_key = find_config_key("data.train", schema);
+  ST_CHECK_INPUT(!train_key || !train_key->default_value.is_null() || !get_dotted(resolved, "data.train").empty(),
                  "{}: data.train: expected at least one file", label);
   return resolved;
 }
@@ -310,6 +320,18 @@ const Schema& config_schema() {
 
 const Schema& classifier_config_schema() {
   static const Schema schema = build_classifier_schema();
+  return schema;
+}
+
+const Schema& eval_config_schema() {
+  // The training schema with nothing required: `safetune eval` reads a run's own config or a short file
+  // with only the eval keys, and ignores what only training uses.
+  static const Schema schema = [] {
+    Schema s = build_schema();
+    for (auto& k : s)
+      if (k.default_value.is_null()) k.default_value = k.type == KeyType::PathList ? json::array() : k.type == KeyType::Int ? json(1) : json("");
+    return s;
+  }();
   return schema;
 }
 

@@ -25,6 +25,7 @@ struct ConfigKey {
 using Schema = std::vector<ConfigKey>;
 const Schema& config_schema();             // safetune train
 const Schema& classifier_config_schema();  // safetune train-classifier
+const Schema& eval_config_schema();        // safetune eval: the train schema with nothing required
 const ConfigKey* find_config_key(const std::string& path, const Schema& schema = config_schema());
 
 // A resolved, validated config: every schema key present with its value or default, paths absolute.

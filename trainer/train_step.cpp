@@ -35,11 +35,16 @@ torch::Device device_of(LlamaForCausalLM& model) { return model->parameters().fr
 
 }  // namespace
 
+// [B] bool: the batch's safety-mix rows (none when the batch was built without a mask).
+static torch::Tensor safety_rows(const Batch& b) {
+  return b.is_safety.defined() ? b.is_safety : torch::zeros({b.input_ids.size(0)}, torch::kBool);
+}
+
 // Rows of `b` the penalty scores: [B] bool.
 static torch::Tensor penalized_rows(const Batch& b, const std::string& penalize) {
-  if (penalize == "task") return b.is_safety.logical_not();
-  if (penalize == "safety_mix") return b.is_safety;
-  return torch::ones_like(b.is_safety);
+  if (penalize == "task") return safety_rows(b).logical_not();
+  if (penalize == "safety_mix") return safety_rows(b);
+  return torch::ones({b.input_ids.size(0)}, torch::kBool);
 }
 
 StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
@@ -58,9 +63,9 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
     auto row_tokens = shifted.sum(/*dim=*/1);                                                       // [B]
     const auto tokens = row_tokens.sum().item<int64_t>();
     r.tokens += tokens;
-    r.safety_rows += b.is_safety.sum().item<int64_t>();
+    r.safety_rows += safety_rows(b).sum().item<int64_t>();
     if (weighted) {
-      row_weights.push_back(torch::where(b.is_safety, options.safety_loss_weight, 1.0).to(torch::kFloat32));
+      row_weights.push_back(torch::where(safety_rows(b), options.safety_loss_weight, 1.0).to(torch::kFloat32));
       weighted_tokens += (row_tokens.to(torch::kFloat64) * row_weights.back().to(torch::kFloat64)).sum().item<double>();
     } else {
       row_weights.emplace_back();

@@ -28,6 +28,8 @@ namespace st {
 namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+using test::deterministic_metrics;
+using test::final_weights;
 using test::fixture;
 using test::run_safetune;
 using test::shell_quote;
@@ -132,23 +134,6 @@ std::string train_args(const std::string& config, const std::string& out, const 
 }
 
 // Metrics lines without the wall-clock fields, which are the only ones allowed to differ.
-std::vector<json> deterministic_metrics(const std::string& run_dir) {
-  std::vector<json> out;
-  std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = json::parse(line);
-    j.erase("elapsed_s");
-    j.erase("tokens_per_s");
-    out.push_back(j);
-  }
-  return out;
-}
-
-std::string final_weights(const std::string& run_dir) {
-  return read_text_file((fs::path(run_dir) / "final" / "model.safetensors").string());
-}
-
 TEST(TrainResume, StopAndResumeAtAwkwardPointsIsBitExact) {
   TempDir dir;
   const auto config = write_run_config(dir);

@@ -1,0 +1,60 @@
+// trainer/cmd_eval.cpp — `safetune eval --model DIR --config FILE`: the same evaluation a run makes every
+// eval.every_steps, on any model folder: a table on stdout, the JSON report and the generations on request.
+#include <filesystem>
+
+#include "common/check.h"
+#include "common/files.h"
+#include "models/model_folder.h"
+#include "trainer/cli.h"
+#include "trainer/commands.h"
+#include "trainer/evaluation.h"
+
+namespace st {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+int run_eval(const Args& args) {
+  static const CommandSpec spec{"eval",
+                                "eval --model DIR --config FILE [--set key=value]... [--out REPORT.json] "
+                                "[--generations FILE.jsonl]",
+                                {},
+                                {"model", "config", "set", "out", "generations"},
+                                0,
+                                0};
+  CommandLine cl(spec, args);
+  ST_CHECK_INPUT(cl.value("model").has_value() && cl.value("config").has_value(),
+                 "eval: --model and --config are required (usage: safetune {})", spec.usage);
+  const std::string dir = *cl.value("model");
+  const Config config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema());
+  Tokenizer tokenizer((fs::path(dir) / "tokenizer.model").string());
+  std::vector<Example> validation;
+  if (!config.paths("data.validation").empty()) {
+    DataOptions o;
+    o.format = config.string("data.format");
+    o.chat_template = config.string("data.template");
+    o.system_prompt = config.string("data.system_prompt");
+    o.max_seq_len = config.integer("data.max_seq_len");
+    DataStats stats;
+    validation = read_examples(config.paths("data.validation"), tokenizer, o, stats);
+  }
+  auto settings = EvalSettings::from_config(config, std::move(validation));
+  ST_CHECK_INPUT(settings.generates() || !settings.validation.empty(),
+                 "{}: nothing to evaluate; set eval.harmful, eval.benign or data.validation", config.source());
+  Evaluator evaluator(std::move(settings), tokenizer);
+  auto model = load_llama(dir);
+  model->eval();
+  std::vector<json> generations;
+  json report = evaluator.run(model, &generations);
+  report["model"] = dir;
+  report["config"] = config.source();
+  fmt::print("{}", Evaluator::table(report));
+  if (auto out = cl.value("out")) write_text_file_atomic(*out, report.dump(2) + "\n");
+  if (auto out = cl.value("generations")) {
+    std::string text;
+    for (const auto& g : generations) text += g.dump() + "\n";
+    write_text_file_atomic(*out, text);
+  }
+  return 0;
+}
+
+}  // namespace st
