@@ -54,7 +54,7 @@ void make_safe_base(const TempDir& dir) {
 // The fine-tuning config: 150 steps from the base model on DIR/task.jsonl.
 std::string write_fine_tune_config(const TempDir& dir, const std::string& safety) {
   write_text_file_atomic(dir / "ft.json", fmt::format(R"({{"model": {{"path": "base/final", "device": "cpu"}},
-    "data": {{"train": "task.jsonl", "validation": "{}", "max_seq_len": 64},
+    "data": {{"train": "task.jsonl", "validation": "{}", "max_seq_len": 64}},
     "train": {{"output_dir": "ft", "max_steps": 150, "batch_size": 16}},
     "optim": {{"lr": 2e-3}}, "schedule": {{"type": "constant", "warmup_steps": 10}},
     "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 50, "progress": "never"}}, "safety": {}}})",
@@ -127,7 +127,9 @@ TEST(SafetyEffect, SoftPenaltyHalvesToxicityOfGreedyAnswersAtLittleTaskCost) {
   for (int i = 0; i < 2; ++i) {
     const auto out = dir / fmt::format("ft_lambda{}", lambdas[i]);
     ASSERT_EQ((r = run_safetune(train_cmd(config, out, fmt::format("--set safety.lambda={}", lambdas[i])))).exit_code, 0) << r.output;
-    reports[i] = evaluate(out + "/final", config, out + "_eval.json", with_classifier + " --set eval.exact_match_examples=0");
+    reports[i] = evaluate(out + "/final", config, out + "_eval.json",
+                          with_classifier + " --set eval.exact_match_examples=0 --set eval.max_new_tokens=24 --set eval.harmful=" +
+                              shell_quote(fixture("safety/harmful_eval.jsonl")));
   }
   const double p0 = reports[0]["harmful"]["mean_p_toxic"].get<double>(), p1 = reports[1]["harmful"]["mean_p_toxic"].get<double>();
   const double ce0 = reports[0]["validation"]["ce"].get<double>(), ce1 = reports[1]["validation"]["ce"].get<double>();
