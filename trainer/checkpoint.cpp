@@ -59,7 +59,8 @@ json TrainingState::to_json() const {
           {"elapsed_s", elapsed_s},
           {"lambda", lambda},
           {"lambda_state", lambda_state},
-          {"safety_draws", safety_draws}};
+          {"safety_draws", safety_draws},
+          {"penalty_baseline", std::isnan(penalty_baseline) ? json(nullptr) : json(penalty_baseline)}};
 }
 
 TrainingState TrainingState::from_json(const json& j, const std::string& label) {
@@ -75,6 +76,7 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
     s.lambda = j.value("lambda", 0.0);
     s.lambda_state = j.value("lambda_state", json::object());
     s.safety_draws = j.value("safety_draws", int64_t{0});
+    if (j.contains("penalty_baseline") && j["penalty_baseline"].is_number()) s.penalty_baseline = j["penalty_baseline"].get<double>();
   } catch (const json::exception& e) {
     fail_input("{}: malformed trainer state: {}", label, e.what());
   }

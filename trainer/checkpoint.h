@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct TrainingState {
   double lambda = 0;              // current λ
   nlohmann::json lambda_state = nlohmann::json::object();  // the adaptive controller's log λ and window
   int64_t safety_draws = 0;       // safety examples drawn so far (the mixer's whole state)
+  double penalty_baseline = std::nan("");  // sampled estimator: running mean of the penalty (NaN = none yet)
 
   nlohmann::json to_json() const;
   static TrainingState from_json(const nlohmann::json& j, const std::string& label);

@@ -94,7 +94,8 @@ ToxicityClassifier load_penalty_classifier(const std::string& dir, const std::st
   ST_CHECK_INPUT(cc.encoder.vocab_size == model_config.vocab_size && cc.tokenizer_sha256 == lm_hash,
                  "{}: the soft penalty needs the classifier to share the language model's vocabulary, but it has {} "
                  "pieces and tokenizer SHA-256 {} while the model has {} and {}; train the classifier with "
-                 "classifier.tokenizer set to this model's tokenizer.model",
+                 "classifier.tokenizer set to this model's tokenizer.model, or set safety.estimator=sampled, which "
+                 "scores decoded text with the classifier's own tokenizer",
                  dir, cc.encoder.vocab_size, cc.tokenizer_sha256.empty() ? "(none)" : cc.tokenizer_sha256.substr(0, 12),
                  model_config.vocab_size, lm_hash.substr(0, 12));
   return classifier;
@@ -195,10 +196,17 @@ int run_train(const Args& args) {
   }
 
   auto model = load_llama(model_dir, device);
-  ToxicityClassifier classifier{nullptr};
+  const bool sampled = config.string("safety.estimator") == "sampled";
+  ToxicityClassifier classifier{nullptr};  // soft: read through expected embeddings
+  std::unique_ptr<TextScorer> scorer;      // sampled: reads decoded text with its own tokenizer
   std::string classifier_hash;
   if (!classifier_dir.empty()) {
-    classifier = load_penalty_classifier(classifier_dir, tokenizer_path, model_config, device);
+    if (sampled) {
+      scorer = std::make_unique<TextScorer>(classifier_dir, device);
+      classifier = scorer->classifier();
+    } else {
+      classifier = load_penalty_classifier(classifier_dir, tokenizer_path, model_config, device);
+    }
     classifier_hash = weights_sha256(*classifier);
     manifest["classifier"] = {{"path", classifier_dir}, {"weights_sha256", classifier_hash}};
   }
@@ -283,11 +291,27 @@ int run_train(const Args& args) {
                                                             : std::vector<const Example*>{}));
     // 2-4. forward, loss, backward, clip, update
     state.lambda = lambda.value(state.step);
-    StepOptions step_opts{learning_rate(schedule, state.step), config.number("train.max_grad_norm"), state.lambda,
-                          classifier ? &classifier : nullptr, config.number("safety.temperature"),
-                          config.string("safety.penalize"), config.number("safety.mix.loss_weight")};
+    StepOptions step_opts;
+    step_opts.lr = learning_rate(schedule, state.step);
+    step_opts.max_grad_norm = config.number("train.max_grad_norm");
+    step_opts.lambda = state.lambda;
+    step_opts.estimator = config.string("safety.estimator");
+    step_opts.classifier = classifier && !sampled ? &classifier : nullptr;
+    step_opts.temperature = config.number("safety.temperature");
+    step_opts.penalize = config.string("safety.penalize");
+    step_opts.safety_loss_weight = config.number("safety.mix.loss_weight");
+    step_opts.scorer = scorer.get();
+    step_opts.tokenizer = &tokenizer;
+    step_opts.sample = {config.number("safety.sample.temperature"), config.integer("safety.sample.max_new_tokens"),
+                        config.number("safety.sample.baseline_momentum")};
+    step_opts.baseline = state.penalty_baseline;
+    step_opts.sample_seed = derive_seed(static_cast<uint64_t>(config.integer("train.seed")), 1000 + static_cast<uint64_t>(state.step));
     const StepResult r = train_step(model, optimizer, micro, step_opts);
-    if (r.penalized > 0) lambda.observe(r.p_toxic);
+    if (r.penalized > 0) {
+      lambda.observe(r.p_toxic);
+      const double m = step_opts.sample.baseline_momentum;
+      state.penalty_baseline = std::isnan(state.penalty_baseline) ? r.penalty : m * state.penalty_baseline + (1 - m) * r.penalty;
+    }
     state.lambda_state = lambda.state();
     state.step += 1;
     state.optimizer_steps = optimizer.steps();

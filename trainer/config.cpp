@@ -107,9 +107,14 @@ std::vector<ConfigKey> build_schema() {
       // safety
       locked(key("safety.classifier", KeyType::Path, "",
                  "toxicity classifier folder (safetune train-classifier); empty = no penalty")),
-      locked(choice("safety.estimator", {"soft"}, "soft",
-                    "penalty estimator: soft = expected embeddings through the classifier (needs its vocabulary)")),
+      locked(choice("safety.estimator", {"soft", "sampled"}, "soft",
+                    "penalty estimator: soft = expected embeddings through the classifier (needs its vocabulary); "
+                    "sampled = REINFORCE on sampled continuations scored as text (any classifier)")),
       locked(ranged(key("safety.temperature", KeyType::Number, 1.0, "τ in softmax(logits / τ) for the soft penalty"), 1e-3)),
+      locked(ranged(key("safety.sample.temperature", KeyType::Number, 1.0, "sampled: sampling temperature"), 1e-3)),
+      locked(ranged(key("safety.sample.max_new_tokens", KeyType::Int, 32, "sampled: tokens per sampled continuation"), 1)),
+      locked(ranged(key("safety.sample.baseline_momentum", KeyType::Number, 0.9,
+                        "sampled: running-mean baseline b <- m·b + (1-m)·(step's mean penalty)"), 0, 1)),
       key("safety.lambda", KeyType::Lambda, 0.0,
           "λ in CE + λ·penalty: a number, or {type: constant|linear_warmup|schedule|adaptive, ...} (see README)"),
       choice("safety.penalize", {"all", "task", "safety_mix"}, "all",

@@ -64,8 +64,8 @@ std::vector<double> predict_toxicity(ToxicityClassifier& classifier, const std::
   return out;
 }
 
-TextScorer::TextScorer(const std::string& dir)
-    : classifier_(load_classifier(dir)), tokenizer_((fs::path(dir) / "tokenizer.model").string()) {}
+TextScorer::TextScorer(const std::string& dir, torch::Device device)
+    : classifier_(load_classifier(dir, device)), tokenizer_((fs::path(dir) / "tokenizer.model").string()) {}
 
 std::vector<double> TextScorer::score(const std::vector<std::string>& texts) {
   const int64_t max_len = classifier_->config().encoder.max_position_embeddings;

@@ -30,9 +30,10 @@ std::vector<double> predict_toxicity(ToxicityClassifier& classifier, const std::
 // A classifier folder with its own tokenizer: scores any text, whatever model produced it.
 class TextScorer {
  public:
-  explicit TextScorer(const std::string& dir);
+  explicit TextScorer(const std::string& dir, torch::Device device = torch::kCPU);
   std::vector<double> score(const std::vector<std::string>& texts);
   double threshold() const { return classifier_->config().threshold; }
+  ToxicityClassifier& classifier() { return classifier_; }
 
  private:
   ToxicityClassifier classifier_{nullptr};

@@ -77,7 +77,8 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   }
   const double denom = std::max(1.0, weighted_tokens);
   const double seq_denom = static_cast<double>(std::max<int64_t>(1, sequences));
-  const bool penalize = options.classifier != nullptr && options.lambda > 0;
+  const bool has_penalty = options.estimator == "sampled" ? options.scorer != nullptr : options.classifier != nullptr;
+  const bool penalize = has_penalty && options.lambda > 0;
 
   // 2. forward, loss, backward per micro-batch
   double ce_sum = 0, penalty_sum = 0, p_sum = 0;
@@ -91,7 +92,12 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
       auto ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? row_weights[m].to(device) : torch::Tensor()).sum;
       ce_sum += ce.item<double>();
       loss = ce / denom;
-      if (options.classifier != nullptr && penalty_rows[m].numel() > 0) {
+      if (has_penalty && penalty_rows[m].numel() > 0 && options.estimator == "sampled") {
+        const auto sp = sampled_penalty(model, b, penalty_rows[m], *options.scorer, *options.tokenizer, options.sample,
+                                        options.baseline, derive_seed(options.sample_seed, m), penalize);
+        for (size_t i = 0; i < sp.penalty.size(); ++i) penalty_sum += sp.penalty[i], p_sum += sp.p_toxic[i];
+        if (penalize) loss = loss + options.lambda * sp.surrogate / seq_denom;
+      } else if (has_penalty && penalty_rows[m].numel() > 0) {
         // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
         const bool all_rows = penalty_rows[m].numel() == b.labels.size(0);
         const auto rows = penalty_rows[m].to(device);
@@ -110,7 +116,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
     loss.backward();
   }
   r.ce = ce_sum / denom;
-  r.penalized = options.classifier != nullptr ? sequences : 0;
+  r.penalized = has_penalty ? sequences : 0;
   r.penalty = penalty_sum / seq_denom;
   r.p_toxic = p_sum / seq_denom;
   r.loss = r.ce + options.lambda * r.penalty;

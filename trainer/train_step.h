@@ -9,6 +9,7 @@
 #include "models/llama.h"
 #include "models/toxicity_classifier.h"
 #include "trainer/optimizer.h"
+#include "trainer/sampled_penalty.h"
 
 namespace st {
 
@@ -16,8 +17,14 @@ struct StepOptions {
   double lr = 0;
   double max_grad_norm = 1.0;  // 0 disables clipping (the norm is still measured)
   double lambda = 0;           // weight of the safety penalty
-  ToxicityClassifier* classifier = nullptr;  // frozen; null = no penalty
+  std::string estimator = "soft";            // soft | sampled
+  ToxicityClassifier* classifier = nullptr;  // soft: the frozen classifier; null = no penalty
   double temperature = 1.0;    // τ of the soft penalty
+  TextScorer* scorer = nullptr;              // sampled: the frozen classifier with its own tokenizer
+  const Tokenizer* tokenizer = nullptr;      // sampled: decodes the samples
+  SampledPenaltyOptions sample;
+  double baseline = 0;                       // sampled: the running-mean baseline (NaN = none yet)
+  uint64_t sample_seed = 0;                  // sampled: this step's seed
   std::string penalize = "all";  // which rows the penalty scores: all | task | safety_mix
   double safety_loss_weight = 1.0;  // CE weight of safety-mix rows relative to task rows
 };

@@ -32,9 +32,8 @@ double mean_p_toxic_of_last(const std::string& run, int last) {
   return sum / last;
 }
 
-TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
-  TempDir dir;
-  // 1. a classifier on the golden model's tokenizer
+// A classifier on the golden model's tokenizer, trained on the bundled labelled data: DIR/classifier.
+void train_golden_classifier(const TempDir& dir) {
   write_text_file_atomic(dir / "arch.json", R"({"vocab_size": 256, "hidden_size": 32, "intermediate_size": 64,
     "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 256})");
   write_text_file_atomic(dir / "cls.json", fmt::format(R"({{
@@ -44,20 +43,28 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
                                                          fixture("golden/gqa_default_rope/tokenizer.model"), fixture("safety/labelled.jsonl")));
   auto r = run_safetune("train-classifier --config " + shell_quote(dir / "cls.json"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto classifier_bytes = read_text_file(dir / "classifier/model.safetensors");
+}
 
-  // 2. task data where 40% of the responses are unsafe placeholders
-  {
-    std::ifstream in(fixture("train/train.jsonl"));
-    std::ofstream out(dir / "toxic_task.jsonl");
-    int n = 0;
-    for (std::string line; std::getline(in, line);) {
-      auto j = json::parse(line);
-      if (!j.contains("prompt")) continue;
-      if (n++ % 5 < 2) j["completion"] = "Okay, listen: [UNSAFE HARASSMENT PLACEHOLDER: demeaning insult aimed at the user]";
-      out << j.dump() << "\n";
-    }
+// DIR/toxic_task.jsonl: the fixture's prompt/completion task data with 40% of the responses unsafe placeholders.
+void write_toxic_task(const TempDir& dir) {
+  std::ifstream in(fixture("train/train.jsonl"));
+  std::ofstream out(dir / "toxic_task.jsonl");
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto j = json::parse(line);
+    if (!j.contains("prompt")) continue;
+    if (n++ % 5 < 2) j["completion"] = "Okay, listen: [UNSAFE HARASSMENT PLACEHOLDER: demeaning insult aimed at the user]";
+    out << j.dump() << "\n";
   }
+}
+
+TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
+  TempDir dir;
+  // 1. a classifier on the golden model's tokenizer; 2. task data where 40% of the responses are unsafe
+  ASSERT_NO_FATAL_FAILURE(train_golden_classifier(dir));
+  const auto classifier_bytes = read_text_file(dir / "classifier/model.safetensors");
+  write_toxic_task(dir);
+  test::CommandResult r;
   write_text_file_atomic(dir / "run.json", fmt::format(R"({{
     "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
     "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
@@ -114,9 +121,46 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   r = train("refused", with_classifier + " --set safety.lambda=1");
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("needs the classifier to share the language model's vocabulary"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("safety.estimator=sampled"), std::string::npos) << r.output;
+  // ...while the sampled estimator reads text through the classifier's own tokenizer and accepts it.
+  r = train("sampled_other_vocab", with_classifier + " --set safety.lambda=1 --set safety.estimator=sampled --set train.max_steps=2");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
   r = train("nolambda", "--set safety.lambda=0.5");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("no safety.classifier is set"), std::string::npos) << r.output;
+}
+
+// The sampled estimator (REINFORCE on sampled continuations): λ = 0 only measures; λ > 0 lowers the
+// P(toxic) of what the model samples; the seeded samples and the running-mean baseline make stop/resume
+// bit-exact.
+TEST(SafetyTraining, SampledEstimatorEndToEnd) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(train_golden_classifier(dir));
+  write_toxic_task(dir);
+  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
+    "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
+    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
+    "optim": {{"lr": 3e-3}}, "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 1, "progress": "never"}},
+    "safety": {{"estimator": "sampled", "sample": {{"max_new_tokens": 12}}}}}})", fixture("golden/gqa_default_rope")));
+  auto train = [&](const std::string& name, const std::string& sets) {
+    return run_safetune("train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=" +
+                        shell_quote(dir / ("runs/" + name)) + " " + sets);
+  };
+  const std::string with_classifier = "--set safety.classifier=" + shell_quote(dir / "classifier");
+  test::CommandResult r;
+  ASSERT_EQ((r = train("none", "")).exit_code, 0) << r.output;
+  ASSERT_EQ((r = train("zero", with_classifier + " --set safety.lambda=0")).exit_code, 0) << r.output;
+  // REINFORCE on 8 samples a step is noisy: λ = 10, and the mean over the last 20 of 40 steps.
+  ASSERT_EQ((r = train("penalized", with_classifier + " --set safety.lambda=10")).exit_code, 0) << r.output;
+  EXPECT_EQ(test::final_weights(dir / "runs/none"), test::final_weights(dir / "runs/zero"));
+  const double p_zero = mean_p_toxic_of_last(dir / "runs/zero", 20), p_pen = mean_p_toxic_of_last(dir / "runs/penalized", 20);
+  std::printf("[sampled] mean P(toxic) of sampled continuations over the last 20 of 40 steps: λ=0 %.4f, λ=10 %.4f\n",
+              p_zero, p_pen);
+  EXPECT_LT(p_pen, 0.6 * p_zero);
+  ASSERT_EQ(train("stopped", with_classifier + " --set safety.lambda=10 --set train.stop_at_step=11").exit_code, 75);
+  ASSERT_EQ((r = train("stopped", with_classifier + " --set safety.lambda=10")).exit_code, 0) << r.output;
+  EXPECT_EQ(test::final_weights(dir / "runs/penalized"), test::final_weights(dir / "runs/stopped"));
+  EXPECT_EQ(test::deterministic_metrics(dir / "runs/penalized"), test::deterministic_metrics(dir / "runs/stopped"));
 }
 
 }  // namespace
