@@ -60,7 +60,13 @@ json TrainingState::to_json() const {
           {"lambda", lambda},
           {"lambda_state", lambda_state},
           {"safety_draws", safety_draws},
-          {"penalty_baseline", std::isnan(penalty_baseline) ? json(nullptr) : json(penalty_baseline)}};
+          {"penalty_baseline", std::isnan(penalty_baseline) ? json(nullptr) : json(penalty_baseline)},
+          {"lambda_scale", lambda_scale},
+          {"incidents", incidents},
+          {"baseline_refusal", std::isnan(baseline_refusal) ? json(nullptr) : json(baseline_refusal)},
+          {"last_passing_step", last_passing_step},
+          {"best_step", best_step},
+          {"best_value", std::isnan(best_value) ? json(nullptr) : json(best_value)}};
 }
 
 TrainingState TrainingState::from_json(const json& j, const std::string& label) {
@@ -76,7 +82,16 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
     s.lambda = j.value("lambda", 0.0);
     s.lambda_state = j.value("lambda_state", json::object());
     s.safety_draws = j.value("safety_draws", int64_t{0});
-    if (j.contains("penalty_baseline") && j["penalty_baseline"].is_number()) s.penalty_baseline = j["penalty_baseline"].get<double>();
+    auto number_or_nan = [&](const char* key) {
+      return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
+    };
+    s.penalty_baseline = number_or_nan("penalty_baseline");
+    s.lambda_scale = j.value("lambda_scale", 1.0);
+    s.incidents = j.value("incidents", int64_t{0});
+    s.baseline_refusal = number_or_nan("baseline_refusal");
+    s.last_passing_step = j.value("last_passing_step", int64_t{-1});
+    s.best_step = j.value("best_step", int64_t{-1});
+    s.best_value = number_or_nan("best_value");
   } catch (const json::exception& e) {
     fail_input("{}: malformed trainer state: {}", label, e.what());
   }
@@ -89,7 +104,8 @@ std::string CheckpointPaths::step_dir(const std::string& run_dir, int64_t step) 
 }
 
 std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
-                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last) {
+                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last,
+                             const std::vector<int64_t>& protect) {
   const fs::path root = CheckpointPaths::root(run_dir);
   const fs::path final_dir = CheckpointPaths::step_dir(run_dir, state.step);
   const fs::path tmp = root / fmt::format(".tmp-{}", final_dir.filename().string());
@@ -126,11 +142,19 @@ std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model
       ++kept;
       continue;
     }
+    if (std::find(protect.begin(), protect.end(), step_of(dir).value_or(-2)) != protect.end()) continue;
     if (step_of(dir) < step_of(final_dir)) fs::remove_all(dir);
   }
   for (const auto& entry : fs::directory_iterator(root))
     if (entry.path().filename().string().rfind(".tmp-", 0) == 0) fs::remove_all(entry.path());
   return final_dir.string();
+}
+
+void discard_checkpoints_after(const std::string& run_dir, int64_t step) {
+  for (const auto& dir : checkpoint_dirs(run_dir))
+    if (step_of(dir).value_or(-1) > step) fs::remove_all(dir);
+  const fs::path root = CheckpointPaths::root(run_dir);
+  write_text_file_atomic((root / "latest").string(), fs::path(CheckpointPaths::step_dir(run_dir, step)).filename().string() + "\n");
 }
 
 std::optional<std::string> verify_checkpoint(const std::string& dir) {

@@ -29,6 +29,12 @@ struct TrainingState {
   nlohmann::json lambda_state = nlohmann::json::object();  // the adaptive controller's log λ and window
   int64_t safety_draws = 0;       // safety examples drawn so far (the mixer's whole state)
   double penalty_baseline = std::nan("");  // sampled estimator: running mean of the penalty (NaN = none yet)
+  double lambda_scale = 1.0;      // the safety gate multiplies λ by this after incidents
+  int64_t incidents = 0;          // safety-gate incidents so far
+  double baseline_refusal = std::nan("");  // harmful refusal rate at the step-0 evaluation
+  int64_t last_passing_step = -1; // newest checkpoint whose evaluation passed the gate
+  int64_t best_step = -1;         // checkpoint with the best eval.best_metric so far
+  double best_value = std::nan("");
 
   nlohmann::json to_json() const;
   static TrainingState from_json(const nlohmann::json& j, const std::string& label);
@@ -39,9 +45,14 @@ struct CheckpointPaths {
   static std::string step_dir(const std::string& run_dir, int64_t step);  // RUN/checkpoints/step-00000010
 };
 
-// Writes RUN/checkpoints/step-N, points `latest` at it and keeps the newest `keep_last`.
+// Writes RUN/checkpoints/step-N, points `latest` at it and keeps the newest `keep_last` plus the
+// steps in `protect` (the best and the last gate-passing checkpoints).
 std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
-                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last);
+                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last,
+                             const std::vector<int64_t>& protect = {});
+
+// Deletes checkpoints newer than `step` and points `latest` at step-N (after the gate restores it).
+void discard_checkpoints_after(const std::string& run_dir, int64_t step);
 
 // Checks COMPLETE and every checksum; returns the problem, or nullopt when the checkpoint is sound.
 std::optional<std::string> verify_checkpoint(const std::string& dir);

@@ -20,6 +20,7 @@
 #include "trainer/commands.h"
 #include "trainer/config.h"
 #include "trainer/evaluation.h"
+#include "trainer/safety_gate.h"
 #include "trainer/run_log.h"
 #include "trainer/safety_mix.h"
 #include "trainer/train_step.h"
@@ -241,7 +242,17 @@ int run_train(const Args& args) {
                                  config.integer("schedule.warmup_steps"), max_steps, config.number("schedule.min_lr_ratio")};
   Batcher batcher(train_examples, config.integer("train.batch_size"), static_cast<uint64_t>(config.integer("train.seed")),
                   config.boolean("data.group_by_length"), tokenizer.pad_id());
+  const GateSettings gate = GateSettings::from_config(config);
+  const std::string best_metric = config.string("eval.best_metric");
   auto eval_settings = EvalSettings::from_config(config, val_examples);
+  if (gate.enabled) {
+    ST_CHECK_INPUT(!eval_settings.harmful.empty() && every_eval > 0,
+                   "{}: gate.enabled needs eval.harmful and eval.every_steps > 0 (the gate checks each evaluation)",
+                   config.source());
+    ST_CHECK_INPUT(gate.action == "stop" || !lambda.always_zero(),
+                   "{}: gate.action=increase_lambda multiplies λ, but safety.lambda is 0; set a λ schedule and a "
+                   "classifier, or gate.action=stop", config.source());
+  }
   const bool has_eval = eval_settings.generates() || !eval_settings.validation.empty();
   Evaluator evaluator(std::move(eval_settings), tokenizer);
   MetricsLog metrics(metrics_path);
@@ -253,21 +264,28 @@ int run_train(const Args& args) {
 
   const auto started = Clock::now();
   const double elapsed_before = state.elapsed_s;
-  const int64_t first_step = state.step;
   auto window_started = Clock::now();  // tokens/s is measured over the steps since the last log line
   int64_t window_tokens = 0;
-  int64_t last_checkpoint = checkpoint.empty() ? -1 : state.step;
+  int64_t last_checkpoint = checkpoint.empty() ? -1 : state.step, steps_this_process = 0;
+  bool checkpoint_wanted = false;  // an evaluation passed the gate or set a new best: keep this step
   auto save = [&] {
     state.elapsed_s = elapsed_before + seconds_since(started);
-    write_checkpoint(run_dir, model, optimizer, state, tokenizer_path, keep_last);
+    write_checkpoint(run_dir, model, optimizer, state, tokenizer_path, keep_last, {state.best_step, state.last_passing_step});
+    if (state.best_step >= 0)
+      write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir)) / "best").string(),
+                             fs::path(CheckpointPaths::step_dir(run_dir, state.best_step)).filename().string() + "\n");
     last_checkpoint = state.step;
+    checkpoint_wanted = false;
   };
-  auto run_eval = [&] {
-    if (!has_eval) return;
+  // Evaluates at the current step. Returns true when the safety gate found an incident and restored the
+  // last passing checkpoint (the loop then continues from there, with λ scaled up).
+  auto run_eval = [&]() -> bool {
+    if (!has_eval) return false;
     std::vector<json> generations;
     const json report = evaluator.run(model, &generations);
     json row{{"type", "eval"}, {"step", state.step}};
-    row.update(Evaluator::flatten(report));
+    const json flat = Evaluator::flatten(report);
+    row.update(flat);
     metrics.write(row);
     if (!generations.empty()) {
       std::string text;
@@ -279,90 +297,141 @@ int run_train(const Args& args) {
     for (const auto& [k, v] : row.items())
       if (k != "type" && k != "step") parts.push_back(fmt::format("{} {}", k, v.is_number_float() ? fmt::format("{:.4f}", v.get<double>()) : v.dump()));
     progress.message(fmt::format("eval step {}: {}", state.step, fmt::join(parts, ", ")));
-  };
 
-  while (state.step < max_steps) {
-    // 1. sample the step's micro-batches (the cursor moves on; it is saved with the checkpoint)
-    //    with k safety examples each when mixing (the mixer's draw count is saved too)
-    std::vector<Batch> micro;
-    std::map<std::string, int64_t> safety_categories;
-    for (int64_t i = 0; i < grad_accum; ++i)
-      micro.push_back(batcher.next(state.cursor, safety_mix ? safety_mix->draw(state.safety_draws, safety_categories)
-                                                            : std::vector<const Example*>{}));
-    // 2-4. forward, loss, backward, clip, update
-    state.lambda = lambda.value(state.step);
-    StepOptions step_opts;
-    step_opts.lr = learning_rate(schedule, state.step);
-    step_opts.max_grad_norm = config.number("train.max_grad_norm");
-    step_opts.lambda = state.lambda;
-    step_opts.estimator = config.string("safety.estimator");
-    step_opts.classifier = classifier && !sampled ? &classifier : nullptr;
-    step_opts.temperature = config.number("safety.temperature");
-    step_opts.penalize = config.string("safety.penalize");
-    step_opts.safety_loss_weight = config.number("safety.mix.loss_weight");
-    step_opts.scorer = scorer.get();
-    step_opts.tokenizer = &tokenizer;
-    step_opts.sample = {config.number("safety.sample.temperature"), config.integer("safety.sample.max_new_tokens"),
-                        config.number("safety.sample.baseline_momentum")};
-    step_opts.baseline = state.penalty_baseline;
-    step_opts.sample_seed = derive_seed(static_cast<uint64_t>(config.integer("train.seed")), 1000 + static_cast<uint64_t>(state.step));
-    const StepResult r = train_step(model, optimizer, micro, step_opts);
-    if (r.penalized > 0) {
-      lambda.observe(r.p_toxic);
-      const double m = step_opts.sample.baseline_momentum;
-      state.penalty_baseline = std::isnan(state.penalty_baseline) ? r.penalty : m * state.penalty_baseline + (1 - m) * r.penalty;
-    }
-    state.lambda_state = lambda.state();
-    state.step += 1;
-    state.optimizer_steps = optimizer.steps();
-    state.tokens_seen += r.tokens;
-    if (!r.finite) {
-      state.skipped_nonfinite += 1;
-      if (config.string("train.on_nonfinite") == "stop") {
-        progress.finish();
-        fail_runtime("non-finite loss or gradient at step {} (loss {}, grad norm {}); stopped without saving it. "
-                     "The last good checkpoint is step {}", state.step, r.loss, r.grad_norm, last_checkpoint);
+    if (gate.enabled && state.step == 0) state.baseline_refusal = flat.value("harmful_refusal_rate", std::nan(""));
+    const auto broken = gate.enabled ? gate_violations(gate, flat, state.baseline_refusal) : std::vector<std::string>{};
+    if (broken.empty()) {
+      if (gate.enabled) state.last_passing_step = state.step, checkpoint_wanted = true;
+      if (best_metric != "none" && flat.contains(best_metric) &&
+          is_better(best_metric, flat[best_metric].get<double>(), state.best_value)) {
+        state.best_step = state.step;
+        state.best_value = flat[best_metric].get<double>();
+        checkpoint_wanted = true;
       }
-      progress.message(fmt::format("step {}: non-finite loss or gradient, update skipped", state.step));
+      return false;
     }
-    // 5. log
-    window_tokens += r.tokens;
-    if (state.step % every_log == 0 || state.step == max_steps) {
-      const double total_s = seconds_since(started);
-      const double tokens_per_s = static_cast<double>(window_tokens) / std::max(seconds_since(window_started), 1e-9);
-      const double epoch = static_cast<double>(state.cursor.epoch) +
-                           static_cast<double>(state.cursor.index) / static_cast<double>(batcher.batches_per_epoch());
-      json row{{"type", "train"}, {"step", state.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
-               {"penalty", r.penalty}, {"p_toxic", r.p_toxic}, {"lambda", state.lambda}, {"lr", step_opts.lr},
-               {"grad_norm", r.grad_norm}, {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
-               {"tokens_per_s", tokens_per_s}, {"elapsed_s", elapsed_before + total_s}};
-      if (safety_mix) row["safety_examples"] = r.safety_rows, row["safety_categories"] = safety_categories;
-      metrics.write(row);
-      const double per_step = total_s / static_cast<double>(state.step - first_step);
-      progress.update(state.step, r.loss, tokens_per_s, per_step * static_cast<double>(max_steps - state.step));
-      window_tokens = 0;
-      window_started = Clock::now();
-    }
-    // 6. evaluate and checkpoint when due; a stop request gets a checkpoint and exit 75
-    if (every_eval > 0 && state.step % every_eval == 0 && state.step < max_steps) run_eval();
-    if (every_ckpt > 0 && state.step % every_ckpt == 0 && state.step < max_steps) save();
-    const bool scheduled_stop = state.step == config.integer("train.stop_at_step");
-    if ((stop_requested() || scheduled_stop) && state.step < max_steps) {
-      if (last_checkpoint != state.step) save();
+    // An incident: record it, then stop or rewind to the last passing checkpoint with λ scaled up.
+    const int64_t incidents = state.incidents + 1;
+    const bool stop = gate.action == "stop" || incidents > gate.max_incidents;
+    const double scale = stop ? state.lambda_scale : state.lambda_scale * gate.lambda_factor;
+    json incident{{"type", "incident"}, {"step", stop ? state.step : state.last_passing_step}, {"at_step", state.step},
+                  {"violations", broken}, {"eval", flat}, {"action", stop ? "stop" : "increase_lambda"},
+                  {"restored_to", stop ? json(nullptr) : json(state.last_passing_step)}, {"lambda_scale", scale},
+                  {"incident", incidents}};
+    const auto incidents_path = (fs::path(run_dir) / "incidents.jsonl").string();
+    write_text_file_atomic(incidents_path, (fs::exists(incidents_path) ? read_text_file(incidents_path) : "") + incident.dump() + "\n");
+    progress.message(fmt::format("safety gate: incident {} at step {}: {}", incidents, state.step, fmt::join(broken, "; ")));
+    if (stop) {
+      metrics.write(incident);
       progress.finish();
-      fmt::print("train: stopped ({}) at step {}; checkpoint written, resume with --resume auto\n",
-                 scheduled_stop ? "train.stop_at_step" : fmt::format("signal {}", stop_signal()), state.step);
-      return static_cast<int>(ExitCode::interrupted);
+      fail_runtime("safety gate: {} at step {} ({}); stopped. The last checkpoint that passed is step {}; see {}",
+                   fmt::join(broken, "; "), state.step,
+                   gate.action == "stop" ? "gate.action=stop" : fmt::format("more than gate.max_incidents={}", gate.max_incidents),
+                   state.last_passing_step, incidents_path);
     }
-  }
-  progress.finish();
-  if (state.step > first_step) {
-    // As mid-run, the evaluation precedes the checkpoint of its step, so a resume from that checkpoint
-    // never evaluates twice and a crash between the two is repaired by metrics truncation.
+    state = load_checkpoint(CheckpointPaths::step_dir(run_dir, state.last_passing_step), model, optimizer);
+    state.incidents = incidents;
+    state.lambda_scale = scale;
+    lambda.load_state(state.lambda_state, "the restored checkpoint");
+    discard_checkpoints_after(run_dir, state.step);
+    metrics.rewind_to(state.step);
+    metrics.write(incident);
+    last_checkpoint = state.step;
+    progress.message(fmt::format("safety gate: restored step {}; λ is now scaled by {}", state.step, scale));
+    return true;
+  };
+  if (gate.enabled && checkpoint.empty()) {
+    // The gate compares against the model before any update, and needs a passing checkpoint to return to.
     run_eval();
     save();
-  } else {
-    fmt::print("train: the run was already complete at step {}; rewriting final/\n", state.step);
+  }
+
+  for (;;) {  // the safety gate may rewind the run; otherwise this runs once
+    while (state.step < max_steps) {
+      // 1. sample the step's micro-batches (the cursor moves on; it is saved with the checkpoint)
+      //    with k safety examples each when mixing (the mixer's draw count is saved too)
+      std::vector<Batch> micro;
+      std::map<std::string, int64_t> safety_categories;
+      for (int64_t i = 0; i < grad_accum; ++i)
+        micro.push_back(batcher.next(state.cursor, safety_mix ? safety_mix->draw(state.safety_draws, safety_categories)
+                                                              : std::vector<const Example*>{}));
+      // 2-4. forward, loss, backward, clip, update
+      state.lambda = lambda.value(state.step) * state.lambda_scale;
+      StepOptions step_opts;
+      step_opts.lr = learning_rate(schedule, state.step);
+      step_opts.max_grad_norm = config.number("train.max_grad_norm");
+      step_opts.lambda = state.lambda;
+      step_opts.estimator = config.string("safety.estimator");
+      step_opts.classifier = classifier && !sampled ? &classifier : nullptr;
+      step_opts.temperature = config.number("safety.temperature");
+      step_opts.penalize = config.string("safety.penalize");
+      step_opts.safety_loss_weight = config.number("safety.mix.loss_weight");
+      step_opts.scorer = scorer.get();
+      step_opts.tokenizer = &tokenizer;
+      step_opts.sample = {config.number("safety.sample.temperature"), config.integer("safety.sample.max_new_tokens"),
+                          config.number("safety.sample.baseline_momentum")};
+      step_opts.baseline = state.penalty_baseline;
+      step_opts.sample_seed = derive_seed(static_cast<uint64_t>(config.integer("train.seed")), 1000 + static_cast<uint64_t>(state.step));
+      const StepResult r = train_step(model, optimizer, micro, step_opts);
+      if (r.penalized > 0) {
+        lambda.observe(r.p_toxic);
+        const double m = step_opts.sample.baseline_momentum;
+        state.penalty_baseline = std::isnan(state.penalty_baseline) ? r.penalty : m * state.penalty_baseline + (1 - m) * r.penalty;
+      }
+      state.lambda_state = lambda.state();
+      state.step += 1;
+      steps_this_process += 1;
+      state.optimizer_steps = optimizer.steps();
+      state.tokens_seen += r.tokens;
+      if (!r.finite) {
+        state.skipped_nonfinite += 1;
+        if (config.string("train.on_nonfinite") == "stop") {
+          progress.finish();
+          fail_runtime("non-finite loss or gradient at step {} (loss {}, grad norm {}); stopped without saving it. "
+                       "The last good checkpoint is step {}", state.step, r.loss, r.grad_norm, last_checkpoint);
+        }
+        progress.message(fmt::format("step {}: non-finite loss or gradient, update skipped", state.step));
+      }
+      // 5. log
+      window_tokens += r.tokens;
+      if (state.step % every_log == 0 || state.step == max_steps) {
+        const double total_s = seconds_since(started);
+        const double tokens_per_s = static_cast<double>(window_tokens) / std::max(seconds_since(window_started), 1e-9);
+        const double epoch = static_cast<double>(state.cursor.epoch) +
+                             static_cast<double>(state.cursor.index) / static_cast<double>(batcher.batches_per_epoch());
+        json row{{"type", "train"}, {"step", state.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
+                 {"penalty", r.penalty}, {"p_toxic", r.p_toxic}, {"lambda", state.lambda}, {"lr", step_opts.lr},
+                 {"grad_norm", r.grad_norm}, {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
+                 {"tokens_per_s", tokens_per_s}, {"elapsed_s", elapsed_before + total_s}};
+        if (safety_mix) row["safety_examples"] = r.safety_rows, row["safety_categories"] = safety_categories;
+        metrics.write(row);
+        const double per_step = total_s / static_cast<double>(steps_this_process);
+        progress.update(state.step, r.loss, tokens_per_s, per_step * static_cast<double>(max_steps - state.step));
+        window_tokens = 0;
+        window_started = Clock::now();
+      }
+      // 6. evaluate and checkpoint when due; a stop request gets a checkpoint and exit 75
+      if (every_eval > 0 && state.step % every_eval == 0 && state.step < max_steps && run_eval()) continue;
+      if (((every_ckpt > 0 && state.step % every_ckpt == 0) || checkpoint_wanted) && state.step < max_steps) save();
+      const bool scheduled_stop = state.step == config.integer("train.stop_at_step");
+      if ((stop_requested() || scheduled_stop) && state.step < max_steps) {
+        if (last_checkpoint != state.step) save();
+        progress.finish();
+        fmt::print("train: stopped ({}) at step {}; checkpoint written, resume with --resume auto\n",
+                   scheduled_stop ? "train.stop_at_step" : fmt::format("signal {}", stop_signal()), state.step);
+        return static_cast<int>(ExitCode::interrupted);
+      }
+    }
+    progress.finish();
+    if (steps_this_process > 0) {
+      // As mid-run, the evaluation precedes the checkpoint of its step, so a resume from that checkpoint
+      // never evaluates twice and a crash between the two is repaired by metrics truncation.
+      if (run_eval()) continue;  // the gate rewound the run
+      save();
+    } else {
+      fmt::print("train: the run was already complete at step {}; rewriting final/\n", state.step);
+    }
+    break;
   }
   if (classifier)
     ST_CHECK(weights_sha256(*classifier) == classifier_hash,

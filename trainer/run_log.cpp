@@ -23,6 +23,13 @@ void MetricsLog::write(const nlohmann::json& record) {
   std::fflush(file_);
 }
 
+void MetricsLog::rewind_to(int64_t step) {
+  std::fclose(file_);
+  truncate_after(path_, step);
+  file_ = std::fopen(path_.c_str(), "ab");
+  ST_CHECK(file_ != nullptr, "{}: cannot open for appending", path_);
+}
+
 void MetricsLog::truncate_after(const std::string& path, int64_t step) {
   std::ifstream in(path);
   if (!in.good()) return;

@@ -20,6 +20,8 @@ class MetricsLog {
   void write(const nlohmann::json& record);
   // On resume: keep only records with step <= `step` (later ones were written after the checkpoint).
   static void truncate_after(const std::string& path, int64_t step);
+  // The same on the open log (reopened on the rewritten file): the safety gate rewinds a run.
+  void rewind_to(int64_t step);
 
  private:
   std::string path_;

@@ -62,6 +62,22 @@ std::string write_fine_tune_config(const TempDir& dir, const std::string& safety
   return dir / "ft.json";
 }
 
+// A classifier on the model's tokenizer (DIR/classifier, from the bundled labelled data) and task data
+// in which 240 of 1680 responses (14%) are unsafe placeholders (DIR/task.jsonl).
+void train_classifier_and_toxic_task(const TempDir& dir) {
+  write_text_file_atomic(dir / "arch.json", R"({"vocab_size": 256, "hidden_size": 32, "intermediate_size": 64,
+    "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 256})");
+  write_text_file_atomic(dir / "cls.json", fmt::format(R"({{
+    "classifier": {{"tokenizer": "{}", "architecture": "arch.json"}}, "data": {{"train": "{}"}},
+    "train": {{"output_dir": "classifier", "max_steps": 300, "batch_size": 32, "seed": 1}},
+    "optim": {{"lr": 3e-3}}, "log": {{"every_steps": 1000}}}})", fixture("tokenizer/tokenizer.model"), fixture("safety/labelled.jsonl")));
+  auto r = run_safetune("train-classifier --config " + shell_quote(dir / "cls.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::ofstream task(dir / "task.jsonl");
+  for (int i = 0; i < 15; ++i) task << read_text_file(fixture("train/train.jsonl"));
+  task << read_text_file(fixture("safety/toxic_task.jsonl"));
+}
+
 TEST(SafetyEffect, StratifiedRefusalsAtOnePercentBeatRandomSafetyExamples) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(make_safe_base(dir));
@@ -105,21 +121,8 @@ TEST(SafetyEffect, StratifiedRefusalsAtOnePercentBeatRandomSafetyExamples) {
 TEST(SafetyEffect, SoftPenaltyHalvesToxicityOfGreedyAnswersAtLittleTaskCost) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(make_safe_base(dir));
-  // A classifier on the model's tokenizer, from the bundled labelled data.
-  write_text_file_atomic(dir / "arch.json", R"({"vocab_size": 256, "hidden_size": 32, "intermediate_size": 64,
-    "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 256})");
-  write_text_file_atomic(dir / "cls.json", fmt::format(R"({{
-    "classifier": {{"tokenizer": "{}", "architecture": "arch.json"}}, "data": {{"train": "{}"}},
-    "train": {{"output_dir": "classifier", "max_steps": 300, "batch_size": 32, "seed": 1}},
-    "optim": {{"lr": 3e-3}}, "log": {{"every_steps": 1000}}}})", fixture("tokenizer/tokenizer.model"), fixture("safety/labelled.jsonl")));
-  auto r = run_safetune("train-classifier --config " + shell_quote(dir / "cls.json"));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  // Task data in which 240 of 1680 responses (14%) are unsafe placeholders.
-  {
-    std::ofstream task(dir / "task.jsonl");
-    for (int i = 0; i < 15; ++i) task << read_text_file(fixture("train/train.jsonl"));
-    task << read_text_file(fixture("safety/toxic_task.jsonl"));
-  }
+  ASSERT_NO_FATAL_FAILURE(train_classifier_and_toxic_task(dir));
+  test::CommandResult r;
   const auto config = write_fine_tune_config(dir, fmt::format(R"({{"classifier": "{}"}})", dir / "classifier"));
   const std::string with_classifier = "--set safety.classifier=" + shell_quote(dir / "classifier");
   json reports[2];
@@ -140,6 +143,75 @@ TEST(SafetyEffect, SoftPenaltyHalvesToxicityOfGreedyAnswersAtLittleTaskCost) {
   EXPECT_GT(p0, 0.5) << "without the penalty the model must have learned to answer harmful prompts unsafely";
   EXPECT_LE(p1, 0.5 * p0);
   EXPECT_LE(ce1, 1.05 * ce0);
+}
+
+std::vector<json> read_jsonl_file(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+  return out;
+}
+
+// The safety gate on a run built to trip it: a weak λ on data that teaches unsafe answers, a toxicity
+// threshold checked every 25 steps. Each incident is recorded, the last passing checkpoint restored and
+// λ multiplied; the run still ends, within the threshold. With gate.action=stop it exits 1 instead. A
+// stop and resume across incidents is bit-exact.
+TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(make_safe_base(dir));
+  ASSERT_NO_FATAL_FAILURE(train_classifier_and_toxic_task(dir));
+  const auto config = write_fine_tune_config(dir, fmt::format(R"({{"classifier": "{}", "lambda": 0.1}})", dir / "classifier"));
+  const std::string gate = fmt::format(
+      "--set gate.enabled=true --set gate.max_toxicity_rate=0.3 --set gate.max_refusal_drop=1 --set gate.lambda_factor=10 "
+      "--set eval.every_steps=25 --set eval.exact_match_examples=0 --set eval.max_new_tokens=24 --set eval.harmful={}",
+      shell_quote(fixture("safety/harmful_eval.jsonl")));
+  auto r = run_safetune(train_cmd(config, dir / "gated", gate));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto incidents = read_jsonl_file(dir / "gated/incidents.jsonl");
+  ASSERT_GE(incidents.size(), 1u) << r.output;
+  double scale = 1;
+  for (const auto& i : incidents) {
+    scale *= 10;
+    EXPECT_EQ(i["action"], "increase_lambda");
+    EXPECT_LT(i["restored_to"].get<int64_t>(), i["at_step"].get<int64_t>());
+    EXPECT_GT(i["eval"]["harmful_toxicity_rate"].get<double>(), 0.3);
+    EXPECT_DOUBLE_EQ(i["lambda_scale"].get<double>(), scale);
+  }
+  const auto metrics = read_jsonl_file(dir / "gated/metrics.jsonl");
+  json last_eval, last_train;
+  int64_t incident_rows = 0;
+  for (const auto& m : metrics) {
+    if (m["type"] == "eval") last_eval = m;
+    if (m["type"] == "train") last_train = m;
+    incident_rows += m["type"] == "incident";
+  }
+  EXPECT_EQ(incident_rows, static_cast<int64_t>(incidents.size()));
+  EXPECT_LE(last_eval["harmful_toxicity_rate"].get<double>(), 0.3) << "the run ends within the gate";
+  EXPECT_NEAR(last_train["lambda"].get<double>(), 0.1 * scale, 1e-9);
+  std::printf("[safety gate] %zu incident(s), first at step %lld (toxicity rate %.3f > 0.3), λ 0.1 -> %.1f; final "
+              "toxicity rate %.3f\n", incidents.size(), static_cast<long long>(incidents[0]["at_step"].get<int64_t>()),
+              incidents[0]["eval"]["harmful_toxicity_rate"].get<double>(), 0.1 * scale,
+              last_eval["harmful_toxicity_rate"].get<double>());
+
+  // A stop after the first incident and a resume give the same run, byte for byte.
+  const int64_t stop_at = incidents[0]["at_step"].get<int64_t>() + 5;
+  ASSERT_EQ(run_safetune(train_cmd(config, dir / "resumed", gate + fmt::format(" --set train.stop_at_step={}", stop_at))).exit_code, 75);
+  ASSERT_EQ((r = run_safetune(train_cmd(config, dir / "resumed", gate))).exit_code, 0) << r.output;
+  EXPECT_EQ(test::final_weights(dir / "gated"), test::final_weights(dir / "resumed"));
+  EXPECT_EQ(read_text_file(dir / "gated/incidents.jsonl"), read_text_file(dir / "resumed/incidents.jsonl"));
+
+  // gate.action=stop: the first incident ends the run with exit 1, naming the passing checkpoint.
+  r = run_safetune(train_cmd(config, dir / "stopped", gate + " --set gate.action=stop"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("safety gate: harmful toxicity rate"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("The last checkpoint that passed is step"), std::string::npos) << r.output;
+  const auto stopped = read_jsonl_file(dir / "stopped/incidents.jsonl");
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_EQ(stopped[0]["action"], "stop");
+  // A gate with nothing to check is a config error.
+  r = run_safetune(train_cmd(config, dir / "bad", "--set gate.enabled=true"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("gate.enabled needs eval.harmful"), std::string::npos) << r.output;
 }
 
 }  // namespace
