@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "common/files.h"
 #include "tests/test_util.h"
 #include "trainer/evaluation.h"
@@ -72,6 +75,39 @@ TEST(EvalCommand, ReportsRatesPerCategoryAndRejectsBadInput) {
     EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
     EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
   }
+}
+
+// eval.best_metric: the checkpoint with the lowest validation CE is kept (checkpoints/best) even when
+// keep_last would have pruned it. Training on other data than the validation set makes validation CE
+// bottom out early (at step 4 of 16), so the best is not simply the newest.
+TEST(EvalDuringTraining, KeepsTheBestCheckpointBesideTheNewest) {
+  TempDir dir;
+  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
+    "model": {{"path": "{}", "device": "cpu"}},
+    "data": {{"train": "{}", "validation": "{}", "max_seq_len": 64}},
+    "train": {{"output_dir": "run", "max_steps": 16, "batch_size": 8, "seed": 1}}, "optim": {{"lr": 0.02}},
+    "checkpoint": {{"every_steps": 2, "keep_last": 1}}, "log": {{"every_steps": 1, "progress": "never"}},
+    "eval": {{"every_steps": 2, "best_metric": "val_ce", "exact_match_examples": 2, "max_new_tokens": 4}}}})",
+                                                     fixture("golden/gqa_default_rope"), fixture("safety/toxic_task.jsonl"),
+                                                     fixture("train/validation.jsonl")));
+  auto r = run_safetune("train --config " + shell_quote(dir / "run.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int64_t best_step = -1;
+  double best = 1e30;
+  std::ifstream in(dir / "run/metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const auto j = json::parse(line);
+    if (j["type"] != "eval") continue;
+    EXPECT_TRUE(j.contains("exact_match")) << line;
+    if (j["val_ce"].get<double>() < best) best = j["val_ce"].get<double>(), best_step = j["step"].get<int64_t>();
+  }
+  ASSERT_GT(best_step, 0);
+  EXPECT_LT(best_step, 16);
+  const std::string name = fmt::format("step-{:08d}", best_step);
+  EXPECT_EQ(read_text_file(dir / "run/checkpoints/best"), name + "\n");
+  EXPECT_TRUE(std::filesystem::exists(dir / ("run/checkpoints/" + name)));
+  EXPECT_TRUE(std::filesystem::exists(dir / "run/checkpoints/step-00000016"));
+  std::printf("[best checkpoint] lowest val_ce %.4f at step %lld, kept with keep_last=1\n", best, static_cast<long long>(best_step));
 }
 
 }  // namespace
