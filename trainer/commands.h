@@ -18,6 +18,7 @@ int run_train_classifier(const Args& args);  // train-classifier --config FILE [
 int run_score(const Args& args);             // score --classifier DIR [--input FILE.jsonl] [--threshold T]
 int run_sweep(const Args& args);             // sweep --config FILE --grid key=v1,v2,... [--set k=v]...
 int run_generate(const Args& args);          // generate --model DIR (--prompt T | --input F.jsonl) [...]
+int run_report(const Args& args);            // report RUN_DIR [RUN_DIR...] --out FILE.html
 int run_eval(const Args& args);              // eval --model DIR --config FILE [--out F] [--generations F]
 
 }  // namespace st

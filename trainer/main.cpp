@@ -22,6 +22,7 @@ struct Subcommand {
 const Subcommand kSubcommands[] = {
     {"train", st::run_train, "fine-tune a model folder on JSONL data (checkpoints, resume, metrics)"},
     {"config", st::run_config, "print every config key with its default, or validate a config file"},
+    {"report", st::run_report, "one self-contained HTML page of a run's or several runs' curves, evaluations and incidents"},
     {"eval", st::run_eval, "refusal, toxicity and over-refusal rates on prompt sets, validation loss and exact match"},
     {"generate", st::run_generate, "continue prompts with a model (chat template, KV cache, EOS stop), JSONL out"},
     {"sweep", st::run_sweep, "one run per value of a config key (e.g. safety.lambda), then a comparison table"},

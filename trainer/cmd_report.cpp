@@ -1,0 +1,22 @@
+// trainer/cmd_report.cpp — `safetune report RUN_DIR [RUN_DIR...] --out FILE.html`: one self-contained
+// HTML file (inline SVG, no scripts, no network) for one run or a comparison of several.
+#include "common/check.h"
+#include "common/files.h"
+#include "trainer/cli.h"
+#include "trainer/commands.h"
+#include "trainer/report.h"
+
+namespace st {
+
+int run_report(const Args& args) {
+  static const CommandSpec spec{"report", "report RUN_DIR [RUN_DIR...] --out FILE.html", {}, {"out"}, 1, 64};
+  CommandLine cl(spec, args);
+  ST_CHECK_INPUT(cl.value("out").has_value(), "report: --out is required (usage: safetune {})", spec.usage);
+  std::vector<RunRecord> runs;
+  for (const auto& dir : cl.positional()) runs.push_back(read_run(dir));
+  write_text_file_atomic(*cl.value("out"), render_report(runs));
+  fmt::print("report: {} run(s) written to {}\n", runs.size(), *cl.value("out"));
+  return 0;
+}
+
+}  // namespace st
