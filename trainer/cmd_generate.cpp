@@ -2,9 +2,9 @@
 // the model's chat template around each prompt, batched KV-cache decoding, stop at EOS, JSONL out
 // ({"prompt", "response", "tokens", "stopped"} per prompt, plus "line" for file input).
 #include <filesystem>
-#include <fstream>
 
 #include "common/check.h"
+#include "common/json_file.h"
 #include "data/examples.h"
 #include "data/tokenizer.h"
 #include "models/generation.h"
@@ -64,17 +64,12 @@ int run_generate(const Args& args) {
     lines.push_back(0);
   } else {
     const std::string file = *cl.value("input");
-    std::ifstream in(file);
-    ST_CHECK_INPUT(in.good(), "{}: cannot open", file);
-    std::string line;
-    for (int64_t n = 1; std::getline(in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      ST_CHECK_INPUT(!j.is_discarded() && j.is_object() && j.contains("prompt") && j["prompt"].is_string(),
-                     "{}:{}: expected a JSON object with a string \"prompt\"", file, n);
+    read_jsonl(file, [&](const json& j, int64_t n) {
+      ST_CHECK_INPUT(j.contains("prompt") && j["prompt"].is_string(), "{}:{}: expected a JSON object with a string \"prompt\"",
+                     file, n);
       prompts.push_back(j["prompt"].get<std::string>());
       lines.push_back(n);
-    }
+    });
     ST_CHECK_INPUT(!prompts.empty(), "{}: no prompts", file);
   }
 
