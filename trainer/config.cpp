@@ -75,6 +75,9 @@ std::vector<ConfigKey> build_schema() {
       ranged(key("train.stop_at_step", KeyType::Int, 0,
                  "stop cleanly after this step as if signalled (checkpoint, exit 75), e.g. for a job's time "
                  "limit; 0 = never"), 0),
+      choice("train.chunked_loss", {"auto", "on", "off"}, "auto",
+             "CE from hidden states 1024 positions at a time, never building the full [B, T, V] logits (not with "
+             "the soft penalty, which needs them); auto = on for CUDA"),
       choice("train.on_nonfinite", {"skip", "stop"}, "skip",
              "NaN/Inf loss or gradient: skip the update (counted) or stop keeping the last good checkpoint"),
       // optim

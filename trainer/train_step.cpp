@@ -8,6 +8,7 @@
 
 #include "common/tokens.h"
 #include "losses/causal_lm_loss.h"
+#include "losses/chunked_lm_loss.h"
 #include "losses/soft_penalty.h"
 
 namespace st {
@@ -88,8 +89,16 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
     {
       AutocastScope autocast(device);
       auto labels = b.labels.to(device);
-      auto logits = model(b.input_ids.to(device));  // [B, T, V]
-      auto ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? row_weights[m].to(device) : torch::Tensor()).sum;
+      const auto weights = row_weights[m].defined() ? row_weights[m].to(device) : torch::Tensor();
+      const bool soft = has_penalty && options.estimator == "soft" && penalty_rows[m].numel() > 0;
+      torch::Tensor logits, ce;
+      if (options.ce_chunk > 0 && !soft) {
+        auto hidden = model->model(b.input_ids.to(device));  // [B, T, H]; the [B, T, V] logits are never built
+        ce = chunked_causal_lm_loss(hidden, model->output_weight(), labels, options.ce_chunk, weights).sum;
+      } else {
+        logits = model(b.input_ids.to(device));  // [B, T, V]
+        ce = causal_lm_loss(logits, labels, weights).sum;
+      }
       ce_sum += ce.item<double>();
       loss = ce / denom;
       if (has_penalty && penalty_rows[m].numel() > 0 && options.estimator == "sampled") {
@@ -97,7 +106,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
                                         options.baseline, derive_seed(options.sample_seed, m), penalize);
         for (size_t i = 0; i < sp.penalty.size(); ++i) penalty_sum += sp.penalty[i], p_sum += sp.p_toxic[i];
         if (penalize) loss = loss + options.lambda * sp.surrogate / seq_denom;
-      } else if (has_penalty && penalty_rows[m].numel() > 0) {
+      } else if (soft) {
         // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
         const bool all_rows = penalty_rows[m].numel() == b.labels.size(0);
         const auto rows = penalty_rows[m].to(device);
