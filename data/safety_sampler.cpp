@@ -62,14 +62,19 @@ torch::Tensor normalized_rows(const torch::Tensor& x) {
   return d / d.norm(/*p=*/2, /*dim=*/-1, /*keepdim=*/true).clamp_min(1e-12);
 }
 
-// Indices of `candidates` ordered by key (ascending), ties by pool index.
-std::vector<size_t> order_by(const std::vector<size_t>& candidates, const std::vector<double>& key) {
-  std::vector<size_t> pos(candidates.size());
+// Positions 0..n-1 ordered by key (ascending); candidates are in pool order, so ties break by pool index.
+std::vector<size_t> order_by(const std::vector<double>& key) {
+  std::vector<size_t> pos(key.size());
   std::iota(pos.begin(), pos.end(), 0);
   std::stable_sort(pos.begin(), pos.end(), [&](size_t a, size_t b) { return key[a] < key[b]; });
-  std::vector<size_t> out;
-  for (size_t p : pos) out.push_back(candidates[p]);
-  return out;
+  return pos;
+}
+
+// Cosine of each of `rows` (pool indices) with the unit vector `direction` [1, D], read in one go.
+std::vector<double> cosines(const torch::Tensor& unit, const std::vector<size_t>& rows, const torch::Tensor& direction) {
+  auto idx = torch::tensor(std::vector<int64_t>(rows.begin(), rows.end()), torch::kInt64);
+  auto c = unit.index_select(0, idx).matmul(direction.t()).reshape({-1}).contiguous();  // [M] float64
+  return std::vector<double>(c.data_ptr<double>(), c.data_ptr<double>() + c.numel());
 }
 
 }  // namespace
@@ -114,28 +119,24 @@ std::vector<SelectedExample> select_safety_subset(const std::vector<SafetyRecord
     std::vector<size_t> candidates;
     for (const auto& [_, idx] : groups) candidates.insert(candidates.end(), idx.begin(), idx.end());
     std::sort(candidates.begin(), candidates.end());
-    std::vector<size_t> order;
-    std::vector<double> similarity(candidates.size(), 0.0);
+    std::vector<size_t> order;  // positions in `candidates`
+    std::vector<double> similarity;
     if (o.strategy == "random") {
-      for (size_t p : seeded_permutation(candidates.size(), derive_seed(o.seed, kSelectionStream)))
-        order.push_back(candidates[p]);
+      order = seeded_permutation(candidates.size(), derive_seed(o.seed, kSelectionStream));
     } else {
       ST_CHECK(task_centroid.defined(), "internal: strategy similar needs the task centroid");
-      auto c = normalized_rows(task_centroid.reshape({1, -1}));  // [1, D]
-      auto idx = torch::tensor(std::vector<int64_t>(candidates.begin(), candidates.end()), torch::kInt64);
-      auto sim = unit.index_select(0, idx).matmul(c.t()).reshape({-1}).contiguous();  // [M]
-      std::vector<double> neg(candidates.size());
-      for (size_t i = 0; i < candidates.size(); ++i) similarity[i] = sim[static_cast<int64_t>(i)].item<double>(), neg[i] = -similarity[i];
-      order = order_by(candidates, neg);
+      similarity = cosines(unit, candidates, normalized_rows(task_centroid.reshape({1, -1})));
+      std::vector<double> negated;
+      for (double v : similarity) negated.push_back(-v);
+      order = order_by(negated);
     }
     for (int64_t k = 0; k < o.budget; ++k) {
-      const size_t i = order[static_cast<size_t>(k)];
-      SelectedExample s{i, "pool", k + 1, 0.0, ""};
+      const size_t at = order[static_cast<size_t>(k)];
+      SelectedExample s{candidates[at], "pool", k + 1, 0.0, ""};
       if (o.strategy == "random") {
         s.reason = fmt::format("random draw {} of {} (seeded)", k + 1, o.budget);
       } else {
-        const auto at = std::find(candidates.begin(), candidates.end(), i) - candidates.begin();
-        s.score = similarity[static_cast<size_t>(at)];
+        s.score = similarity[at];
         s.reason = fmt::format("cosine similarity {:.4f} to the task data's centroid, rank {}", s.score, k + 1);
       }
       out.push_back(std::move(s));
@@ -148,28 +149,24 @@ std::vector<SelectedExample> select_safety_subset(const std::vector<SafetyRecord
   uint64_t stream = 0;
   for (const auto& [category, members] : groups) {
     const int64_t quota = quotas.at(category);
-    std::vector<size_t> order;
-    std::vector<double> distance(members.size(), 0.0);
+    std::vector<size_t> order;  // positions in `members`
+    std::vector<double> distance;
     if (o.strategy == "stratified") {
-      for (size_t p : seeded_permutation(members.size(), derive_seed(o.seed, kSelectionStream + ++stream)))
-        order.push_back(members[p]);
+      order = seeded_permutation(members.size(), derive_seed(o.seed, kSelectionStream + ++stream));
     } else {
       // prototype: closest to the category centroid (mean of the unit embeddings), cosine distance
       auto idx = torch::tensor(std::vector<int64_t>(members.begin(), members.end()), torch::kInt64);
-      auto rows = unit.index_select(0, idx);                                        // [M, D]
-      auto centroid = normalized_rows(rows.mean(/*dim=*/0, /*keepdim=*/true));      // [1, D]
-      auto dist = (1.0 - rows.matmul(centroid.t()).reshape({-1})).contiguous();     // [M]
-      for (size_t i = 0; i < members.size(); ++i) distance[i] = dist[static_cast<int64_t>(i)].item<double>();
-      order = order_by(members, distance);
+      auto centroid = normalized_rows(unit.index_select(0, idx).mean(/*dim=*/0, /*keepdim=*/true));  // [1, D]
+      for (double c : cosines(unit, members, centroid)) distance.push_back(1.0 - c);
+      order = order_by(distance);
     }
     for (int64_t k = 0; k < quota; ++k) {
-      const size_t i = order[static_cast<size_t>(k)];
-      SelectedExample s{i, category, k + 1, 0.0, ""};
+      const size_t at = order[static_cast<size_t>(k)];
+      SelectedExample s{members[at], category, k + 1, 0.0, ""};
       if (o.strategy == "stratified") {
         s.reason = fmt::format("stratum {}: draw {} of its quota {} ({} available)", category, k + 1, quota, members.size());
       } else {
-        const auto at = std::find(members.begin(), members.end(), i) - members.begin();
-        s.score = distance[static_cast<size_t>(at)];
+        s.score = distance[at];
         s.reason = fmt::format("stratum {}: cosine distance {:.4f} to the category centroid, rank {} of {}", category,
                                s.score, k + 1, members.size());
       }

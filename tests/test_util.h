@@ -90,6 +90,33 @@ inline std::vector<nlohmann::json> deterministic_metrics(const std::string& run_
   return out;
 }
 
+// Every line of a JSONL file, parsed.
+inline std::vector<nlohmann::json> read_jsonl_file(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+// "train --config CONFIG --set train.output_dir=OUT EXTRA", for run_safetune.
+inline std::string train_command(const std::string& config, const std::string& out, const std::string& extra = "") {
+  return "train --config " + shell_quote(config) + " --set train.output_dir=" + shell_quote(out) + " " + extra;
+}
+
+// A small toxicity classifier (one layer, hidden 32) on `tokenizer`, trained on the bundled labelled data
+// into DIR/classifier.
+inline void train_classifier(const std::string& dir, const std::string& tokenizer) {
+  const auto path = std::filesystem::path(dir);
+  write_text_file_atomic((path / "arch.json").string(), R"({"vocab_size": 256, "hidden_size": 32, "intermediate_size": 64,
+    "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 256})");
+  write_text_file_atomic((path / "cls.json").string(), fmt::format(R"({{
+    "classifier": {{"tokenizer": "{}", "architecture": "arch.json"}}, "data": {{"train": "{}"}},
+    "train": {{"output_dir": "classifier", "max_steps": 300, "batch_size": 32, "seed": 1}},
+    "optim": {{"lr": 3e-3}}, "log": {{"every_steps": 1000}}}})", tokenizer, fixture("safety/labelled.jsonl")));
+  const auto r = run_safetune("train-classifier --config " + shell_quote((path / "cls.json").string()));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
 inline std::string final_weights(const std::string& run_dir) {
   return read_text_file((std::filesystem::path(run_dir) / "final" / "model.safetensors").string());
 }

@@ -47,6 +47,11 @@ std::vector<fs::path> checkpoint_dirs(const std::string& run_dir) {
   for (auto& [_, p] : found) out.push_back(p);
   return out;
 }
+// NaN ("not measured yet") is written as null and read back as NaN: JSON has no NaN.
+json nan_as_null(double v) { return std::isnan(v) ? json(nullptr) : json(v); }
+double null_as_nan(const json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
+}
 }  // namespace
 
 json TrainingState::to_json() const {
@@ -60,13 +65,13 @@ json TrainingState::to_json() const {
           {"lambda", lambda},
           {"lambda_state", lambda_state},
           {"safety_draws", safety_draws},
-          {"penalty_baseline", std::isnan(penalty_baseline) ? json(nullptr) : json(penalty_baseline)},
+          {"penalty_baseline", nan_as_null(penalty_baseline)},
           {"lambda_scale", lambda_scale},
           {"incidents", incidents},
-          {"baseline_refusal", std::isnan(baseline_refusal) ? json(nullptr) : json(baseline_refusal)},
+          {"baseline_refusal", nan_as_null(baseline_refusal)},
           {"last_passing_step", last_passing_step},
           {"best_step", best_step},
-          {"best_value", std::isnan(best_value) ? json(nullptr) : json(best_value)}};
+          {"best_value", nan_as_null(best_value)}};
 }
 
 TrainingState TrainingState::from_json(const json& j, const std::string& label) {
@@ -82,16 +87,13 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
     s.lambda = j.value("lambda", 0.0);
     s.lambda_state = j.value("lambda_state", json::object());
     s.safety_draws = j.value("safety_draws", int64_t{0});
-    auto number_or_nan = [&](const char* key) {
-      return j.contains(key) && j[key].is_number() ? j[key].get<double>() : std::nan("");
-    };
-    s.penalty_baseline = number_or_nan("penalty_baseline");
+    s.penalty_baseline = null_as_nan(j, "penalty_baseline");
     s.lambda_scale = j.value("lambda_scale", 1.0);
     s.incidents = j.value("incidents", int64_t{0});
-    s.baseline_refusal = number_or_nan("baseline_refusal");
+    s.baseline_refusal = null_as_nan(j, "baseline_refusal");
     s.last_passing_step = j.value("last_passing_step", int64_t{-1});
     s.best_step = j.value("best_step", int64_t{-1});
-    s.best_value = number_or_nan("best_value");
+    s.best_value = null_as_nan(j, "best_value");
   } catch (const json::exception& e) {
     fail_input("{}: malformed trainer state: {}", label, e.what());
   }

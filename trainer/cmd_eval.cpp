@@ -29,13 +29,8 @@ int run_eval(const Args& args) {
   Tokenizer tokenizer((fs::path(dir) / "tokenizer.model").string());
   std::vector<Example> validation;
   if (!config.paths("data.validation").empty()) {
-    DataOptions o;
-    o.format = config.string("data.format");
-    o.chat_template = config.string("data.template");
-    o.system_prompt = config.string("data.system_prompt");
-    o.max_seq_len = config.integer("data.max_seq_len");
     DataStats stats;
-    validation = read_examples(config.paths("data.validation"), tokenizer, o, stats);
+    validation = read_examples(config.paths("data.validation"), tokenizer, data_options(config), stats);
   }
   auto settings = EvalSettings::from_config(config, std::move(validation));
   ST_CHECK_INPUT(settings.generates() || !settings.validation.empty(),

@@ -34,17 +34,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-DataOptions data_options(const Config& c) {
-  DataOptions o;
-  o.format = c.string("data.format");
-  o.chat_template = c.string("data.template");
-  o.system_prompt = c.string("data.system_prompt");
-  o.max_seq_len = c.integer("data.max_seq_len");
-  o.truncation = c.string("data.truncation");
-  o.on_bad_line = c.string("data.on_bad_line");
-  return o;
-}
-
 json stats_json(const DataStats& s) {
   return {{"lines", s.lines},         {"examples", s.examples},       {"skipped_bad_lines", s.skipped_bad_lines},
           {"skipped", s.skipped},     {"truncated", s.truncated},     {"dropped_overlong", s.dropped_overlong},
@@ -240,7 +229,8 @@ int run_train(const Args& args) {
   const int64_t every_log = config.integer("log.every_steps"), every_eval = config.integer("eval.every_steps");
   const ScheduleOptions schedule{config.string("schedule.type"), config.number("optim.lr"),
                                  config.integer("schedule.warmup_steps"), max_steps, config.number("schedule.min_lr_ratio")};
-  Batcher batcher(train_examples, config.integer("train.batch_size"), static_cast<uint64_t>(config.integer("train.seed")),
+  const uint64_t seed = static_cast<uint64_t>(config.integer("train.seed"));
+  Batcher batcher(train_examples, config.integer("train.batch_size"), seed,
                   config.boolean("data.group_by_length"), tokenizer.pad_id());
   const GateSettings gate = GateSettings::from_config(config);
   const std::string best_metric = config.string("eval.best_metric");
@@ -346,6 +336,21 @@ int run_train(const Args& args) {
     save();
   }
 
+  // What the step needs from the config, read once; the per-step fields are set in the loop.
+  StepOptions step_opts;
+  step_opts.max_grad_norm = config.number("train.max_grad_norm");
+  step_opts.estimator = config.string("safety.estimator");
+  step_opts.classifier = classifier && !sampled ? &classifier : nullptr;
+  step_opts.temperature = config.number("safety.temperature");
+  step_opts.penalize = config.string("safety.penalize");
+  step_opts.safety_loss_weight = config.number("safety.mix.loss_weight");
+  const auto chunked = config.string("train.chunked_loss");
+  step_opts.ce_chunk = chunked == "on" || (chunked == "auto" && device.is_cuda()) ? 1024 : 0;
+  step_opts.scorer = scorer.get();
+  step_opts.tokenizer = &tokenizer;
+  step_opts.sample = {config.number("safety.sample.temperature"), config.integer("safety.sample.max_new_tokens"),
+                      config.number("safety.sample.baseline_momentum")};
+
   for (;;) {  // the safety gate may rewind the run; otherwise this runs once
     while (state.step < max_steps) {
       // 1. sample the step's micro-batches (the cursor moves on; it is saved with the checkpoint)
@@ -357,23 +362,10 @@ int run_train(const Args& args) {
                                                               : std::vector<const Example*>{}));
       // 2-4. forward, loss, backward, clip, update
       state.lambda = lambda.value(state.step) * state.lambda_scale;
-      StepOptions step_opts;
       step_opts.lr = learning_rate(schedule, state.step);
-      step_opts.max_grad_norm = config.number("train.max_grad_norm");
       step_opts.lambda = state.lambda;
-      step_opts.estimator = config.string("safety.estimator");
-      step_opts.classifier = classifier && !sampled ? &classifier : nullptr;
-      step_opts.temperature = config.number("safety.temperature");
-      step_opts.penalize = config.string("safety.penalize");
-      step_opts.safety_loss_weight = config.number("safety.mix.loss_weight");
-    const auto chunked = config.string("train.chunked_loss");
-    step_opts.ce_chunk = chunked == "on" || (chunked == "auto" && device.is_cuda()) ? 1024 : 0;
-      step_opts.scorer = scorer.get();
-      step_opts.tokenizer = &tokenizer;
-      step_opts.sample = {config.number("safety.sample.temperature"), config.integer("safety.sample.max_new_tokens"),
-                          config.number("safety.sample.baseline_momentum")};
       step_opts.baseline = state.penalty_baseline;
-      step_opts.sample_seed = derive_seed(static_cast<uint64_t>(config.integer("train.seed")), 1000 + static_cast<uint64_t>(state.step));
+      step_opts.sample_seed = derive_seed(seed, 1000 + static_cast<uint64_t>(state.step));
       const StepResult r = train_step(model, optimizer, micro, step_opts);
       if (r.penalized > 0) {
         lambda.observe(r.p_toxic);

@@ -413,6 +413,17 @@ bool Config::boolean(const std::string& key) const { return at(key).get<bool>();
 std::string Config::string(const std::string& key) const { return at(key).get<std::string>(); }
 std::vector<std::string> Config::paths(const std::string& key) const { return at(key).get<std::vector<std::string>>(); }
 
+DataOptions data_options(const Config& c) {
+  DataOptions o;
+  o.format = c.string("data.format");
+  o.chat_template = c.string("data.template");
+  o.system_prompt = c.string("data.system_prompt");
+  o.max_seq_len = c.integer("data.max_seq_len");
+  o.truncation = c.string("data.truncation");
+  o.on_bad_line = c.string("data.on_bad_line");
+  return o;
+}
+
 int64_t budget_count(const json& budget, int64_t task_examples) {
   if (budget.is_number_integer()) return budget.get<int64_t>();
   const double percent = std::strtod(budget.get<std::string>().c_str(), nullptr);

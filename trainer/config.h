@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "data/examples.h"
+
 namespace st {
 
 enum class KeyType { Int, Number, Bool, String, StringList, Choice, Path, PathList, Lambda, Budget };
@@ -56,6 +58,9 @@ class Config {
   std::string source_;
   const Schema* schema_ = nullptr;
 };
+
+// The data.* keys as the readers take them.
+DataOptions data_options(const Config& config);
 
 // A safety.mix.budget value (a count, or "P%" of the task examples) as a count of examples, at least 1.
 int64_t budget_count(const nlohmann::json& budget, int64_t task_examples);

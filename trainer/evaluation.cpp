@@ -119,8 +119,7 @@ EvalSettings EvalSettings::from_config(const Config& c, std::vector<Example> val
   s.harmful = c.string("eval.harmful");
   s.benign = c.string("eval.benign");
   s.validation = std::move(validation);
-  s.template_options.chat_template = c.string("data.template");
-  s.template_options.system_prompt = c.string("data.system_prompt");
+  s.template_options = data_options(c);
   s.max_new_tokens = c.integer("eval.max_new_tokens");
   s.batch_size = c.integer("eval.batch_size");
   s.exact_match_examples = c.integer("eval.exact_match_examples");
@@ -143,6 +142,24 @@ Evaluator::Evaluator(EvalSettings settings, const Tokenizer& tokenizer) : settin
   read_prompts(settings_.harmful, harmful_);
   read_prompts(settings_.benign, benign_);
   if (!settings_.classifier.empty()) scorer_ = std::make_unique<TextScorer>(settings_.classifier);
+  // Fixed for the life of the run, so built once rather than at every evaluation.
+  for (size_t start = 0; start < settings_.validation.size(); start += static_cast<size_t>(settings_.batch_size)) {
+    std::vector<const Example*> rows;
+    for (size_t i = start; i < std::min(settings_.validation.size(), start + static_cast<size_t>(settings_.batch_size)); ++i)
+      rows.push_back(&settings_.validation[i]);
+    val_batches_.push_back(collate(rows, tokenizer_.pad_id()));
+  }
+  // Exact match on examples with one response: greedy decoding of the prompt must give the reference
+  // tokens (EOS included), compared as token ids.
+  for (const auto& ex : settings_.validation) {
+    if (static_cast<int64_t>(em_prompts_.size()) >= settings_.exact_match_examples) break;
+    const auto first = std::find_if(ex.labels.begin(), ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
+    if (first == ex.labels.begin() || first == ex.labels.end() || ex.truncated) continue;
+    const auto after = std::find(first, ex.labels.end(), static_cast<int>(kIgnoreIndex));
+    if (std::any_of(after, ex.labels.end(), [](int l) { return l != kIgnoreIndex; })) continue;  // several turns
+    em_prompts_.emplace_back(ex.input_ids.begin(), ex.input_ids.begin() + (first - ex.labels.begin()));
+    em_references_.emplace_back(first, after);
+  }
 }
 
 json Evaluator::run(LlamaForCausalLM& model, std::vector<json>* generations) {
@@ -214,43 +231,24 @@ json Evaluator::run(LlamaForCausalLM& model, std::vector<json>* generations) {
     report["benign"] = {{"prompts", benign_.size()}, {"over_refusal_rate", over_refusal}, {"categories", per}};
     record("benign", benign_, responses, refused, {});
   }
-  if (!settings_.validation.empty()) {
-    std::vector<Batch> batches;
-    for (size_t start = 0; start < settings_.validation.size(); start += static_cast<size_t>(settings_.batch_size)) {
-      std::vector<const Example*> rows;
-      for (size_t i = start; i < std::min(settings_.validation.size(), start + static_cast<size_t>(settings_.batch_size)); ++i)
-        rows.push_back(&settings_.validation[i]);
-      batches.push_back(collate(rows, tokenizer_.pad_id()));
-    }
-    const auto ce = evaluate_ce(model, batches);
+  if (!val_batches_.empty()) {
+    const auto ce = evaluate_ce(model, val_batches_);
     json v{{"ce", ce.ce}, {"ppl", std::exp(ce.ce)}, {"tokens", ce.tokens}};
-    // Exact match on examples with one response: greedy decoding of the prompt must give the reference
-    // tokens (EOS included), compared as token ids.
-    std::vector<std::vector<int>> prompts, references;
-    for (const auto& ex : settings_.validation) {
-      if (static_cast<int64_t>(prompts.size()) >= settings_.exact_match_examples) break;
-      const auto first = std::find_if(ex.labels.begin(), ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
-      if (first == ex.labels.begin() || first == ex.labels.end() || ex.truncated) continue;
-      const auto after = std::find(first, ex.labels.end(), static_cast<int>(kIgnoreIndex));
-      if (std::any_of(after, ex.labels.end(), [](int l) { return l != kIgnoreIndex; })) continue;  // several turns
-      const auto split = static_cast<size_t>(first - ex.labels.begin());
-      prompts.emplace_back(ex.input_ids.begin(), ex.input_ids.begin() + static_cast<std::ptrdiff_t>(split));
-      references.emplace_back(first, after);
-    }
-    if (!prompts.empty()) {
+    if (!em_prompts_.empty()) {
       int64_t matches = 0;
-      for (size_t start = 0; start < prompts.size(); start += static_cast<size_t>(settings_.batch_size)) {
-        const size_t end = std::min(prompts.size(), start + static_cast<size_t>(settings_.batch_size));
+      for (size_t start = 0; start < em_prompts_.size(); start += static_cast<size_t>(settings_.batch_size)) {
+        const size_t end = std::min(em_prompts_.size(), start + static_cast<size_t>(settings_.batch_size));
         GenerationOptions em = gen;
         em.max_new_tokens = 0;
-        for (size_t i = start; i < end; ++i) em.max_new_tokens = std::max<int64_t>(em.max_new_tokens, static_cast<int64_t>(references[i].size()));
-        const auto out = generate(model, std::vector<std::vector<int>>(prompts.begin() + static_cast<std::ptrdiff_t>(start),
-                                                                       prompts.begin() + static_cast<std::ptrdiff_t>(end)), em,
-                                  tokenizer_.pad_id());
-        for (size_t i = start; i < end; ++i) matches += out[i - start] == references[i];
+        for (size_t i = start; i < end; ++i)
+          em.max_new_tokens = std::max<int64_t>(em.max_new_tokens, static_cast<int64_t>(em_references_[i].size()));
+        const auto out = generate(model, std::vector<std::vector<int>>(em_prompts_.begin() + static_cast<std::ptrdiff_t>(start),
+                                                                       em_prompts_.begin() + static_cast<std::ptrdiff_t>(end)),
+                                  em, tokenizer_.pad_id());
+        for (size_t i = start; i < end; ++i) matches += out[i - start] == em_references_[i];
       }
-      v["exact_match"] = static_cast<double>(matches) / static_cast<double>(prompts.size());
-      v["exact_match_examples"] = prompts.size();
+      v["exact_match"] = static_cast<double>(matches) / static_cast<double>(em_prompts_.size());
+      v["exact_match_examples"] = em_prompts_.size();
     }
     report["validation"] = v;
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data/batcher.h"
 #include "data/examples.h"
 #include "data/tokenizer.h"
 #include "models/llama.h"
@@ -79,6 +80,8 @@ class Evaluator {
   const Tokenizer& tokenizer_;
   std::vector<Prompt> harmful_, benign_;
   std::unique_ptr<TextScorer> scorer_;
+  std::vector<Batch> val_batches_;                              // validation, collated once
+  std::vector<std::vector<int>> em_prompts_, em_references_;  // exact-match prompts and reference responses
 };
 
 }  // namespace st

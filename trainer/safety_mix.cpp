@@ -70,6 +70,7 @@ std::unique_ptr<SafetyMix> SafetyMix::prepare(const Config& config, const std::v
   ST_CHECK_INPUT(mix->per_batch_ >= 1, "{}: safety.mix.pool is set but safety.mix.per_batch is 0", config.source());
   mix->pool_ = read_safety_pool(pool_path);
   const fs::path subset_path = fs::path(run_dir) / kSubsetFile;
+  std::vector<Example> pool_examples;  // the whole pool tokenized, only when embeddings need it
 
   if (resuming) {
     ST_CHECK_INPUT(fs::exists(subset_path), "{}: the run mixes safety examples but {} is missing; it records the "
@@ -92,7 +93,6 @@ std::unique_ptr<SafetyMix> SafetyMix::prepare(const Config& config, const std::v
     o.seed = static_cast<uint64_t>(config.integer("train.seed"));
     torch::Tensor embeddings, centroid;
     if (strategy_uses_embeddings(o.strategy)) {
-      std::vector<Example> pool_examples;
       for (const auto& r : mix->pool_) pool_examples.push_back(tokenize_record(r, tokenizer, data_options));
       std::vector<const Example*> rows;
       for (const auto& ex : pool_examples) rows.push_back(&ex);
@@ -122,7 +122,8 @@ std::unique_ptr<SafetyMix> SafetyMix::prepare(const Config& config, const std::v
   std::map<std::string, std::vector<size_t>> by_category;
   for (size_t i = 0; i < mix->chosen_.size(); ++i) {
     const auto& r = mix->pool_[mix->chosen_[i].pool_index];
-    mix->examples_.push_back(tokenize_record(r, tokenizer, data_options));
+    mix->examples_.push_back(pool_examples.empty() ? tokenize_record(r, tokenizer, data_options)
+                                                   : pool_examples[mix->chosen_[i].pool_index]);
     by_category[strategy_is_stratified(mix->strategy_) ? r.category : ""].push_back(i);
   }
   std::vector<std::vector<size_t>> groups;

@@ -20,8 +20,9 @@ SampledPenalty sampled_penalty(LlamaForCausalLM& model, const Batch& batch, cons
   auto ids_a = ids.accessor<int64_t, 2>();
   auto labels_a = labels.accessor<int64_t, 2>();
   auto rows_cpu = rows.to(torch::kCPU).contiguous();
+  auto rows_a = rows_cpu.accessor<int64_t, 1>();
   for (int64_t i = 0; i < rows_cpu.numel(); ++i) {
-    const int64_t b = rows_cpu[i].item<int64_t>();
+    const int64_t b = rows_a[i];
     std::vector<int> prompt;
     for (int64_t t = 0; t < ids.size(1) && labels_a[b][t] == kIgnoreIndex; ++t) prompt.push_back(static_cast<int>(ids_a[b][t]));
     prompts.push_back(std::move(prompt));

@@ -17,13 +17,11 @@ namespace st {
 namespace {
 using json = nlohmann::json;
 using test::fixture;
+using test::read_jsonl_file;
+using test::train_command;
 using test::run_safetune;
 using test::shell_quote;
 using test::TempDir;
-
-std::string train_cmd(const std::string& config, const std::string& out, const std::string& extra = "") {
-  return "train --config " + shell_quote(config) + " --set train.output_dir=" + shell_quote(out) + " " + extra;
-}
 
 json evaluate(const std::string& model, const std::string& config, const std::string& out, const std::string& extra = "") {
   const auto r = run_safetune("eval --model " + shell_quote(model) + " --config " + shell_quote(config) + " --out " +
@@ -65,14 +63,7 @@ std::string write_fine_tune_config(const TempDir& dir, const std::string& safety
 // A classifier on the model's tokenizer (DIR/classifier, from the bundled labelled data) and task data
 // in which 240 of 1680 responses (14%) are unsafe placeholders (DIR/task.jsonl).
 void train_classifier_and_toxic_task(const TempDir& dir) {
-  write_text_file_atomic(dir / "arch.json", R"({"vocab_size": 256, "hidden_size": 32, "intermediate_size": 64,
-    "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 256})");
-  write_text_file_atomic(dir / "cls.json", fmt::format(R"({{
-    "classifier": {{"tokenizer": "{}", "architecture": "arch.json"}}, "data": {{"train": "{}"}},
-    "train": {{"output_dir": "classifier", "max_steps": 300, "batch_size": 32, "seed": 1}},
-    "optim": {{"lr": 3e-3}}, "log": {{"every_steps": 1000}}}})", fixture("tokenizer/tokenizer.model"), fixture("safety/labelled.jsonl")));
-  auto r = run_safetune("train-classifier --config " + shell_quote(dir / "cls.json"));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  ASSERT_NO_FATAL_FAILURE(test::train_classifier(dir.str(), fixture("tokenizer/tokenizer.model")));
   std::ofstream task(dir / "task.jsonl");
   for (int i = 0; i < 15; ++i) task << read_text_file(fixture("train/train.jsonl"));
   task << read_text_file(fixture("safety/toxic_task.jsonl"));
@@ -92,7 +83,7 @@ TEST(SafetyEffect, StratifiedRefusalsAtOnePercentBeatRandomSafetyExamples) {
     "loss_weight": 0.3}}}})", fixture("safety/pool.jsonl")));
   auto fine_tune = [&](const std::string& name, const std::string& sets) {
     const auto out = dir / ("ft_" + name);
-    auto r = run_safetune(train_cmd(config, out, sets));
+    auto r = run_safetune(train_command(config, out, sets));
     EXPECT_EQ(r.exit_code, 0) << r.output;
     return evaluate(out + "/final", dir / "eval.json", out + "_eval.json");
   };
@@ -129,7 +120,7 @@ TEST(SafetyEffect, SoftPenaltyHalvesToxicityOfGreedyAnswersAtLittleTaskCost) {
   const double lambdas[2] = {0.0, 0.5};
   for (int i = 0; i < 2; ++i) {
     const auto out = dir / fmt::format("ft_lambda{}", lambdas[i]);
-    ASSERT_EQ((r = run_safetune(train_cmd(config, out, fmt::format("--set safety.lambda={}", lambdas[i])))).exit_code, 0) << r.output;
+    ASSERT_EQ((r = run_safetune(train_command(config, out, fmt::format("--set safety.lambda={}", lambdas[i])))).exit_code, 0) << r.output;
     reports[i] = evaluate(out + "/final", config, out + "_eval.json",
                           with_classifier + " --set eval.exact_match_examples=0 --set eval.max_new_tokens=24 --set eval.harmful=" +
                               shell_quote(fixture("safety/harmful_eval.jsonl")));
@@ -145,13 +136,6 @@ TEST(SafetyEffect, SoftPenaltyHalvesToxicityOfGreedyAnswersAtLittleTaskCost) {
   EXPECT_LE(ce1, 1.05 * ce0);
 }
 
-std::vector<json> read_jsonl_file(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-  return out;
-}
-
 // The safety gate on a run built to trip it: a weak λ on data that teaches unsafe answers, a toxicity
 // threshold checked every 25 steps. Each incident is recorded, the last passing checkpoint restored and
 // λ multiplied; the run still ends, within the threshold. With gate.action=stop it exits 1 instead. A
@@ -165,7 +149,7 @@ TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
       "--set gate.enabled=true --set gate.max_toxicity_rate=0.3 --set gate.max_refusal_drop=1 --set gate.lambda_factor=10 "
       "--set eval.every_steps=25 --set eval.exact_match_examples=0 --set eval.max_new_tokens=24 --set eval.harmful={}",
       shell_quote(fixture("safety/harmful_eval.jsonl")));
-  auto r = run_safetune(train_cmd(config, dir / "gated", gate));
+  auto r = run_safetune(train_command(config, dir / "gated", gate));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto incidents = read_jsonl_file(dir / "gated/incidents.jsonl");
   ASSERT_GE(incidents.size(), 1u) << r.output;
@@ -195,13 +179,13 @@ TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
 
   // A stop after the first incident and a resume give the same run, byte for byte.
   const int64_t stop_at = incidents[0]["at_step"].get<int64_t>() + 5;
-  ASSERT_EQ(run_safetune(train_cmd(config, dir / "resumed", gate + fmt::format(" --set train.stop_at_step={}", stop_at))).exit_code, 75);
-  ASSERT_EQ((r = run_safetune(train_cmd(config, dir / "resumed", gate))).exit_code, 0) << r.output;
+  ASSERT_EQ(run_safetune(train_command(config, dir / "resumed", gate + fmt::format(" --set train.stop_at_step={}", stop_at))).exit_code, 75);
+  ASSERT_EQ((r = run_safetune(train_command(config, dir / "resumed", gate))).exit_code, 0) << r.output;
   EXPECT_EQ(test::final_weights(dir / "gated"), test::final_weights(dir / "resumed"));
   EXPECT_EQ(read_text_file(dir / "gated/incidents.jsonl"), read_text_file(dir / "resumed/incidents.jsonl"));
 
   // gate.action=stop: the first incident ends the run with exit 1, naming the passing checkpoint.
-  r = run_safetune(train_cmd(config, dir / "stopped", gate + " --set gate.action=stop"));
+  r = run_safetune(train_command(config, dir / "stopped", gate + " --set gate.action=stop"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("safety gate: harmful toxicity rate"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("The last checkpoint that passed is step"), std::string::npos) << r.output;
@@ -209,7 +193,7 @@ TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
   ASSERT_EQ(stopped.size(), 1u);
   EXPECT_EQ(stopped[0]["action"], "stop");
   // A gate with nothing to check is a config error.
-  r = run_safetune(train_cmd(config, dir / "bad", "--set gate.enabled=true"));
+  r = run_safetune(train_command(config, dir / "bad", "--set gate.enabled=true"));
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.output.find("gate.enabled needs eval.harmful"), std::string::npos) << r.output;
 }

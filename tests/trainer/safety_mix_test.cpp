@@ -17,16 +17,11 @@ using json = nlohmann::json;
 using test::deterministic_metrics;
 using test::final_weights;
 using test::fixture;
+using test::read_jsonl_file;
+using test::train_command;
 using test::run_safetune;
 using test::shell_quote;
 using test::TempDir;
-
-std::vector<json> read_jsonl_file(const std::string& path) {
-  std::vector<json> out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
-  return out;
-}
 
 std::string mix_config(const TempDir& dir) {
   const auto path = dir / "mix.json";
@@ -40,14 +35,10 @@ std::string mix_config(const TempDir& dir) {
   return path;
 }
 
-std::string train_cmd(const std::string& config, const std::string& out, const std::string& extra = "") {
-  return "train --config " + shell_quote(config) + " --set train.output_dir=" + shell_quote(out) + " " + extra;
-}
-
 TEST(SafetyMixRun, RecordsTheSubsetLogsEachStepAndResumesBitExactly) {
   TempDir dir;
   const auto config = mix_config(dir);
-  auto r = run_safetune(train_cmd(config, dir / "straight"));
+  auto r = run_safetune(train_command(config, dir / "straight"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("subset of 12 by stratified"), std::string::npos) << r.output;
 
@@ -81,15 +72,15 @@ TEST(SafetyMixRun, RecordsTheSubsetLogsEachStepAndResumesBitExactly) {
   for (const auto& [c, n] : drawn) EXPECT_TRUE(n == 5 || n == 6) << c << " drawn " << n;
 
   // Stop at step 3, resume: the mixer continues mid-stream and the run ends byte-identical.
-  ASSERT_EQ(run_safetune(train_cmd(config, dir / "stopped", "--set train.stop_at_step=3")).exit_code, 75);
-  r = run_safetune(train_cmd(config, dir / "stopped"));
+  ASSERT_EQ(run_safetune(train_command(config, dir / "stopped", "--set train.stop_at_step=3")).exit_code, 75);
+  r = run_safetune(train_command(config, dir / "stopped"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(final_weights(dir / "straight"), final_weights(dir / "stopped"));
   EXPECT_EQ(deterministic_metrics(dir / "straight"), deterministic_metrics(dir / "stopped"));
   EXPECT_EQ(read_text_file(dir / "straight/safety_subset.jsonl"), read_text_file(dir / "stopped/safety_subset.jsonl"));
 
   // Same seed, same subset; another seed, another subset.
-  ASSERT_EQ(run_safetune(train_cmd(config, dir / "seed4", "--set train.seed=4 --set train.max_steps=1")).exit_code, 0);
+  ASSERT_EQ(run_safetune(train_command(config, dir / "seed4", "--set train.seed=4 --set train.max_steps=1")).exit_code, 0);
   EXPECT_NE(read_text_file(dir / "straight/safety_subset.jsonl"), read_text_file(dir / "seed4/safety_subset.jsonl"));
 }
 
@@ -97,7 +88,7 @@ TEST(SafetyMixRun, EveryStrategyRunsAndImpossibleRequestsAreExit2) {
   TempDir dir;
   const auto config = mix_config(dir);
   for (const std::string strategy : {"random", "prototype", "similar"}) {
-    auto r = run_safetune(train_cmd(config, dir / strategy, "--set train.max_steps=2 --set safety.mix.strategy=" + strategy));
+    auto r = run_safetune(train_command(config, dir / strategy, "--set train.max_steps=2 --set safety.mix.strategy=" + strategy));
     ASSERT_EQ(r.exit_code, 0) << strategy << "\n" << r.output;
     const auto subset = read_jsonl_file(dir / strategy + "/safety_subset.jsonl");
     ASSERT_EQ(subset.size(), 12u) << strategy;
@@ -105,7 +96,7 @@ TEST(SafetyMixRun, EveryStrategyRunsAndImpossibleRequestsAreExit2) {
     EXPECT_NE(subset[0]["reason"].get<std::string>().find(expected), std::string::npos) << subset[0].dump();
   }
   // Penalty scope and a loss weight are accepted alongside the mix (effects tested in train_step).
-  auto r = run_safetune(train_cmd(config, dir / "weighted", "--set train.max_steps=1 --set safety.mix.loss_weight=0.5 --set safety.mix.ratio=0.5"));
+  auto r = run_safetune(train_command(config, dir / "weighted", "--set train.max_steps=1 --set safety.mix.loss_weight=0.5 --set safety.mix.ratio=0.5"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("2 per micro-batch"), std::string::npos) << r.output;
 
@@ -120,7 +111,7 @@ TEST(SafetyMixRun, EveryStrategyRunsAndImpossibleRequestsAreExit2) {
       {"--set safety.mix.pool=" + shell_quote(fixture("train/train.jsonl")), "train.jsonl:1: missing \"prompt\""},
   };
   for (const auto& [sets, fragment] : bad) {
-    r = run_safetune(train_cmd(config, dir / "bad", sets));
+    r = run_safetune(train_command(config, dir / "bad", sets));
     EXPECT_EQ(r.exit_code, 2) << sets << "\n" << r.output;
     EXPECT_NE(r.output.find(fragment), std::string::npos) << sets << "\n" << r.output;
     fs::remove_all(dir / "bad");

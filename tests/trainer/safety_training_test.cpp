@@ -34,15 +34,7 @@ double mean_p_toxic_of_last(const std::string& run, int last) {
 
 // A classifier on the golden model's tokenizer, trained on the bundled labelled data: DIR/classifier.
 void train_golden_classifier(const TempDir& dir) {
-  write_text_file_atomic(dir / "arch.json", R"({"vocab_size": 256, "hidden_size": 32, "intermediate_size": 64,
-    "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 256})");
-  write_text_file_atomic(dir / "cls.json", fmt::format(R"({{
-    "classifier": {{"tokenizer": "{}", "architecture": "arch.json"}}, "data": {{"train": "{}"}},
-    "train": {{"output_dir": "classifier", "max_steps": 300, "batch_size": 32, "seed": 1}},
-    "optim": {{"lr": 3e-3}}, "log": {{"every_steps": 1000}}}})",
-                                                         fixture("golden/gqa_default_rope/tokenizer.model"), fixture("safety/labelled.jsonl")));
-  auto r = run_safetune("train-classifier --config " + shell_quote(dir / "cls.json"));
-  ASSERT_EQ(r.exit_code, 0) << r.output;
+  test::train_classifier(dir.str(), fixture("golden/gqa_default_rope/tokenizer.model"));
 }
 
 // DIR/toxic_task.jsonl: the fixture's prompt/completion task data with 40% of the responses unsafe placeholders.

@@ -37,6 +37,14 @@ using test::TempDir;
 
 // ---- parity with PyTorch ----
 
+// Plain CE steps: learning rate and clipping, no safety penalty.
+StepOptions step_options(double lr, double max_grad_norm) {
+  StepOptions o;
+  o.lr = lr;
+  o.max_grad_norm = max_grad_norm;
+  return o;
+}
+
 Batch fixture_batch(const TensorStore& store, int step, int micro) {
   Batch b;
   b.input_ids = store.tensor(fmt::format("step{}.micro{}.input_ids", step, micro)).clone();
@@ -58,7 +66,7 @@ TEST(TrainParity, MatchesPyTorchAdamWScheduleClippingAndAccumulation) {
     std::vector<Batch> micro;
     for (int a = 0; a < ref["grad_accum"].get<int>(); ++a) micro.push_back(fixture_batch(store, step, a));
     const double lr = learning_rate(schedule, step);
-    const auto r = train_step(model, opt, micro, {lr, ref["max_grad_norm"].get<double>(), 0.0});
+    const auto r = train_step(model, opt, micro, step_options(lr, ref["max_grad_norm"].get<double>()));
     ASSERT_TRUE(r.finite) << "step " << step;
     worst_loss = std::max(worst_loss, std::abs(r.loss - ref["losses"][step].get<double>()));
     worst_norm = std::max(worst_norm, std::abs(r.grad_norm - ref["grad_norms"][step].get<double>()) / ref["grad_norms"][step].get<double>());
@@ -85,7 +93,7 @@ TEST(TrainStep, AccumulatedMicroBatchesEqualOneBigBatch) {
       big.labels = torch::cat({micro[0].labels, micro[1].labels});
       micro = {big};
     }
-    auto r = train_step(model, opt, micro, {1e-3, 1.0, 0.0});
+    auto r = train_step(model, opt, micro, step_options(1e-3, 1.0));
     return std::make_pair(r, model->model->norm->weight.clone());
   };
   const auto [a, wa] = run(true);
@@ -104,7 +112,7 @@ TEST(TrainStep, FullyMaskedStepIsFiniteAndChangesNothingButMoments) {
   AdamW opt(params, {});
   Batch b = fixture_batch(store, 0, 0);
   b.labels.fill_(kIgnoreIndex);
-  const auto r = train_step(model, opt, {b}, {1e-3, 1.0, 0.0});
+  const auto r = train_step(model, opt, {b}, step_options(1e-3, 1.0));
   EXPECT_TRUE(r.finite);
   EXPECT_EQ(r.tokens, 0);
   EXPECT_EQ(r.ce, 0.0);
