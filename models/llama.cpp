@@ -2,8 +2,9 @@
 #include "models/llama.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
-#include <torch/nn/functional/activation.h>
+#include <torch/autograd.h>
 #include <torch/nn/functional/linear.h>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include <cmath>
 
 #include "common/check.h"
+#include "models/llama_ops.h"
 
 namespace st {
 namespace F = torch::nn::functional;
@@ -19,14 +21,7 @@ RMSNormImpl::RMSNormImpl(int64_t dim, double eps) : eps_(eps) {
   weight = register_parameter("weight", torch::ones({dim}));
 }
 
-torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) {
-  const auto input_dtype = x.scalar_type();
-  // At least fp32 (bf16/fp16 are upcast as in transformers); float64 stays float64 for gradient checks.
-  auto h = x.to(input_dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32);
-  auto variance = h.pow(2).mean(/*dim=*/-1, /*keepdim=*/true);
-  h = h * torch::rsqrt(variance + eps_);
-  return weight * h.to(input_dtype);
-}
+torch::Tensor RMSNormImpl::forward(const torch::Tensor& x) { return rms_norm(x, weight, eps_); }
 
 torch::Tensor rope_inverse_frequencies(const LlamaConfig& c) {
   const int64_t dim = c.head_dim;
@@ -53,14 +48,6 @@ torch::Tensor rope_inverse_frequencies(const LlamaConfig& c) {
   return inv_freq;
 }
 
-namespace {
-// [.., D] -> [.., D] with halves swapped and the first negated: (-x2, x1).
-torch::Tensor rotate_half(const torch::Tensor& x) {
-  auto halves = x.chunk(2, /*dim=*/-1);
-  return torch::cat({-halves[1], halves[0]}, /*dim=*/-1);
-}
-}  // namespace
-
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
     : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim), causal_(c.causal) {
   auto linear = [&](int64_t in, int64_t out, bool bias) {
@@ -74,12 +61,10 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
 
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
   const int64_t B = x.size(0), T = x.size(1);
-  auto q = q_proj(x).view({B, T, num_heads_, head_dim_}).transpose(1, 2);     // [B, Hq, T, D]
-  auto k = k_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
+  // Rotary embedding in the projections' own [B, T, heads, D] layout (contiguous), then heads first.
+  auto q = apply_rotary(q_proj(x).view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, T, D]
+  auto k = apply_rotary(k_proj(x).view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, T, D]
   auto v = v_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
-  auto cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);               // [B|1, 1, T, D]
-  q = q * cos + rotate_half(q) * sin;
-  k = k * cos + rotate_half(k) * sin;
   std::optional<torch::Tensor> mask;
   ST_CHECK(!(causal_ && key_mask.defined()), "internal: a causal model takes right padding, not a key mask");
   if (key_mask.defined()) mask = key_mask.to(torch::kBool).view({B, 1, 1, T});  // [B, 1, 1, T] over keys
@@ -92,12 +77,9 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTa
 torch::Tensor LlamaAttentionImpl::forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache,
                                                 const torch::Tensor& mask) {
   const int64_t B = x.size(0), T = x.size(1);
-  auto q = q_proj(x).view({B, T, num_heads_, head_dim_}).transpose(1, 2);     // [B, Hq, Tq, D]
-  auto k = k_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, Tq, D]
+  auto q = apply_rotary(q_proj(x).view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, Tq, D]
+  auto k = apply_rotary(k_proj(x).view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, Tq, D]
   auto v = v_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);
-  auto cos = rope.cos.unsqueeze(1), sin = rope.sin.unsqueeze(1);
-  q = q * cos + rotate_half(q) * sin;
-  k = k * cos + rotate_half(k) * sin;
   if (cache.keys.defined()) {
     k = torch::cat({cache.keys, k}, /*dim=*/2);  // [B, Hkv, S, D]
     v = torch::cat({cache.values, v}, /*dim=*/2);
@@ -119,7 +101,7 @@ LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c) {
 }
 
 torch::Tensor LlamaMLPImpl::forward(const torch::Tensor& x) {
-  return down_proj(F::silu(gate_proj(x)) * up_proj(x));
+  return down_proj(swiglu(gate_proj(x), up_proj(x)));
 }
 
 LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c) {
@@ -139,6 +121,51 @@ torch::Tensor LlamaDecoderLayerImpl::forward_cached(const torch::Tensor& x, cons
   auto h = x + self_attn->forward_cached(input_layernorm(x), rope, cache, mask);
   return h + mlp(post_attention_layernorm(h));
 }
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// Activation checkpointing of one decoder layer (PyTorch's reentrant checkpoint): the forward runs
+// without a graph and keeps only the layer's input; the backward reruns the layer with a graph, under the
+// autocast state of the forward, and backpropagates through it, which also accumulates the layer's
+// parameter gradients. There is no dropout, so the rerun computes exactly what the forward did.
+class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
+ public:
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
+                               const torch::Tensor& sin, const torch::Tensor& key_mask, LlamaDecoderLayerImpl* layer) {
+    const auto type = x.device().type();
+    ctx->saved_data["layer"] = reinterpret_cast<int64_t>(layer);
+    ctx->saved_data["autocast"] = at::autocast::is_autocast_enabled(type);
+    ctx->saved_data["autocast_dtype"] = at::autocast::get_autocast_dtype(type);
+    ctx->save_for_backward({x, cos, sin, key_mask});
+    torch::NoGradGuard no_grad;
+    return layer->forward(x, {cos, sin}, key_mask);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
+    const auto saved = ctx->get_saved_variables();
+    auto* layer = reinterpret_cast<LlamaDecoderLayerImpl*>(ctx->saved_data["layer"].toInt());
+    auto x = saved[0].detach().requires_grad_(true);
+    const auto type = x.device().type();
+    const bool was_on = at::autocast::is_autocast_enabled(type);
+    const auto was_dtype = at::autocast::get_autocast_dtype(type);
+    at::autocast::set_autocast_enabled(type, ctx->saved_data["autocast"].toBool());
+    at::autocast::set_autocast_dtype(type, ctx->saved_data["autocast_dtype"].toScalarType());
+    torch::Tensor y;
+    {
+      torch::AutoGradMode grad(true);
+      y = layer->forward(x, {saved[1], saved[2]}, saved[3]);
+    }
+    at::autocast::set_autocast_enabled(type, was_on);
+    at::autocast::set_autocast_dtype(type, was_dtype);
+    torch::autograd::backward({y}, {grad_outputs[0]});
+    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+}  // namespace
 
 LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c) {
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(c.vocab_size, c.hidden_size));
@@ -166,7 +193,13 @@ torch::Tensor LlamaModelImpl::forward_embeddings(const torch::Tensor& embeds, co
                        : torch::arange(embeds.size(1), torch::TensorOptions().dtype(torch::kInt64).device(embeds.device())).unsqueeze(0);
   auto h = embeds;  // [B, T, H]
   const auto rope = rotary_tables(positions, h.scalar_type());
-  for (const auto& layer : *layers) h = layer->as<LlamaDecoderLayer>()->forward(h, rope, key_mask);
+  // Checkpointing needs an input that requires grad: otherwise the autograd function is not recorded and
+  // the rerun (which is what accumulates the layer's parameter gradients) would never happen.
+  const bool checkpoint = checkpoint_layers && torch::GradMode::is_enabled() && h.requires_grad();
+  for (const auto& layer : *layers) {
+    auto* decoder = layer->as<LlamaDecoderLayer>();
+    h = checkpoint ? CheckpointedLayer::apply(h, rope.cos, rope.sin, key_mask, decoder) : decoder->forward(h, rope, key_mask);
+  }
   return norm(h);
 }
 

@@ -95,6 +95,9 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   RMSNorm norm{nullptr};
+  // Activation checkpointing per decoder layer while a graph is built: each layer keeps only its input
+  // and reruns in the backward (about one more forward of compute for far less activation memory).
+  bool checkpoint_layers = false;
 
  private:
   torch::Tensor inv_freq_;  // buffer [head_dim / 2]; not a parameter, never saved (as in transformers)

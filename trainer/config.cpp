@@ -78,6 +78,9 @@ std::vector<ConfigKey> build_schema() {
       choice("train.chunked_loss", {"auto", "on", "off"}, "auto",
              "CE from hidden states 1024 positions at a time, never building the full [B, T, V] logits (not with "
              "the soft penalty, which needs them); auto = on for CUDA"),
+      key("train.activation_checkpointing", KeyType::Bool, false,
+          "keep only each decoder layer's input and rerun the layer in the backward: far less activation "
+          "memory for about one more forward of compute"),
       choice("train.on_nonfinite", {"skip", "stop"}, "skip",
              "NaN/Inf loss or gradient: skip the update (counted) or stop keeping the last good checkpoint"),
       // optim

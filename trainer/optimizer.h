@@ -1,5 +1,5 @@
-// trainer/optimizer.h — AdamW with the exact arithmetic of torch.optim.AdamW's single-tensor path (what
-// PyTorch runs on CPU), its state exposed by parameter name for checkpoints, and the LR schedule.
+// trainer/optimizer.h — AdamW as torch.optim.AdamW(fused=True) computes it (ATen's fused multi-tensor
+// kernel, on CPU and CUDA), its state exposed by parameter name for checkpoints, and the LR schedule.
 // Weight decay applies to matrices only, not to norm weights and biases, as transformers' Trainer does.
 #pragma once
 
@@ -33,6 +33,7 @@ class AdamW {
  private:
   NamedTensors params_;
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
+  std::vector<torch::Tensor> step_counts_;  // per parameter, as the fused kernel takes them; all equal steps_
   AdamWOptions options_;
   int64_t steps_ = 0;
 };

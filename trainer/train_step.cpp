@@ -2,6 +2,8 @@
 #include "trainer/train_step.h"
 
 #include <ATen/autocast_mode.h>
+#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_foreach_norm.h>
 #include <ATen/ops/linalg_vector_norm.h>
 
 #include <cmath>
@@ -81,8 +83,12 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   const bool has_penalty = options.estimator == "sampled" ? options.scorer != nullptr : options.classifier != nullptr;
   const bool penalize = has_penalty && options.lambda > 0;
 
-  // 2. forward, loss, backward per micro-batch
-  double ce_sum = 0, penalty_sum = 0, p_sum = 0;
+  // 2. forward, loss, backward per micro-batch. The logged sums stay on the device (no host sync per
+  //    micro-batch); the sampled estimator syncs anyway, as it decodes and scores text.
+  const auto sums_options = torch::TensorOptions().dtype(torch::kFloat64).device(device);
+  auto ce_sum = torch::zeros({}, sums_options), penalty_sum = torch::zeros({}, sums_options),
+       p_sum = torch::zeros({}, sums_options);
+  double sampled_penalty_sum = 0, sampled_p_sum = 0;
   for (size_t m = 0; m < micro_batches.size(); ++m) {
     const auto& b = micro_batches[m];
     torch::Tensor loss;
@@ -99,12 +105,12 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
         logits = model(b.input_ids.to(device));  // [B, T, V]
         ce = causal_lm_loss(logits, labels, weights).sum;
       }
-      ce_sum += ce.item<double>();
+      ce_sum += ce.detach();
       loss = ce / denom;
       if (has_penalty && penalty_rows[m].numel() > 0 && options.estimator == "sampled") {
         const auto sp = sampled_penalty(model, b, penalty_rows[m], *options.scorer, *options.tokenizer, options.sample,
                                         options.baseline, derive_seed(options.sample_seed, m), penalize);
-        for (size_t i = 0; i < sp.penalty.size(); ++i) penalty_sum += sp.penalty[i], p_sum += sp.p_toxic[i];
+        for (size_t i = 0; i < sp.penalty.size(); ++i) sampled_penalty_sum += sp.penalty[i], sampled_p_sum += sp.p_toxic[i];
         if (penalize) loss = loss + options.lambda * sp.surrogate / seq_denom;
       } else if (soft) {
         // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
@@ -115,41 +121,47 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
         torch::AutoGradMode grad_mode(penalize);
         const auto sp = soft_penalty(penalty_logits, all_rows ? labels : labels.index_select(0, rows), *options.classifier,
                                      options.temperature);
-        const auto n = sp.has_response.sum().item<int64_t>();
-        const auto batch_sum = sp.penalty * static_cast<double>(n);  // mean -> sum over this batch's sequences
-        penalty_sum += batch_sum.item<double>();
-        p_sum += sp.p_toxic.sum().item<double>();
+        const auto batch_sum = sp.penalty * sp.has_response.sum();  // mean -> sum over this batch's sequences
+        penalty_sum += batch_sum.detach();
+        p_sum += sp.p_toxic.sum();
         if (penalize) loss = loss + options.lambda * batch_sum / seq_denom;
       }
     }
     loss.backward();
   }
-  r.ce = ce_sum / denom;
-  r.penalized = has_penalty ? sequences : 0;
-  r.penalty = penalty_sum / seq_denom;
-  r.p_toxic = p_sum / seq_denom;
-  r.loss = r.ce + options.lambda * r.penalty;
 
-  // 3. gradient norm and clipping; 4. update unless something was not finite
-  r.grad_norm = clip_gradients(optimizer.params(), options.max_grad_norm);
+  // 3. gradient norm and clipping, then the step's one host sync: the logged sums and the norm together.
+  const auto norm = clip_gradients(optimizer.params(), options.max_grad_norm);
+  const auto host = torch::stack({ce_sum, penalty_sum, p_sum, norm.to(torch::kFloat64)}).cpu();
+  const double* v = host.data_ptr<double>();
+  r.ce = v[0] / denom;
+  r.penalized = has_penalty ? sequences : 0;
+  r.penalty = (v[1] + sampled_penalty_sum) / seq_denom;
+  r.p_toxic = (v[2] + sampled_p_sum) / seq_denom;
+  r.loss = r.ce + options.lambda * r.penalty;
+  r.grad_norm = v[3];
+
+  // 4. update unless something was not finite
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
   if (r.finite) optimizer.step(options.lr);
   optimizer.zero_grad();
   return r;
 }
 
-double clip_gradients(const NamedTensors& params, double max_norm) {
-  std::vector<torch::Tensor> grads, norms;
+torch::Tensor clip_gradients(const NamedTensors& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
   for (const auto& [_, p] : params)
-    if (p.grad().defined()) grads.push_back(p.grad()), norms.push_back(at::linalg_vector_norm(p.grad(), 2));
-  auto total = norms.empty() ? torch::zeros({}) : at::linalg_vector_norm(torch::stack(norms), 2);
-  const double norm = total.item<double>();
-  if (max_norm > 0 && std::isfinite(norm)) {
-    torch::NoGradGuard no_grad;
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({});
+  // Per-tensor norms in one multi-tensor kernel, then their norm; the scale is applied without reading
+  // the norm on the host (a non-finite norm gives a non-finite scale, and the step is skipped anyway).
+  auto total = at::linalg_vector_norm(torch::stack(at::_foreach_norm(grads, /*ord=*/2)), 2);  // []
+  if (max_norm > 0) {
     auto coef = torch::clamp(max_norm / (total + 1e-6), /*min=*/std::nullopt, /*max=*/1.0);
-    for (auto& g : grads) g.mul_(coef.to(g.device()));
+    at::_foreach_mul_(grads, coef);
   }
-  return norm;
+  return total;
 }
 
 EvalResult evaluate_ce(LlamaForCausalLM& model, const std::vector<Batch>& batches) {

@@ -52,8 +52,9 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
                       const StepOptions& options);
 
 // Total L2 norm of the gradients of `params` (as torch.nn.utils.clip_grad_norm_ measures it) and, when
-// max_norm > 0 and the norm is finite, scales them to at most max_norm. Returns the norm before clipping.
-double clip_gradients(const NamedTensors& params, double max_norm);
+// max_norm > 0, scales them to at most max_norm. Returns the norm before clipping, on the gradients'
+// device (reading it is the caller's host sync).
+torch::Tensor clip_gradients(const NamedTensors& params, double max_norm);
 
 struct EvalResult {
   double ce = 0;
