@@ -3,6 +3,8 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
+#include <ATen/SDPBackend.h>
+#include <ATen/ops/_fused_sdp_choice.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
 #include <torch/autograd.h>
 #include <torch/nn/functional/linear.h>
@@ -134,14 +136,14 @@ using torch::autograd::variable_list;
 class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
-                               const torch::Tensor& sin, const torch::Tensor& key_mask, LlamaDecoderLayerImpl* layer) {
+                               const torch::Tensor& sin, LlamaDecoderLayerImpl* layer) {
     const auto type = x.device().type();
     ctx->saved_data["layer"] = reinterpret_cast<int64_t>(layer);
     ctx->saved_data["autocast"] = at::autocast::is_autocast_enabled(type);
     ctx->saved_data["autocast_dtype"] = at::autocast::get_autocast_dtype(type);
-    ctx->save_for_backward({x, cos, sin, key_mask});
+    ctx->save_for_backward({x, cos, sin});
     torch::NoGradGuard no_grad;
-    return layer->forward(x, {cos, sin}, key_mask);
+    return layer->forward(x, {cos, sin});
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
@@ -156,12 +158,12 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
     torch::Tensor y;
     {
       torch::AutoGradMode grad(true);
-      y = layer->forward(x, {saved[1], saved[2]}, saved[3]);
+      y = layer->forward(x, {saved[1], saved[2]});
     }
     at::autocast::set_autocast_enabled(type, was_on);
     at::autocast::set_autocast_dtype(type, was_dtype);
     torch::autograd::backward({y}, {grad_outputs[0]});
-    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -194,11 +196,12 @@ torch::Tensor LlamaModelImpl::forward_embeddings(const torch::Tensor& embeds, co
   auto h = embeds;  // [B, T, H]
   const auto rope = rotary_tables(positions, h.scalar_type());
   // Checkpointing needs an input that requires grad: otherwise the autograd function is not recorded and
-  // the rerun (which is what accumulates the layer's parameter gradients) would never happen.
-  const bool checkpoint = checkpoint_layers && torch::GradMode::is_enabled() && h.requires_grad();
+  // the rerun (which is what accumulates the layer's parameter gradients) would never happen. Only causal
+  // models train, and they take no key mask.
+  const bool checkpoint = checkpoint_layers && torch::GradMode::is_enabled() && h.requires_grad() && !key_mask.defined();
   for (const auto& layer : *layers) {
     auto* decoder = layer->as<LlamaDecoderLayer>();
-    h = checkpoint ? CheckpointedLayer::apply(h, rope.cos, rope.sin, key_mask, decoder) : decoder->forward(h, rope, key_mask);
+    h = checkpoint ? CheckpointedLayer::apply(h, rope.cos, rope.sin, decoder) : decoder->forward(h, rope, key_mask);
   }
   return norm(h);
 }
@@ -224,6 +227,25 @@ torch::Tensor LlamaForCausalLMImpl::output_weight() const {
 
 torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids) {
   return F::linear(model(input_ids, position_ids), output_weight());  // [B, T, V]
+}
+
+std::string attention_kernel(const LlamaConfig& c, torch::Device device, torch::ScalarType dtype, int64_t seq_len) {
+  const auto opts = torch::TensorOptions().dtype(dtype).device(device).requires_grad(true);
+  // q in the layout the model hands over: [B, T, H, D] memory seen as [B, H, T, D].
+  auto q = torch::empty({1, seq_len, c.num_attention_heads, c.head_dim}, opts).transpose(1, 2);
+  auto k = torch::empty({1, c.num_key_value_heads, seq_len, c.head_dim}, opts), v = torch::empty_like(k);
+  const auto choice = static_cast<at::SDPBackend>(at::_fused_sdp_choice(
+      q, k, v, /*attn_mask=*/std::nullopt, /*dropout_p=*/0.0, /*is_causal=*/c.causal, /*scale=*/std::nullopt,
+      /*enable_gqa=*/c.num_key_value_heads != c.num_attention_heads));
+  switch (choice) {
+    case at::SDPBackend::math: return "math";
+    case at::SDPBackend::flash_attention: return "flash";
+    case at::SDPBackend::efficient_attention: return "efficient";
+    case at::SDPBackend::cudnn_attention: return "cudnn";
+    case at::SDPBackend::overrideable: return "overrideable";
+    case at::SDPBackend::error: break;
+  }
+  return "none";
 }
 
 std::vector<std::pair<std::string, std::vector<int64_t>>> llama_parameter_shapes(const LlamaConfig& c) {

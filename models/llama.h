@@ -108,6 +108,11 @@ TORCH_MODULE(LlamaModel);
 // weights, zeros for biases, ones for norm weights; drawn on CPU from `seed` alone, whatever the device.
 void init_parameters(torch::nn::Module& module, double std, uint64_t seed);
 
+// The scaled-dot-product-attention kernel PyTorch picks for this model's training attention on `device`
+// in `dtype` at `seq_len` ("flash", "efficient", "cudnn", "math", ...), asked with inputs of the real
+// shapes that require grad. On CUDA anything but "math" is a fused kernel.
+std::string attention_kernel(const LlamaConfig& config, torch::Device device, torch::ScalarType dtype, int64_t seq_len);
+
 // Every parameter name and shape of LlamaForCausalLM(config), in registration order, computed without
 // allocating (for inspecting folders of any size). A test keeps it equal to the modules'.
 std::vector<std::pair<std::string, std::vector<int64_t>>> llama_parameter_shapes(const LlamaConfig& config);

@@ -3,6 +3,8 @@
 #include <torch/cuda.h>
 #include <torch/version.h>
 
+#include <ATen/DeviceAccelerator.h>
+
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -256,6 +258,14 @@ int run_train(const Args& args) {
   fmt::print("train: {} examples ({} truncated, {} dropped, {} bad lines skipped), {} micro-batches/epoch, "
              "device {}, run folder {}\n", train_stats.examples, train_stats.truncated, train_stats.dropped_overlong,
              train_stats.skipped_bad_lines, batcher.batches_per_epoch(), device.str(), run_dir);
+  if (device.is_cuda()) {
+    // Which attention kernel the step will use: the math fallback is several times slower and
+    // quadratic in memory, so say so up front (scripts/bench fails on it).
+    const auto kernel = attention_kernel(model->config(), device, torch::kBFloat16, config.integer("data.max_seq_len"));
+    fmt::print("attention kernel: {} (bf16, sequence {}){}\n", kernel, config.integer("data.max_seq_len"),
+               kernel == "math" ? " -- WARNING: not a fused kernel; expect a slow, memory-hungry step" : "");
+    at::accelerator::resetPeakStats(device.has_index() ? device.index() : 0);
+  }
 
   const auto started = Clock::now();
   const double elapsed_before = state.elapsed_s;
@@ -403,6 +413,8 @@ int run_train(const Args& args) {
                  {"grad_norm", r.grad_norm}, {"tokens", r.tokens}, {"skipped_nonfinite", state.skipped_nonfinite},
                  {"tokens_per_s", tokens_per_s}, {"elapsed_s", elapsed_before + total_s},
                  {"cpu_s", process_cpu_seconds()}};
+        if (device.is_cuda())  // the caching allocator's peak since the start of this process's training
+          row["cuda_peak_mb"] = static_cast<double>(at::accelerator::getDeviceStats(device.has_index() ? device.index() : 0).allocated_bytes[0].peak) / (1 << 20);
         if (safety_mix) row["safety_examples"] = r.safety_rows, row["safety_categories"] = safety_categories;
         metrics.write(row);
         const double per_step = total_s / static_cast<double>(steps_this_process);

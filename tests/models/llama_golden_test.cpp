@@ -3,9 +3,11 @@
 // scripts/make_reference.py (GQA and not, tied and untied, bias, default/linear/llama3 rope).
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <ATen/autocast_mode.h>
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <set>
 
 #include "common/files.h"
 #include "losses/causal_lm_loss.h"
@@ -89,6 +91,71 @@ TEST(LlamaGoldenCuda, MatchesTransformersInBf16) {
     const double diff = (logits - ref.logits).abs().max().item<double>();
     std::printf("[golden cuda bf16 %s] max |logit diff| %.3e (tol 2e-2)\n", name, diff);
     EXPECT_LE(diff, 2e-2) << name;
+  }
+}
+
+// Loss and every parameter gradient with per-layer activation checkpointing against without it, on
+// `device` (bf16 autocast on CUDA, as training runs). Returns the largest gradient difference relative to
+// the largest gradient.
+// Nodes of the autograd graph behind `t` whose name contains `part`.
+int count_graph_nodes(const torch::Tensor& t, const std::string& part) {
+  std::vector<torch::autograd::Node*> todo{t.grad_fn().get()};
+  std::set<torch::autograd::Node*> seen;
+  int found = 0;
+  while (!todo.empty()) {
+    auto* node = todo.back();
+    todo.pop_back();
+    if (node == nullptr || !seen.insert(node).second) continue;
+    found += node->name().find(part) != std::string::npos;
+    for (const auto& edge : node->next_edges()) todo.push_back(edge.function.get());
+  }
+  return found;
+}
+
+double checkpointing_gradient_diff(const char* name, torch::Device device) {
+  const auto ref = load_reference(name);
+  auto grads = [&](bool checkpoint) {
+    auto model = load_llama(fixture(std::string("golden/") + name), device);
+    model->model->checkpoint_layers = checkpoint;
+    const bool cuda = device.is_cuda();
+    at::autocast::set_autocast_enabled(at::kCUDA, cuda);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    auto loss = causal_lm_loss(model(ref.input_ids.to(device)), ref.labels.to(device)).mean();
+    at::autocast::set_autocast_enabled(at::kCUDA, false);
+    // The layers really are checkpointed (else the comparison would be of a run with itself).
+    EXPECT_EQ(count_graph_nodes(loss, "CheckpointedLayer"), checkpoint ? model->config().num_hidden_layers : 0);
+    loss.backward();
+    std::vector<torch::Tensor> out{loss.detach().reshape({1})};
+    for (auto& p : model->parameters()) out.push_back(p.grad().flatten().to(torch::kFloat32));
+    return torch::cat(out).cpu();
+  };
+  const auto with = grads(true), without = grads(false);
+  return ((with - without).abs().max() / without.abs().max()).item<double>();
+}
+
+TEST_P(LlamaGolden, ActivationCheckpointingGivesTheSameGradients) {
+  const double diff = checkpointing_gradient_diff(GetParam(), torch::kCPU);
+  std::printf("[checkpointing %s] max |grad diff| / max |grad| %.3e (tol 1e-6)\n", GetParam(), diff);
+  EXPECT_LE(diff, 1e-6);
+}
+
+TEST(LlamaAttentionKernel, CpuTrainingAttentionIsTheFusedFlashKernel) {
+  const auto config = LlamaConfig::from_file(fixture("golden/gqa_default_rope/config.json"));
+  EXPECT_EQ(attention_kernel(config, torch::kCPU, torch::kFloat32, 64), "flash");
+}
+
+// GPU: checkpointing under bf16 autocast reruns the layer in bf16 too (a wrong autocast state in the
+// rerun would show as a bf16-vs-fp32 gradient difference), and training attention is a fused kernel.
+TEST(LlamaGoldenCuda, CheckpointingUnderAutocastAndFusedAttention) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  for (const char* name : kGoldenModels) {
+    const double diff = checkpointing_gradient_diff(name, torch::kCUDA);
+    std::printf("[checkpointing cuda bf16 %s] max |grad diff| / max |grad| %.3e (tol 1e-6)\n", name, diff);
+    EXPECT_LE(diff, 1e-6) << name;
+    const auto config = LlamaConfig::from_file(fixture(std::string("golden/") + name + "/config.json"));
+    const auto kernel = attention_kernel(config, torch::kCUDA, torch::kBFloat16, 64);
+    std::printf("[attention kernel cuda bf16 %s] %s\n", name, kernel.c_str());
+    EXPECT_NE(kernel, "math") << name;
   }
 }
 
