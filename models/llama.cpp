@@ -64,9 +64,10 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
 torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
   const int64_t B = x.size(0), T = x.size(1);
   // Rotary embedding in the projections' own [B, T, heads, D] layout (contiguous), then heads first.
-  auto q = apply_rotary(q_proj(x).view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, T, D]
-  auto k = apply_rotary(k_proj(x).view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, T, D]
-  auto v = v_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
+  auto q_lin = q_proj(x), k_lin = k_proj(x), v_lin = v_proj(x);  // [B, T, Hq*D], [B, T, Hkv*D] x 2
+  auto q = apply_rotary(q_lin.view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, T, D]
+  auto k = apply_rotary(k_lin.view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, T, D]
+  auto v = v_lin.view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
   std::optional<torch::Tensor> mask;
   ST_CHECK(!(causal_ && key_mask.defined()), "internal: a causal model takes right padding, not a key mask");
   if (key_mask.defined()) mask = key_mask.to(torch::kBool).view({B, 1, 1, T});  // [B, 1, 1, T] over keys
@@ -79,9 +80,10 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTa
 torch::Tensor LlamaAttentionImpl::forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache,
                                                 const torch::Tensor& mask) {
   const int64_t B = x.size(0), T = x.size(1);
-  auto q = apply_rotary(q_proj(x).view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, Tq, D]
-  auto k = apply_rotary(k_proj(x).view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, Tq, D]
-  auto v = v_proj(x).view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);
+  auto q_lin = q_proj(x), k_lin = k_proj(x), v_lin = v_proj(x);  // [B, T, Hq*D], [B, T, Hkv*D] x 2
+  auto q = apply_rotary(q_lin.view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, Tq, D]
+  auto k = apply_rotary(k_lin.view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, Tq, D]
+  auto v = v_lin.view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);
   if (cache.keys.defined()) {
     k = torch::cat({cache.keys, k}, /*dim=*/2);  // [B, Hkv, S, D]
     v = torch::cat({cache.values, v}, /*dim=*/2);

@@ -23,6 +23,14 @@ using torch::autograd::variable_list;
 
 std::atomic<LlamaOpsMode> g_mode{LlamaOpsMode::fused};
 
+// The inner loops are compiled for AVX-512, AVX2 and the x86-64 baseline; the loader picks the best the
+// CPU has (GCC function multiversioning), so one portable binary still runs 16-wide where it can.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define ST_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define ST_SIMD_CLONES
+#endif
+
 // Fused kernels take contiguous fp32/fp64 CPU tensors of one dtype; `others` must not need a gradient
 // unless listed among the differentiable inputs by the caller.
 bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
@@ -37,48 +45,50 @@ bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
 // ---- RMSNorm ----
 constexpr int64_t kRowsPerBlock = 64;  // weight-gradient partial sums: fixed blocks, summed in order
 
-// One pass per row: rstd = 1 / sqrt(mean(x^2) + eps) (sum in double), y = w * (x * rstd).
+// One row: rstd = 1 / sqrt(mean(x^2) + eps) (sum in double), y = w * (x * rstd); returns rstd.
+template <typename T>
+ST_SIMD_CLONES T rms_norm_row(const T* xr, const T* wp, T* yr, int64_t H, double eps) {
+  double ss = 0;
+#pragma omp simd reduction(+ : ss)
+  for (int64_t i = 0; i < H; ++i) ss += static_cast<double>(xr[i]) * xr[i];
+  const auto rs = static_cast<T>(1.0 / std::sqrt(ss / static_cast<double>(H) + eps));
+#pragma omp simd
+  for (int64_t i = 0; i < H; ++i) yr[i] = wp[i] * (xr[i] * rs);
+  return rs;
+}
+
 template <typename T>
 void rms_norm_rows(const T* xp, const T* wp, T* yp, T* rp, int64_t rows, int64_t H, double eps) {
   at::parallel_for(0, rows, /*grain_size=*/16, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const T* xr = xp + r * H;
-      T* yr = yp + r * H;
-      double ss = 0;
-#pragma omp simd reduction(+ : ss)
-      for (int64_t i = 0; i < H; ++i) ss += static_cast<double>(xr[i]) * xr[i];
-      const auto rs = static_cast<T>(1.0 / std::sqrt(ss / static_cast<double>(H) + eps));
-#pragma omp simd
-      for (int64_t i = 0; i < H; ++i) yr[i] = wp[i] * (xr[i] * rs);
-      rp[r] = rs;
-    }
+    for (int64_t r = begin; r < end; ++r) rp[r] = rms_norm_row(xp + r * H, wp, yp + r * H, H, eps);
   });
 }
 
-// dx = rstd * g * w - x * rstd^3 * sum(g * w * x) / H per row; the weight gradient sum(g * x * rstd) over
-// rows goes into `partial` [blocks, H], one row of partial sums per block of kRowsPerBlock rows.
+// One row: dx = rstd * g * w - x * rstd^3 * sum(g * w * x) / H, and the row's share of the weight
+// gradient g * x * rstd added to `pw`.
+template <typename T>
+ST_SIMD_CLONES void rms_norm_backward_row(const T* xr, const T* gr, const T* wp, T rs, T* dr, double* pw, int64_t H) {
+  double dot = 0;
+#pragma omp simd reduction(+ : dot)
+  for (int64_t i = 0; i < H; ++i) dot += static_cast<double>(gr[i]) * wp[i] * xr[i];
+  const auto k = static_cast<T>(static_cast<double>(rs) * rs * rs * dot / static_cast<double>(H));
+#pragma omp simd
+  for (int64_t i = 0; i < H; ++i) {
+    dr[i] = rs * (gr[i] * wp[i]) - xr[i] * k;
+    pw[i] += static_cast<double>(gr[i]) * (xr[i] * rs);
+  }
+}
+
+// The weight gradient goes into `partial` [blocks, H], one row of partial sums per block of
+// kRowsPerBlock rows.
 template <typename T>
 void rms_norm_backward_rows(const T* xp, const T* wp, const T* rp, const T* gp, T* dxp, double* pp, int64_t rows,
                             int64_t H) {
   const int64_t blocks = (rows + kRowsPerBlock - 1) / kRowsPerBlock;
   at::parallel_for(0, blocks, /*grain_size=*/1, [&](int64_t begin, int64_t end) {
-    for (int64_t b = begin; b < end; ++b) {
-      double* pw = pp + b * H;
-      for (int64_t r = b * kRowsPerBlock; r < std::min(rows, (b + 1) * kRowsPerBlock); ++r) {
-        const T *xr = xp + r * H, *gr = gp + r * H;
-        T* dr = dxp + r * H;
-        const T rs = rp[r];
-        double dot = 0;
-#pragma omp simd reduction(+ : dot)
-        for (int64_t i = 0; i < H; ++i) dot += static_cast<double>(gr[i]) * wp[i] * xr[i];
-        const auto k = static_cast<T>(static_cast<double>(rs) * rs * rs * dot / static_cast<double>(H));
-#pragma omp simd
-        for (int64_t i = 0; i < H; ++i) {
-          dr[i] = rs * (gr[i] * wp[i]) - xr[i] * k;
-          pw[i] += static_cast<double>(gr[i]) * (xr[i] * rs);
-        }
-      }
-    }
+    for (int64_t b = begin; b < end; ++b)
+      for (int64_t r = b * kRowsPerBlock; r < std::min(rows, (b + 1) * kRowsPerBlock); ++r)
+        rms_norm_backward_row(xp + r * H, gp + r * H, wp, rp[r], dxp + r * H, pp + b * H, H);
   });
 }
 
@@ -135,39 +145,44 @@ torch::Tensor composite_rms_norm(const torch::Tensor& x, const torch::Tensor& we
 // y[i] = x[i] c[i] - x[i+h] s[i];  y[i+h] = x[i+h] c[i+h] + x[i] s[i+h]   (h = D/2)
 // The backward is the transposed rotation: sign of the sin terms flipped and indices swapped.
 template <typename T, bool kBackward>
-void rotate_rows(const T* xp, const T* cp, const T* sp, T* yp, int64_t B, int64_t Bc, int64_t T_, int64_t heads,
-                 int64_t D) {
-  const int64_t half = D / 2;
+ST_SIMD_CLONES void rotate_head(const T* x, const T* c, const T* s, T* y, int64_t half) {
+#pragma omp simd
+  for (int64_t i = 0; i < half; ++i) {
+    if constexpr (kBackward) {
+      y[i] = x[i] * c[i] + x[i + half] * s[i + half];
+      y[i + half] = x[i + half] * c[i + half] - x[i] * s[i];
+    } else {
+      y[i] = x[i] * c[i] - x[i + half] * s[i];
+      y[i + half] = x[i + half] * c[i + half] + x[i] * s[i + half];
+    }
+  }
+}
+
+// x rows need only be contiguous within a position (heads x D); x_b, x_t are its batch and position
+// strides, so views (e.g. of a transposed tensor) are read in place. y is contiguous.
+template <typename T, bool kBackward>
+void rotate_rows(const T* xp, int64_t x_b, int64_t x_t, const T* cp, const T* sp, T* yp, int64_t B, int64_t Bc,
+                 int64_t T_, int64_t heads, int64_t D) {
   at::parallel_for(0, B * T_, /*grain_size=*/8, [&](int64_t begin, int64_t end) {
     for (int64_t bt = begin; bt < end; ++bt) {
       const int64_t b = bt / T_, t = bt % T_;
       const T* c = cp + ((Bc == 1 ? 0 : b) * T_ + t) * D;
       const T* s = sp + ((Bc == 1 ? 0 : b) * T_ + t) * D;
-      for (int64_t h = 0; h < heads; ++h) {
-        const T* x = xp + (bt * heads + h) * D;
-        T* y = yp + (bt * heads + h) * D;
-#pragma omp simd
-        for (int64_t i = 0; i < half; ++i) {
-          if constexpr (kBackward) {
-            y[i] = x[i] * c[i] + x[i + half] * s[i + half];
-            y[i + half] = x[i + half] * c[i + half] - x[i] * s[i];
-          } else {
-            y[i] = x[i] * c[i] - x[i + half] * s[i];
-            y[i + half] = x[i + half] * c[i + half] + x[i] * s[i + half];
-          }
-        }
-      }
+      for (int64_t h = 0; h < heads; ++h)
+        rotate_head<T, kBackward>(xp + b * x_b + t * x_t + h * D, c, s, yp + (bt * heads + h) * D, D / 2);
     }
   });
 }
 
 template <bool kBackward>
 torch::Tensor rotate(const torch::Tensor& x_in, const torch::Tensor& cos, const torch::Tensor& sin) {
-  const auto x = x_in.contiguous();
-  auto y = torch::empty_like(x);
+  const bool rows_packed = x_in.stride(3) == 1 && x_in.stride(2) == x_in.size(3);
+  const auto x = rows_packed ? x_in : x_in.contiguous();
+  auto y = torch::empty(x.sizes(), x.options());  // [B, T, heads, D] contiguous
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rotary", [&] {
-    rotate_rows<scalar_t, kBackward>(x.data_ptr<scalar_t>(), cos.data_ptr<scalar_t>(), sin.data_ptr<scalar_t>(),
-                                     y.data_ptr<scalar_t>(), x.size(0), cos.size(0), x.size(1), x.size(2), x.size(3));
+    rotate_rows<scalar_t, kBackward>(x.data_ptr<scalar_t>(), x.stride(0), x.stride(1), cos.data_ptr<scalar_t>(),
+                                     sin.data_ptr<scalar_t>(), y.data_ptr<scalar_t>(), x.size(0), cos.size(0),
+                                     x.size(1), x.size(2), x.size(3));
   });
   return y;
 }
@@ -195,23 +210,32 @@ torch::Tensor composite_rotary(const torch::Tensor& x, const torch::Tensor& cos,
 // Forward: s = sigmoid(gate) by ATen's vectorized kernel, then y = gate * s * up in one pass. Backward in
 // one pass: d gate = g * up * s * (1 + gate * (1 - s)), d up = g * gate * s (what silu_backward computes).
 template <typename T>
-void swiglu_forward(const T* gp, const T* up, const T* sp, T* yp, int64_t n) {
-  at::parallel_for(0, n, /*grain_size=*/32768, [&](int64_t begin, int64_t end) {
+ST_SIMD_CLONES void swiglu_forward_span(const T* gp, const T* up, const T* sp, T* yp, int64_t begin, int64_t end) {
 #pragma omp simd
-    for (int64_t i = begin; i < end; ++i) yp[i] = gp[i] * sp[i] * up[i];
-  });
+  for (int64_t i = begin; i < end; ++i) yp[i] = gp[i] * sp[i] * up[i];
+}
+
+template <typename T>
+ST_SIMD_CLONES void swiglu_backward_span(const T* gp, const T* up, const T* sp, const T* go, T* dg, T* du,
+                                         int64_t begin, int64_t end) {
+  const T one = 1;
+#pragma omp simd
+  for (int64_t i = begin; i < end; ++i) {
+    dg[i] = go[i] * up[i] * (sp[i] * (one + gp[i] * (one - sp[i])));
+    du[i] = go[i] * (gp[i] * sp[i]);
+  }
+}
+
+template <typename T>
+void swiglu_forward(const T* gp, const T* up, const T* sp, T* yp, int64_t n) {
+  at::parallel_for(0, n, /*grain_size=*/32768,
+                   [&](int64_t begin, int64_t end) { swiglu_forward_span(gp, up, sp, yp, begin, end); });
 }
 
 template <typename T>
 void swiglu_backward(const T* gp, const T* up, const T* sp, const T* go, T* dg, T* du, int64_t n) {
-  at::parallel_for(0, n, /*grain_size=*/32768, [&](int64_t begin, int64_t end) {
-    const T one = 1;
-#pragma omp simd
-    for (int64_t i = begin; i < end; ++i) {
-      dg[i] = go[i] * up[i] * (sp[i] * (one + gp[i] * (one - sp[i])));
-      du[i] = go[i] * (gp[i] * sp[i]);
-    }
-  });
+  at::parallel_for(0, n, /*grain_size=*/32768,
+                   [&](int64_t begin, int64_t end) { swiglu_backward_span(gp, up, sp, go, dg, du, begin, end); });
 }
 
 class FusedSwiGLU : public torch::autograd::Function<FusedSwiGLU> {

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """scripts/bench_reference.py — the Python side of scripts/bench: the training loop a user would otherwise
 write, with transformers' LlamaForCausalLM (SDPA attention) and torch.optim.AdamW, on the same model
-folder, batch and sequence length as safetune. Prints one JSON line: median step time and tokens/s over
-the timed steps (after warm-up), and peak memory.
+folder, batch and sequence length as safetune. Prints one JSON line: each timed step's wall and process
+CPU time (after warm-up), their median, tokens/s, and peak memory.
 
 Usage: bench_reference.py MODEL_DIR --batch B --seq T --warmup W --steps N [--device cpu|cuda] [--lr LR]
 """
@@ -37,12 +37,12 @@ def main():
                             lr=args.lr, fused=device.type == "cuda")
     vocab = model.config.vocab_size
     g = torch.Generator().manual_seed(0)
-    times = []
+    times, cpu_times = [], []
     for step in range(args.warmup + args.steps):
         ids = torch.randint(3, min(vocab, 2000), (args.batch, args.seq), generator=g).to(device)
         if device.type == "cuda":
             torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             loss = model(input_ids=ids, labels=ids).loss
         loss.backward()
@@ -53,8 +53,10 @@ def main():
             torch.cuda.synchronize()
         if step >= args.warmup:
             times.append(time.perf_counter() - t0)
+            cpu_times.append(time.process_time() - c0)
     step_s = statistics.median(times)
-    out = {"impl": "python", "step_s": step_s, "tokens_per_s": args.batch * args.seq / step_s,
+    out = {"impl": "python", "step_times": times, "cpu_times": cpu_times, "step_s": step_s,
+           "tokens_per_s": args.batch * args.seq / step_s,
            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "torch": torch.__version__,
            "threads": torch.get_num_threads()}
     if device.type == "cuda":

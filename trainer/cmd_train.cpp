@@ -360,7 +360,7 @@ int run_train(const Args& args) {
   step_opts.penalize = config.string("safety.penalize");
   step_opts.safety_loss_weight = config.number("safety.mix.loss_weight");
   const auto chunked = config.string("train.chunked_loss");
-  step_opts.ce_chunk = chunked == "on" || (chunked == "auto" && device.is_cuda()) ? 1024 : 0;
+  step_opts.ce_chunk = chunked == "off" ? 0 : 1024;
   step_opts.scorer = scorer.get();
   step_opts.tokenizer = &tokenizer;
   step_opts.sample = {config.number("safety.sample.temperature"), config.integer("safety.sample.max_new_tokens"),

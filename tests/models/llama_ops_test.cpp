@@ -94,6 +94,16 @@ TEST_P(LlamaOps, RotaryOfATransposedViewMatches) {
       {x}, {true}, {2, 3, 9, 8}, tol());
 }
 
+TEST_P(LlamaOps, RotaryReadsANarrowedProjectionInPlace) {
+  torch::manual_seed(5);
+  auto qkv = torch::randn({2, 9, 5 * 8}, opts());  // [B, T, (3 + 1 + 1) heads x D], as the fused projection
+  auto angles = torch::rand({1, 9, 4}, opts());
+  auto cos = torch::cat({angles.cos(), angles.cos()}, -1), sin = torch::cat({angles.sin(), angles.sin()}, -1);
+  expect_forms_agree(
+      "rotary-narrow", [&](std::vector<torch::Tensor>& t) { return apply_rotary(t[0].narrow(-1, 24, 8).view({2, 9, 1, 8}), cos, sin); },
+      {qkv}, {true}, {2, 9, 1, 8}, tol());
+}
+
 TEST_P(LlamaOps, SwigluMatchesComposite) {
   torch::manual_seed(3);
   auto gate = 4.0 * torch::randn({4, 5, 70}, opts()), up = torch::randn({4, 5, 70}, opts());
