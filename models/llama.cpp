@@ -162,6 +162,9 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
       torch::AutoGradMode grad(true);
       y = layer->forward(x, {saved[1], saved[2]});
     }
+    // The rerun's casts of the weights sit in this thread's autocast cache, which knows nothing of the
+    // optimizer's in-place updates: drop them, or the next step's rerun would read stale weights.
+    if (ctx->saved_data["autocast"].toBool()) at::autocast::clear_cache();
     at::autocast::set_autocast_enabled(type, was_on);
     at::autocast::set_autocast_dtype(type, was_dtype);
     torch::autograd::backward({y}, {grad_outputs[0]});

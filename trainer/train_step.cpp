@@ -132,7 +132,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
 
   // 3. gradient norm and clipping, then the step's one host sync: the logged sums and the norm together.
   const auto norm = clip_gradients(optimizer.params(), options.max_grad_norm);
-  const auto host = torch::stack({ce_sum, penalty_sum, p_sum, norm.to(torch::kFloat64)}).cpu();
+  const auto host = torch::stack({ce_sum, penalty_sum, p_sum, norm.to(ce_sum.options())}).cpu();
   const double* v = host.data_ptr<double>();
   r.ce = v[0] / denom;
   r.penalized = has_penalty ? sequences : 0;
