@@ -31,8 +31,7 @@ std::atomic<LlamaOpsMode> g_mode{LlamaOpsMode::fused};
 #define ST_SIMD_CLONES
 #endif
 
-// Fused kernels take contiguous fp32/fp64 CPU tensors of one dtype; `others` must not need a gradient
-// unless listed among the differentiable inputs by the caller.
+// Fused kernels take fp32/fp64 CPU tensors of one dtype (they make their inputs contiguous themselves).
 bool fusable(std::initializer_list<const torch::Tensor*> tensors) {
   if (g_mode.load() != LlamaOpsMode::fused) return false;
   const auto dtype = (*tensors.begin())->scalar_type();

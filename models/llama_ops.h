@@ -7,8 +7,8 @@
 
 namespace st {
 
-// Which form the public functions use. `fused` only takes effect for contiguous fp32/fp64 CPU tensors;
-// anything else runs the composite form. Tests and benchmarks switch it; training keeps the default.
+// Which form the public functions use. `fused` only takes effect for fp32/fp64 CPU tensors; anything
+// else runs the composite form. Tests and benchmarks switch it; training keeps the default.
 enum class LlamaOpsMode { fused, composite };
 void set_llama_ops_mode(LlamaOpsMode mode);
 LlamaOpsMode llama_ops_mode();

@@ -258,13 +258,14 @@ int run_train(const Args& args) {
   fmt::print("train: {} examples ({} truncated, {} dropped, {} bad lines skipped), {} micro-batches/epoch, "
              "device {}, run folder {}\n", train_stats.examples, train_stats.truncated, train_stats.dropped_overlong,
              train_stats.skipped_bad_lines, batcher.batches_per_epoch(), device.str(), run_dir);
+  const c10::DeviceIndex device_index = device.has_index() ? device.index() : 0;
   if (device.is_cuda()) {
     // Which attention kernel the step will use: the math fallback is several times slower and
     // quadratic in memory, so say so up front (scripts/bench fails on it).
     const auto kernel = attention_kernel(model->config(), device, torch::kBFloat16, config.integer("data.max_seq_len"));
     fmt::print("attention kernel: {} (bf16, sequence {}){}\n", kernel, config.integer("data.max_seq_len"),
                kernel == "math" ? " -- WARNING: not a fused kernel; expect a slow, memory-hungry step" : "");
-    at::accelerator::resetPeakStats(device.has_index() ? device.index() : 0);
+    at::accelerator::resetPeakStats(device_index);
   }
 
   const auto started = Clock::now();
@@ -359,8 +360,7 @@ int run_train(const Args& args) {
   step_opts.temperature = config.number("safety.temperature");
   step_opts.penalize = config.string("safety.penalize");
   step_opts.safety_loss_weight = config.number("safety.mix.loss_weight");
-  const auto chunked = config.string("train.chunked_loss");
-  step_opts.ce_chunk = chunked == "off" ? 0 : 1024;
+  step_opts.ce_chunk = config.string("train.chunked_loss") == "off" ? 0 : 1024;  // auto = on
   step_opts.scorer = scorer.get();
   step_opts.tokenizer = &tokenizer;
   step_opts.sample = {config.number("safety.sample.temperature"), config.integer("safety.sample.max_new_tokens"),
@@ -414,7 +414,7 @@ int run_train(const Args& args) {
                  {"tokens_per_s", tokens_per_s}, {"elapsed_s", elapsed_before + total_s},
                  {"cpu_s", process_cpu_seconds()}};
         if (device.is_cuda())  // the caching allocator's peak since the start of this process's training
-          row["cuda_peak_mb"] = static_cast<double>(at::accelerator::getDeviceStats(device.has_index() ? device.index() : 0).allocated_bytes[0].peak) / (1 << 20);
+          row["cuda_peak_mb"] = static_cast<double>(at::accelerator::getDeviceStats(device_index).allocated_bytes[0].peak) / (1 << 20);
         if (safety_mix) row["safety_examples"] = r.safety_rows, row["safety_categories"] = safety_categories;
         metrics.write(row);
         const double per_step = total_s / static_cast<double>(steps_this_process);

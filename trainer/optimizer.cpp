@@ -13,8 +13,9 @@ AdamW::AdamW(NamedTensors params, AdamWOptions options) : params_(std::move(para
   for (const auto& [_, p] : params_) {
     exp_avg_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
     exp_avg_sq_.push_back(torch::zeros_like(p, torch::MemoryFormat::Preserve));
-    step_counts_.push_back(torch::zeros({}, p.options().dtype(torch::kFloat32)));
   }
+  // One step count for every parameter (the fused kernel takes a list, and only reads it).
+  if (!params_.empty()) step_count_ = torch::zeros({}, params_.front().second.options().dtype(torch::kFloat32));
 }
 
 void AdamW::zero_grad() {
@@ -25,6 +26,7 @@ void AdamW::zero_grad() {
 void AdamW::step(double lr) {
   torch::NoGradGuard no_grad;
   steps_ += 1;
+  if (step_count_.defined()) step_count_.fill_(static_cast<double>(steps_));  // the bias corrections read it
   // Two fused calls (matrices with weight decay, norms and biases without), each one multi-tensor kernel
   // on CPU and CUDA: param, grad and both moments read and written once instead of ~8 ATen passes.
   for (const bool decayed : {true, false}) {
@@ -36,7 +38,7 @@ void AdamW::step(double lr) {
       grads.push_back(p.grad());
       exp_avgs.push_back(exp_avg_[i]);
       exp_avg_sqs.push_back(exp_avg_sq_[i]);
-      steps.push_back(step_counts_[i].fill_(static_cast<double>(steps_)));  // bias corrections read it
+      steps.push_back(step_count_);
     }
     if (params.empty()) continue;
     at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1,

@@ -33,7 +33,7 @@ class AdamW {
  private:
   NamedTensors params_;
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
-  std::vector<torch::Tensor> step_counts_;  // per parameter, as the fused kernel takes them; all equal steps_
+  torch::Tensor step_count_;  // steps_ as a tensor on the parameters' device, for the fused kernel
   AdamWOptions options_;
   int64_t steps_ = 0;
 };
