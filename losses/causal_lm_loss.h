@@ -16,7 +16,7 @@ struct TokenLoss {
 };
 
 // logits [B, T, V], labels [B, T] aligned with the inputs (transformers convention): position t's
-// logits are scored against labels[t + 1]. Computed in fp32 whatever the logits dtype. row_weights [B],
+// logits are scored against labels[t + 1]. Computed in fp32 (fp64 for fp64 logits) whatever the logits dtype. row_weights [B],
 // when given, scales each row's token losses in `sum` (e.g. a loss weight for safety examples); `count`
 // stays the plain token count.
 TokenLoss causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels, const torch::Tensor& row_weights = {});

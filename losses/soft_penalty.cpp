@@ -9,27 +9,35 @@
 namespace st {
 namespace F = torch::nn::functional;
 
-SoftPenalty soft_penalty(const torch::Tensor& logits, const torch::Tensor& labels, ToxicityClassifier& classifier,
-                         double temperature) {
-  const auto W = classifier->embedding_matrix();  // [V, H], frozen
-  ST_CHECK(logits.size(-1) == W.size(0), "soft penalty: language model vocabulary ({}) differs from the classifier's ({})",
-           logits.size(-1), W.size(0));
+torch::Tensor expected_embeddings(const torch::Tensor& logits, const torch::Tensor& matrix, double temperature) {
+  ST_CHECK(logits.size(-1) == matrix.size(0), "soft penalty: language model vocabulary ({}) differs from the classifier's ({})",
+           logits.size(-1), matrix.size(0));
+  return torch::matmul(torch::softmax(logits.to(matrix.scalar_type()) / temperature, /*dim=*/-1), matrix);
+}
+
+SoftPenalty soft_penalty_from_embeddings(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                         ToxicityClassifier& classifier) {
   // Position t predicts token t + 1: it is scored when that token belongs to a response.
-  auto mask = torch::zeros_like(labels, torch::kBool);                                   // [B, T]
-  mask.narrow(1, 0, labels.size(1) - 1).copy_(labels.narrow(1, 1, labels.size(1) - 1).ne(kIgnoreIndex));
-  auto has_response = mask.any(/*dim=*/1);                                                // [B]
+  const auto l = labels.to(embeddings.device());
+  auto mask = torch::zeros_like(l, torch::kBool);                                                 // [B, T]
+  mask.narrow(1, 0, l.size(1) - 1).copy_(l.narrow(1, 1, l.size(1) - 1).ne(kIgnoreIndex));
+  auto has_response = mask.any(/*dim=*/1);                                                        // [B]
   // A row with no response would mask every key (NaN attention); let it attend anywhere, then drop it.
-  auto attend = mask.logical_or(has_response.logical_not().unsqueeze(1));                 // [B, T]
-  auto probs = torch::softmax(logits.to(W.scalar_type()) / temperature, /*dim=*/-1);     // [B, T, V]
-  auto embeds = torch::matmul(probs, W);                                                  // [B, T, H]
-  auto logit = classifier->forward_embeddings(embeds, attend).select(/*dim=*/1, /*index=*/0);  // [B]
-  auto per_sequence = F::softplus(logit) * has_response.to(logit.scalar_type());          // -log(1 - sigmoid)
+  auto attend = mask.logical_or(has_response.logical_not().unsqueeze(1));                         // [B, T]
+  auto logit = classifier->forward_embeddings(embeddings, attend).select(/*dim=*/1, /*index=*/0);  // [B]
+  auto per_sequence = F::softplus(logit) * has_response.to(logit.scalar_type());                  // -log(1 - sigmoid)
   auto count = has_response.sum().clamp_min(1).to(logit.scalar_type());
   SoftPenalty out;
   out.penalty = per_sequence.sum() / count;
   out.p_toxic = (torch::sigmoid(logit) * has_response.to(logit.scalar_type())).detach();
   out.has_response = has_response;
   return out;
+}
+
+SoftPenalty soft_penalty(const torch::Tensor& logits, const torch::Tensor& labels, ToxicityClassifier& classifier,
+                         double temperature) {
+  return soft_penalty_from_embeddings(expected_embeddings(logits, classifier->embedding_matrix(), temperature), labels,
+                                      classifier);
 }
 
 }  // namespace st

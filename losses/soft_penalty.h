@@ -18,8 +18,17 @@ struct SoftPenalty {
   torch::Tensor has_response;  // [B] bool
 };
 
-// logits [B, T, V] (V may exceed the classifier's vocabulary only if the extra ids are never likely; they
-// are rejected here), labels [B, T] aligned with the inputs, kIgnoreIndex outside responses.
+// softmax(logits / τ) @ matrix: the expected input embedding per position.                    // [B, T, Hc]
+// logits [B, T, V], matrix [V, Hc] (the classifier's; the vocabularies must agree).
+torch::Tensor expected_embeddings(const torch::Tensor& logits, const torch::Tensor& matrix, double temperature);
+
+// The penalty from expected embeddings [B, T, Hc] (from expected_embeddings or, without full logits, from
+// chunked_causal_lm_loss; positions outside responses are masked, so their values do not matter),
+// labels [B, T] aligned with the inputs, kIgnoreIndex outside responses.
+SoftPenalty soft_penalty_from_embeddings(const torch::Tensor& embeddings, const torch::Tensor& labels,
+                                         ToxicityClassifier& classifier);
+
+// Both in one: the penalty of logits [B, T, V].
 SoftPenalty soft_penalty(const torch::Tensor& logits, const torch::Tensor& labels, ToxicityClassifier& classifier,
                          double temperature);
 

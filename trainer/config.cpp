@@ -76,8 +76,8 @@ std::vector<ConfigKey> build_schema() {
                  "stop cleanly after this step as if signalled (checkpoint, exit 75), e.g. for a job's time "
                  "limit; 0 = never"), 0),
       choice("train.chunked_loss", {"auto", "on", "off"}, "auto",
-             "CE from hidden states 1024 positions at a time with its gradients computed in the same pass, never "
-             "building the full [B, T, V] logits (not with the soft penalty, which needs them); auto = on"),
+             "CE and the soft penalty's expected embeddings from hidden states, 1024 positions at a time and only "
+             "where a label is, never building the full [B, T, V] logits; auto = on"),
       key("train.activation_checkpointing", KeyType::Bool, false,
           "keep only each decoder layer's input and rerun the layer in the backward: far less activation "
           "memory for about one more forward of compute"),

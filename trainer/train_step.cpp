@@ -95,15 +95,26 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
     {
       AutocastScope autocast(device);
       auto labels = b.labels.to(device);
-      const auto weights = row_weights[m].defined() ? row_weights[m].to(device) : torch::Tensor();
       const bool soft = has_penalty && options.estimator == "soft" && penalty_rows[m].numel() > 0;
-      torch::Tensor logits, ce;
-      if (options.ce_chunk > 0 && !soft) {
-        auto hidden = model->model(b.input_ids.to(device));  // [B, T, H]; the [B, T, V] logits are never built
-        ce = chunked_causal_lm_loss(hidden, model->output_weight(), labels, options.ce_chunk, weights).sum;
+      torch::Tensor ce, embeddings;  // embeddings [B, T, Hc]: the soft penalty's input
+      if (options.ce_chunk > 0) {
+        // From the hidden states in chunks: the [B, T, V] logits are never built. Labels and weights stay
+        // on the CPU, where the positions to compute are found without a device sync.
+        auto hidden = model->model(b.input_ids.to(device));  // [B, T, H]
+        const ExpectedEmbeddingsRequest request{soft ? (*options.classifier)->embedding_matrix() : torch::Tensor(),
+                                                options.temperature, /*differentiable=*/penalize};
+        auto out = chunked_causal_lm_loss(hidden, model->output_weight(), b.labels, options.ce_chunk, row_weights[m],
+                                          soft ? &request : nullptr);
+        ce = out.ce.sum;
+        embeddings = out.embeddings;
       } else {
-        logits = model(b.input_ids.to(device));  // [B, T, V]
-        ce = causal_lm_loss(logits, labels, weights).sum;
+        auto logits = model(b.input_ids.to(device));  // [B, T, V]
+        ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? row_weights[m].to(device) : torch::Tensor()).sum;
+        // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
+        torch::AutoGradMode grad_mode(penalize);
+        if (soft)
+          embeddings = expected_embeddings(penalize ? logits : logits.detach(), (*options.classifier)->embedding_matrix(),
+                                           options.temperature);
       }
       ce_sum += ce.detach();
       loss = ce / denom;
@@ -113,14 +124,11 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
         for (size_t i = 0; i < sp.penalty.size(); ++i) sampled_penalty_sum += sp.penalty[i], sampled_p_sum += sp.p_toxic[i];
         if (penalize) loss = loss + options.lambda * sp.surrogate / seq_denom;
       } else if (soft) {
-        // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
         const bool all_rows = penalty_rows[m].numel() == b.labels.size(0);
         const auto rows = penalty_rows[m].to(device);
-        torch::Tensor penalty_logits = all_rows ? logits : logits.index_select(/*dim=*/0, rows);  // [P, T, V]
-        if (!penalize) penalty_logits = penalty_logits.detach();
         torch::AutoGradMode grad_mode(penalize);
-        const auto sp = soft_penalty(penalty_logits, all_rows ? labels : labels.index_select(0, rows), *options.classifier,
-                                     options.temperature);
+        const auto sp = soft_penalty_from_embeddings(all_rows ? embeddings : embeddings.index_select(/*dim=*/0, rows),
+                                                     all_rows ? labels : labels.index_select(0, rows), *options.classifier);
         const auto batch_sum = sp.penalty * sp.has_response.sum();  // mean -> sum over this batch's sequences
         penalty_sum += batch_sum.detach();
         p_sum += sp.p_toxic.sum();

@@ -27,8 +27,8 @@ struct StepOptions {
   uint64_t sample_seed = 0;                  // sampled: this step's seed
   std::string penalize = "all";  // which rows the penalty scores: all | task | safety_mix
   double safety_loss_weight = 1.0;  // CE weight of safety-mix rows relative to task rows
-  int64_t ce_chunk = 0;  // > 0: CE from hidden states in chunks of this many positions (no full logits);
-                         // used only when the soft penalty, which needs the logits, is off
+  int64_t ce_chunk = 0;  // > 0: CE (and the soft penalty's input) from hidden states in chunks of this many
+                         // positions, never the full logits
 };
 
 struct StepResult {

@@ -29,7 +29,7 @@ TEST(ChunkedLmLoss, EqualsTheFullLogitsLossAndItsGradients) {
       auto h2 = h1.detach().clone().requires_grad_(true), w2 = w1.detach().clone().requires_grad_(true);
       const auto rw = weighted ? row_weights : torch::Tensor();
       auto full = causal_lm_loss(h1.matmul(w1.t()), labels, rw);
-      auto chunked = chunked_causal_lm_loss(h2, w2, labels, chunk, rw);
+      auto chunked = chunked_causal_lm_loss(h2, w2, labels, chunk, rw).ce;
       // An upstream gradient other than 1 (the trainer divides by the step's tokens): the fused backward
       // scales the gradients it computed in the forward.
       (full.sum * 0.37).backward();

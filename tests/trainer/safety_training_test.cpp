@@ -1,7 +1,7 @@
 // tests/trainer/safety_training_test.cpp — the safety objective in real runs: λ = 0 with a classifier is
 // bit-identical to no safety section, the classifier is byte-identical after training (and hashed in the
-// manifest), λ > 0 lowers P(toxic) on data that teaches unsafe responses, and a classifier on another
-// vocabulary is refused.
+// manifest), λ > 0 lowers P(toxic) on data that teaches unsafe responses, the chunked penalty's run
+// matches the full-logits one, and a classifier on another vocabulary is refused.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -59,11 +59,9 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   test::CommandResult r;
   write_text_file_atomic(dir / "run.json", fmt::format(R"({{
     "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
-    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2, "chunked_loss": "off"}},
+    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
     "optim": {{"lr": 3e-3}}, "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 1, "progress": "never"}}}})",
                                                        fixture("golden/gqa_default_rope")));
-  // chunked_loss off: the soft penalty needs full logits, so the run without a classifier must compute
-  // its CE the same way for the bytes to be comparable.
   auto train = [&](const std::string& name, const std::string& sets) {
     return run_safetune("train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=" +
                         shell_quote(dir / ("runs/" + name)) + " " + sets);
@@ -83,6 +81,19 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   const double p_zero = mean_p_toxic_of_last(dir / "runs/zero", 10), p_pen = mean_p_toxic_of_last(dir / "runs/penalized", 10);
   std::printf("[safety] mean P(toxic) over the last 10 steps: λ=0 %.4f, λ=3 %.4f\n", p_zero, p_pen);
   EXPECT_LT(p_pen, 0.5 * p_zero);
+
+  // The default path computes CE and the penalty's input from hidden states in chunks; the same run
+  // from full logits has the same numbers (differences are float reduction order only).
+  ASSERT_EQ((r = train("penalized_full", with_classifier + " --set safety.lambda=3 --set train.chunked_loss=off")).exit_code, 0)
+      << r.output;
+  const auto chunked = test::deterministic_metrics(dir / "runs/penalized"), full = test::deterministic_metrics(dir / "runs/penalized_full");
+  ASSERT_EQ(chunked.size(), full.size());
+  double worst = 0;
+  for (size_t i = 0; i < chunked.size(); ++i)
+    for (const char* key : {"ce", "penalty", "p_toxic"})
+      if (chunked[i].contains(key)) worst = std::max(worst, std::abs(chunked[i][key].get<double>() - full[i][key].get<double>()));
+  std::printf("[safety] chunked against full logits, 40 penalized steps: max |difference| of ce, penalty, p_toxic %.2e\n", worst);
+  EXPECT_LT(worst, 1e-4);  // measured 7e-7
 
   // A sweep over λ: one sibling run per value and a table; its numbers are those of the single runs.
   r = run_safetune("sweep --config " + shell_quote(dir / "run.json") + " --grid safety.lambda=0,3 " + with_classifier +
