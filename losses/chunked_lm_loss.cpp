@@ -8,6 +8,7 @@
 #include <torch/autograd.h>
 
 #include "common/check.h"
+#include "common/device_copy.h"
 
 namespace st {
 namespace {
@@ -153,12 +154,12 @@ ChunkedLmLoss chunked_causal_lm_loss(const torch::Tensor& hidden, const torch::T
                                      : torch::ones({B * T}, labels.options().dtype(torch::kFloat32));  // [B*T]
   const auto rows = target.ne(kIgnoreIndex).nonzero().view({-1});  // [M]
   const auto device = hidden.device();
-  const auto rows_on_device = rows.to(device);
+  const auto rows_on_device = to_device(rows, device);
   auto h = hidden.reshape({B * T, H}).index_select(/*dim=*/0, rows_on_device);  // [M, H]
   // Without grad mode no gradient is wanted, whatever the parameters' requires_grad says.
   const auto w = torch::GradMode::is_enabled() ? weight : weight.detach();
   auto outputs = FusedLinearCrossEntropy::apply(
-      h, w, target.index_select(0, rows).unsqueeze(1).to(device), scale.index_select(0, rows).to(device),
+      h, w, to_device(target.index_select(0, rows).unsqueeze(1), device), to_device(scale.index_select(0, rows), device),
       embeddings ? embeddings->matrix : torch::empty({0}, weight.options()), chunk_positions, embeddings ? embeddings->temperature : 1.0,
       embeddings && embeddings->differentiable);
   ChunkedLmLoss out;

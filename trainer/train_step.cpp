@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "common/device_copy.h"
 #include "common/tokens.h"
 #include "losses/causal_lm_loss.h"
 #include "losses/chunked_lm_loss.h"
@@ -94,13 +95,13 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
     torch::Tensor loss;
     {
       AutocastScope autocast(device);
-      auto labels = b.labels.to(device);
+      const auto input_ids = to_device(b.input_ids, device), labels = to_device(b.labels, device);
       const bool soft = has_penalty && options.estimator == "soft" && penalty_rows[m].numel() > 0;
       torch::Tensor ce, embeddings;  // embeddings [B, T, Hc]: the soft penalty's input
       if (options.ce_chunk > 0) {
         // From the hidden states in chunks: the [B, T, V] logits are never built. Labels and weights stay
         // on the CPU, where the positions to compute are found without a device sync.
-        auto hidden = model->model(b.input_ids.to(device));  // [B, T, H]
+        auto hidden = model->model(input_ids);  // [B, T, H]
         const ExpectedEmbeddingsRequest request{soft ? (*options.classifier)->embedding_matrix() : torch::Tensor(),
                                                 options.temperature, /*differentiable=*/penalize};
         auto out = chunked_causal_lm_loss(hidden, model->output_weight(), b.labels, options.ce_chunk, row_weights[m],
@@ -108,8 +109,8 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
         ce = out.ce.sum;
         embeddings = out.embeddings;
       } else {
-        auto logits = model(b.input_ids.to(device));  // [B, T, V]
-        ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? row_weights[m].to(device) : torch::Tensor()).sum;
+        auto logits = model(input_ids);  // [B, T, V]
+        ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? to_device(row_weights[m], device) : torch::Tensor()).sum;
         // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
         torch::AutoGradMode grad_mode(penalize);
         if (soft)
@@ -125,7 +126,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
         if (penalize) loss = loss + options.lambda * sp.surrogate / seq_denom;
       } else if (soft) {
         const bool all_rows = penalty_rows[m].numel() == b.labels.size(0);
-        const auto rows = penalty_rows[m].to(device);
+        const auto rows = to_device(penalty_rows[m], device);
         torch::AutoGradMode grad_mode(penalize);
         const auto sp = soft_penalty_from_embeddings(all_rows ? embeddings : embeddings.index_select(/*dim=*/0, rows),
                                                      all_rows ? labels : labels.index_select(0, rows), *options.classifier);
@@ -175,15 +176,15 @@ torch::Tensor clip_gradients(const NamedTensors& params, double max_norm) {
 EvalResult evaluate_ce(LlamaForCausalLM& model, const std::vector<Batch>& batches) {
   torch::NoGradGuard no_grad;
   const auto device = device_of(model);
-  double sum = 0;
+  // Chunked from the hidden states, as in training (no [B, T, V] logits), summed on the device and read once.
+  auto sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
   EvalResult r;
   for (const auto& b : batches) {
     AutocastScope autocast(device);
-    auto loss = causal_lm_loss(model(b.input_ids.to(device)), b.labels.to(device));
-    sum += loss.sum.item<double>();
-    r.tokens += loss.count.item<int64_t>();
+    sum += chunked_causal_lm_loss(model->model(to_device(b.input_ids, device)), model->output_weight(), b.labels).ce.sum;
+    r.tokens += b.labels.narrow(/*dim=*/1, 1, b.labels.size(1) - 1).ne(kIgnoreIndex).sum().item<int64_t>();  // CPU labels
   }
-  r.ce = r.tokens > 0 ? sum / static_cast<double>(r.tokens) : 0.0;
+  r.ce = r.tokens > 0 ? sum.item<double>() / static_cast<double>(r.tokens) : 0.0;
   return r;
 }
 
