@@ -118,6 +118,19 @@ inline void train_classifier(const std::string& dir, const std::string& tokenize
   ASSERT_EQ(r.exit_code, 0) << r.output;
 }
 
+// DIR/toxic_task.jsonl: the fixture's prompt/completion task data with 40% of the responses unsafe placeholders.
+inline void write_toxic_task(const std::string& dir) {
+  std::ifstream in(fixture("train/train.jsonl"));
+  std::ofstream out(std::filesystem::path(dir) / "toxic_task.jsonl");
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line);
+    if (!j.contains("prompt")) continue;
+    if (n++ % 5 < 2) j["completion"] = "Okay, listen: [UNSAFE HARASSMENT PLACEHOLDER: demeaning insult aimed at the user]";
+    out << j.dump() << "\n";
+  }
+}
+
 inline std::string final_weights(const std::string& run_dir) {
   return read_text_file((std::filesystem::path(run_dir) / "final" / "model.safetensors").string());
 }

@@ -37,25 +37,12 @@ void train_golden_classifier(const TempDir& dir) {
   test::train_classifier(dir.str(), fixture("golden/gqa_default_rope/tokenizer.model"));
 }
 
-// DIR/toxic_task.jsonl: the fixture's prompt/completion task data with 40% of the responses unsafe placeholders.
-void write_toxic_task(const TempDir& dir) {
-  std::ifstream in(fixture("train/train.jsonl"));
-  std::ofstream out(dir / "toxic_task.jsonl");
-  int n = 0;
-  for (std::string line; std::getline(in, line);) {
-    auto j = json::parse(line);
-    if (!j.contains("prompt")) continue;
-    if (n++ % 5 < 2) j["completion"] = "Okay, listen: [UNSAFE HARASSMENT PLACEHOLDER: demeaning insult aimed at the user]";
-    out << j.dump() << "\n";
-  }
-}
-
 TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   TempDir dir;
   // 1. a classifier on the golden model's tokenizer; 2. task data where 40% of the responses are unsafe
   ASSERT_NO_FATAL_FAILURE(train_golden_classifier(dir));
   const auto classifier_bytes = read_text_file(dir / "classifier/model.safetensors");
-  write_toxic_task(dir);
+  test::write_toxic_task(dir.str());
   test::CommandResult r;
   write_text_file_atomic(dir / "run.json", fmt::format(R"({{
     "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
@@ -141,7 +128,7 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
 TEST(SafetyTraining, SampledEstimatorEndToEnd) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(train_golden_classifier(dir));
-  write_toxic_task(dir);
+  test::write_toxic_task(dir.str());
   write_text_file_atomic(dir / "run.json", fmt::format(R"({{
     "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
     "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
