@@ -97,7 +97,9 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
       AutocastScope autocast(device);
       const auto input_ids = to_device(b.input_ids, device), labels = to_device(b.labels, device);
       const bool soft = has_penalty && options.estimator == "soft" && penalty_rows[m].numel() > 0;
-      torch::Tensor ce, embeddings;  // embeddings [B, T, Hc]: the soft penalty's input
+      // embeddings [B, T, Hc]: the soft penalty's input. With λ = 0 the penalty is only measured: its input
+      // gets no graph, so the update is exactly that of plain CE.
+      torch::Tensor ce, embeddings;
       if (options.ce_chunk > 0) {
         // From the hidden states in chunks: the [B, T, V] logits are never built. Labels and weights stay
         // on the CPU, where the positions to compute are found without a device sync.
@@ -111,7 +113,6 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
       } else {
         auto logits = model(input_ids);  // [B, T, V]
         ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? to_device(row_weights[m], device) : torch::Tensor()).sum;
-        // With λ = 0 the penalty is only measured: no graph, so the update is exactly that of plain CE.
         torch::AutoGradMode grad_mode(penalize);
         if (soft)
           embeddings = expected_embeddings(penalize ? logits : logits.detach(), (*options.classifier)->embedding_matrix(),
