@@ -70,8 +70,8 @@ class FusedLinearCrossEntropy : public torch::autograd::Function<FusedLinearCros
     const auto mq = embed ? embed_matrix.to(dtype) : torch::Tensor();
     const int64_t M = h.size(0);
     auto total = torch::zeros({}, h.options().dtype(acc));
-    auto embeds = torch::zeros({M, embed ? embed_matrix.size(1) : 0}, h.options().dtype(dtype));             // [M, Hc]
-    auto grad_h = grads_now && want_h ? torch::empty_like(h) : torch::Tensor();          // [M, H]
+    auto embeds = torch::empty({M, embed ? embed_matrix.size(1) : 0}, h.options().dtype(dtype));  // [M, Hc]
+    auto grad_h = grads_now && want_h ? torch::empty_like(h) : torch::Tensor();                     // [M, H]
     auto grad_w = grads_now && want_w ? torch::zeros(w.sizes(), w.options().dtype(acc)) : torch::Tensor();
     for (int64_t start = 0; start < M; start += chunk) {
       const int64_t n = std::min(chunk, M - start);
@@ -81,7 +81,9 @@ class FusedLinearCrossEntropy : public torch::autograd::Function<FusedLinearCros
       auto lse = logits.logsumexp(/*dim=*/1, /*keepdim=*/true);    // [n, 1]
       total += ((lse - logits.gather(/*dim=*/1, t)).squeeze(1) * sc).sum();
       if (embed) embeds.narrow(0, start, n).copy_(tempered_softmax(logits, lse, temperature).to(dtype).mm(mq));
-      if (grads_now) add_chunk_grads(ce_logit_grad_(logits, lse, t, sc), hc, wq, grad_h.defined() ? grad_h.narrow(0, start, n) : torch::Tensor(), grad_w);
+      if (grads_now)
+        add_chunk_grads(ce_logit_grad_(logits, lse, t, sc), hc, wq,
+                        grad_h.defined() ? grad_h.narrow(0, start, n) : torch::Tensor(), grad_w);
     }
     ctx->set_materialize_grads(false);  // an output that reaches no loss gets no all-zero gradient
     ctx->saved_data["deferred"] = deferred;
