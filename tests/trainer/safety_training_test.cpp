@@ -1,7 +1,7 @@
 // tests/trainer/safety_training_test.cpp — the safety objective in real runs: λ = 0 with a classifier is
 // bit-identical to no safety section, the classifier is byte-identical after training (and hashed in the
 // manifest), λ > 0 lowers P(toxic) on data that teaches unsafe responses, the chunked penalty's run
-// matches the full-logits one, and a classifier on another vocabulary is refused.
+// matches the full-logits one and resumes bit-exactly, and a classifier on another vocabulary is refused.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -81,6 +81,11 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
       if (chunked[i].contains(key)) worst = std::max(worst, std::abs(chunked[i][key].get<double>() - full[i][key].get<double>()));
   std::printf("[safety] chunked against full logits, 40 penalized steps: max |difference| of ce, penalty, p_toxic %.2e\n", worst);
   EXPECT_LT(worst, 1e-4);  // measured 7e-7
+  // Stopped at step 17 and resumed, the chunked penalty's run is bit-exact.
+  ASSERT_EQ(train("stopped", with_classifier + " --set safety.lambda=3 --set train.stop_at_step=17").exit_code, 75);
+  ASSERT_EQ((r = train("stopped", with_classifier + " --set safety.lambda=3")).exit_code, 0) << r.output;
+  EXPECT_EQ(test::final_weights(dir / "runs/penalized"), test::final_weights(dir / "runs/stopped"));
+  EXPECT_EQ(test::deterministic_metrics(dir / "runs/penalized"), test::deterministic_metrics(dir / "runs/stopped"));
 
   // A sweep over λ: one sibling run per value and a table; its numbers are those of the single runs.
   r = run_safetune("sweep --config " + shell_quote(dir / "run.json") + " --grid safety.lambda=0,3 " + with_classifier +
