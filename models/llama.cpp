@@ -61,13 +61,18 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
   o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.attention_bias));
 }
 
-torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
+LlamaAttentionImpl::QKV LlamaAttentionImpl::project(const torch::Tensor& x, const RotaryTables& rope) {
   const int64_t B = x.size(0), T = x.size(1);
   // Rotary embedding in the projections' own [B, T, heads, D] layout (contiguous), then heads first.
-  auto q_lin = q_proj(x), k_lin = k_proj(x), v_lin = v_proj(x);  // [B, T, Hq*D], [B, T, Hkv*D] x 2
-  auto q = apply_rotary(q_lin.view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, T, D]
-  auto k = apply_rotary(k_lin.view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, T, D]
-  auto v = v_lin.view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);  // [B, Hkv, T, D]
+  auto heads = [&](const torch::Tensor& t, int64_t n) { return t.view({B, T, n, head_dim_}); };
+  return {apply_rotary(heads(q_proj(x), num_heads_), rope.cos, rope.sin).transpose(1, 2),     // [B, Hq, T, D]
+          apply_rotary(heads(k_proj(x), num_kv_heads_), rope.cos, rope.sin).transpose(1, 2),  // [B, Hkv, T, D]
+          heads(v_proj(x), num_kv_heads_).transpose(1, 2)};                                    // [B, Hkv, T, D]
+}
+
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
+  const int64_t B = x.size(0), T = x.size(1);
+  auto [q, k, v] = project(x, rope);
   std::optional<torch::Tensor> mask;
   ST_CHECK(!(causal_ && key_mask.defined()), "internal: a causal model takes right padding, not a key mask");
   if (key_mask.defined()) mask = key_mask.to(torch::kBool).view({B, 1, 1, T});  // [B, 1, 1, T] over keys
@@ -80,10 +85,7 @@ torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTa
 torch::Tensor LlamaAttentionImpl::forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache,
                                                 const torch::Tensor& mask) {
   const int64_t B = x.size(0), T = x.size(1);
-  auto q_lin = q_proj(x), k_lin = k_proj(x), v_lin = v_proj(x);  // [B, T, Hq*D], [B, T, Hkv*D] x 2
-  auto q = apply_rotary(q_lin.view({B, T, num_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hq, Tq, D]
-  auto k = apply_rotary(k_lin.view({B, T, num_kv_heads_, head_dim_}), rope.cos, rope.sin).transpose(1, 2);  // [B, Hkv, Tq, D]
-  auto v = v_lin.view({B, T, num_kv_heads_, head_dim_}).transpose(1, 2);
+  auto [q, k, v] = project(x, rope);  // [B, Hq, Tq, D], [B, Hkv, Tq, D] x 2
   if (cache.keys.defined()) {
     k = torch::cat({cache.keys, k}, /*dim=*/2);  // [B, Hkv, S, D]
     v = torch::cat({cache.values, v}, /*dim=*/2);

@@ -54,6 +54,11 @@ class LlamaAttentionImpl : public torch::nn::Module {
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
+  struct QKV {
+    torch::Tensor q, k, v;  // [B, Hq, T, D], [B, Hkv, T, D] x 2; q and k rotated
+  };
+  QKV project(const torch::Tensor& x, const RotaryTables& rope);
+
   int64_t num_heads_, num_kv_heads_, head_dim_;
   bool causal_;
 };

@@ -95,8 +95,10 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
     torch::Tensor loss;
     {
       AutocastScope autocast(device);
-      const auto input_ids = to_device(b.input_ids, device), labels = to_device(b.labels, device);
       const bool soft = has_penalty && options.estimator == "soft" && penalty_rows[m].numel() > 0;
+      // Labels on the device only for what reads them there: the full-logits CE and the soft penalty.
+      const auto input_ids = to_device(b.input_ids, device);
+      const auto labels = options.ce_chunk == 0 || soft ? to_device(b.labels, device) : torch::Tensor();
       // embeddings [B, T, Hc]: the soft penalty's input. With λ = 0 the penalty is only measured: its input
       // gets no graph, so the update is exactly that of plain CE.
       torch::Tensor ce, embeddings;

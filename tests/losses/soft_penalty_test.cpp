@@ -127,7 +127,9 @@ TEST(SoftPenalty, ChunkedFromHiddenStatesEqualsFullLogits) {
               << ": ce " << d[0] << " penalty " << d[1] << " p_toxic " << d[2] << " grad h " << d[3] << " grad w " << d[4];
           EXPECT_EQ(out.ce.count.item<int64_t>(), labels.narrow(1, 1, T - 1).ne(kIgnoreIndex).sum().item<int64_t>());
           EXPECT_EQ(out.embeddings.requires_grad(), differentiable);
-          if (differentiable) EXPECT_GT(full.penalty.item<double>(), 0.0);
+          if (differentiable) {
+            EXPECT_GT(full.penalty.item<double>(), 0.0);
+          }
         }
   std::printf("[chunked soft penalty] max |chunked - full logits| over CE, penalty, P(toxic), grad h, grad w: %.2e\n", worst);
   for (const auto& p : classifier->parameters()) EXPECT_FALSE(p.grad().defined());
