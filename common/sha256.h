@@ -1,5 +1,7 @@
 // common/sha256.h — SHA-256 (FIPS 180-4) for checkpoint checksums and the run manifest's input hashes.
 // Written here because none of the project's dependencies provides a hash; tested on the NIST vectors.
+// Uses the x86 SHA extensions where the CPU has them (about 10x the portable code: a checkpoint of a 1B
+// model with its AdamW state is 13 GB to hash).
 #pragma once
 
 #include <cstddef>
@@ -10,12 +12,15 @@ namespace st {
 
 class Sha256 {
  public:
-  Sha256();
+  // hardware = false forces the portable code (tests compare the two).
+  explicit Sha256(bool hardware = true);
   void update(const void* data, size_t size);
   std::string hex_digest();  // finishes the hash; call once
+  static bool hardware_available();  // this CPU has the SHA extensions (and SSE4.1)
 
  private:
-  void block(const uint8_t* p);
+  void blocks(const uint8_t* p, size_t count);  // count 64-byte blocks
+  bool hardware_;
   uint32_t h_[8];
   uint8_t buffer_[64];
   size_t buffered_ = 0;
