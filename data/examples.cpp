@@ -1,6 +1,7 @@
 // data/examples.cpp — JSONL readers, chat templates and loss masks.
 #include "data/examples.h"
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <fstream>

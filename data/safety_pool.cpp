@@ -1,6 +1,7 @@
 // data/safety_pool.cpp — reading and checking the safety pool.
 #include "data/safety_pool.h"
 
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>

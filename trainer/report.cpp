@@ -7,6 +7,8 @@
 #include <fstream>
 #include <limits>
 
+#include <fmt/ranges.h>
+
 #include "common/check.h"
 #include "common/json_file.h"
 
