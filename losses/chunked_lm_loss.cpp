@@ -139,15 +139,17 @@ class FusedLinearCrossEntropy : public torch::autograd::Function<FusedLinearCros
 
 }  // namespace
 
+void check_penalty_vocabulary(int64_t lm_vocab, const torch::Tensor& matrix) {
+  ST_CHECK(lm_vocab == matrix.size(0), "soft penalty: language model vocabulary ({}) differs from the classifier's ({})",
+           lm_vocab, matrix.size(0));
+}
+
 ChunkedLmLoss chunked_causal_lm_loss(const torch::Tensor& hidden, const torch::Tensor& weight, const torch::Tensor& labels,
                                      int64_t chunk_positions, const torch::Tensor& row_weights,
                                      const ExpectedEmbeddingsRequest* embeddings) {
   const int64_t B = hidden.size(0), T = hidden.size(1), H = hidden.size(2);
   ST_CHECK(chunk_positions > 0, "chunked loss: chunk of {} positions", chunk_positions);
-  if (embeddings)
-    ST_CHECK(embeddings->matrix.size(0) == weight.size(0),
-             "soft penalty: language model vocabulary ({}) differs from the classifier's ({})", weight.size(0),
-             embeddings->matrix.size(0));
+  if (embeddings) check_penalty_vocabulary(weight.size(0), embeddings->matrix);
   // Position t predicts labels[t + 1]; the last position predicts nothing. Found where the labels are.
   auto target = torch::full({B, T}, kIgnoreIndex, labels.options().dtype(torch::kInt64));  // [B, T]
   target.narrow(1, 0, T - 1).copy_(labels.narrow(1, 1, T - 1));

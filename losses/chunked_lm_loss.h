@@ -19,6 +19,9 @@ struct ExpectedEmbeddingsRequest {
   bool differentiable = true;  // false: the penalty is only measured, and gets no gradient
 };
 
+// Fails unless the language model's vocabulary (lm_vocab) is the classifier's, the rows of `matrix` [V, Hc].
+void check_penalty_vocabulary(int64_t lm_vocab, const torch::Tensor& matrix);
+
 struct ChunkedLmLoss {
   TokenLoss ce;
   // [B, T, Hc] in the matmuls' dtype, when requested: the expected embedding at every position whose next

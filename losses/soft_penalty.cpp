@@ -5,13 +5,13 @@
 
 #include "common/check.h"
 #include "common/tokens.h"
+#include "losses/chunked_lm_loss.h"
 
 namespace st {
 namespace F = torch::nn::functional;
 
 torch::Tensor expected_embeddings(const torch::Tensor& logits, const torch::Tensor& matrix, double temperature) {
-  ST_CHECK(logits.size(-1) == matrix.size(0), "soft penalty: language model vocabulary ({}) differs from the classifier's ({})",
-           logits.size(-1), matrix.size(0));
+  check_penalty_vocabulary(logits.size(-1), matrix);
   return torch::matmul(torch::softmax(logits.to(matrix.scalar_type()) / temperature, /*dim=*/-1), matrix);
 }
 

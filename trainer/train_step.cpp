@@ -115,10 +115,8 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
       } else {
         auto logits = model(input_ids);  // [B, T, V]
         ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? to_device(row_weights[m], device) : torch::Tensor()).sum;
-        torch::AutoGradMode grad_mode(penalize);
-        if (soft)
-          embeddings = expected_embeddings(penalize ? logits : logits.detach(), (*options.classifier)->embedding_matrix(),
-                                           options.temperature);
+        torch::AutoGradMode grad_mode(penalize);  // off: no graph from the logits into the embeddings
+        if (soft) embeddings = expected_embeddings(logits, (*options.classifier)->embedding_matrix(), options.temperature);
       }
       ce_sum += ce.detach();
       loss = ce / denom;
@@ -181,12 +179,15 @@ EvalResult evaluate_ce(LlamaForCausalLM& model, const std::vector<Batch>& batche
   const auto device = device_of(model);
   // Chunked from the hidden states, as in training (no [B, T, V] logits), summed on the device and read once.
   auto sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-  EvalResult r;
+  auto count = torch::zeros({}, torch::TensorOptions().dtype(torch::kInt64).device(device));
   for (const auto& b : batches) {
     AutocastScope autocast(device);
-    sum += chunked_causal_lm_loss(model->model(to_device(b.input_ids, device)), model->output_weight(), b.labels).ce.sum;
-    r.tokens += b.labels.narrow(/*dim=*/1, 1, b.labels.size(1) - 1).ne(kIgnoreIndex).sum().item<int64_t>();  // CPU labels
+    const auto ce = chunked_causal_lm_loss(model->model(to_device(b.input_ids, device)), model->output_weight(), b.labels).ce;
+    sum += ce.sum;
+    count += ce.count;
   }
+  EvalResult r;
+  r.tokens = count.item<int64_t>();
   r.ce = r.tokens > 0 ? sum.item<double>() / static_cast<double>(r.tokens) : 0.0;
   return r;
 }
