@@ -17,6 +17,7 @@
 
 #include "common/files.h"
 #include "common/tokens.h"
+#include "losses/causal_lm_loss.h"
 #include "models/model_folder.h"
 #include "tests/test_util.h"
 #include "trainer/checkpoint.h"
@@ -102,6 +103,27 @@ TEST(TrainStep, AccumulatedMicroBatchesEqualOneBigBatch) {
   EXPECT_NEAR(a.ce, b.ce, 1e-6);
   EXPECT_NEAR(a.grad_norm, b.grad_norm, 1e-6 * b.grad_norm);
   EXPECT_LE((wa - wb).abs().max().item<double>(), 1e-6);
+}
+
+TEST(TrainStep, EvaluateCeEqualsTheFullLogitsLossOverAllBatches) {
+  const auto store = TensorStore::open_file(fixture("training_parity.safetensors"));
+  auto model = load_llama(fixture("golden/gqa_default_rope"));
+  std::vector<Batch> batches = {fixture_batch(store, 0, 0), fixture_batch(store, 0, 1)};
+  batches[1].labels.narrow(/*dim=*/1, 0, 3).fill_(kIgnoreIndex);  // a prompt: fewer scored tokens in one batch
+  double sum = 0;
+  int64_t tokens = 0;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& b : batches) {
+      const auto loss = causal_lm_loss(model(b.input_ids), b.labels);
+      sum += loss.sum.item<double>();
+      tokens += loss.count.item<int64_t>();
+    }
+  }
+  const auto r = evaluate_ce(model, batches);
+  EXPECT_EQ(r.tokens, tokens);
+  std::printf("[evaluate_ce] chunked %.8f, full logits %.8f\n", r.ce, sum / tokens);
+  EXPECT_NEAR(r.ce, sum / static_cast<double>(tokens), 1e-5);
 }
 
 TEST(TrainStep, FullyMaskedStepIsFiniteAndChangesNothingButMoments) {
