@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """scripts/make_bad_safetensors.py — writes the corpus of malformed safetensors files that
-`safetune inspect` must reject with exit code 2 and one line naming the problem (tests/trainer/cli_test.cpp),
+`safetune inspect` must reject with exit code 2 and one line naming the problem (tests/cli/cli_test.cpp),
 and that seeds the header fuzzer (scripts/fuzz). Pure standard library, so it runs anywhere.
 
 tests/fixtures/bad_safetensors/NAME.safetensors + expected.json {NAME: substring the error must contain}

@@ -11,8 +11,8 @@
 #include "common/files.h"
 #include "common/json_file.h"
 #include "losses/lambda_controller.h"
-#include "trainer/cli.h"
-#include "trainer/evaluation.h"
+#include "common/nearest.h"
+#include "trainer/eval/evaluation.h"
 
 namespace st {
 namespace fs = std::filesystem;

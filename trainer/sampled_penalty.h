@@ -11,7 +11,7 @@
 #include "data/batcher.h"
 #include "data/tokenizer.h"
 #include "models/llama.h"
-#include "trainer/evaluation.h"
+#include "trainer/eval/evaluation.h"
 
 namespace st {
 

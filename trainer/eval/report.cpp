@@ -1,5 +1,5 @@
-// trainer/report.cpp — SVG charts and the HTML run report.
-#include "trainer/report.h"
+// trainer/eval/report.cpp — SVG charts and the HTML run report.
+#include "trainer/eval/report.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// trainer/cmd_classifier.cpp — `safetune train-classifier --config FILE` (a toxicity classifier on the
+// cli/cmd_classifier.cpp — `safetune train-classifier --config FILE` (a toxicity classifier on the
 // language model's tokenizer, with a held-out split, accuracy, AUROC and a threshold at a target FPR) and
 // `safetune score --classifier DIR` (P(toxic) for texts from a JSONL file or stdin, for auditing data).
 #include <torch/nn/functional/loss.h>
@@ -16,10 +16,10 @@
 #include "data/batcher.h"
 #include "data/tokenizer.h"
 #include "models/toxicity_classifier.h"
-#include "trainer/classifier_metrics.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
-#include "trainer/evaluation.h"
+#include "trainer/eval/classifier_metrics.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
+#include "trainer/eval/evaluation.h"
 #include "trainer/config.h"
 #include "trainer/optimizer.h"
 #include "trainer/run_log.h"

@@ -1,4 +1,4 @@
-// trainer/cmd_model_tools.cpp — `safetune init-model` (a randomly initialised Llama folder from an
+// cli/cmd_model_tools.cpp — `safetune init-model` (a randomly initialised Llama folder from an
 // architecture config, for pre-training tiny models and tests) and `safetune convert` (rewrite a folder
 // with another dtype or shard size).
 #include <filesystem>
@@ -6,8 +6,8 @@
 #include "common/check.h"
 #include "data/tokenizer.h"
 #include "models/model_folder.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
 
 namespace st {
 namespace fs = std::filesystem;

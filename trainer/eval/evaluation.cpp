@@ -1,5 +1,5 @@
-// trainer/evaluation.cpp — classifier scoring, refusal detection and the safety/utility evaluation.
-#include "trainer/evaluation.h"
+// trainer/eval/evaluation.cpp — classifier scoring, refusal detection and the safety/utility evaluation.
+#include "trainer/eval/evaluation.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-// trainer/main.cpp — the `safetune` command: dispatches to a subcommand and turns errors into the exit
+// cli/main.cpp — the `safetune` command: dispatches to a subcommand and turns errors into the exit
 // codes of DESIGN.md (2 bad input, 1 runtime failure), one readable line each, never a C++ trace.
 #include <c10/util/Exception.h>
 
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "common/check.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
 
 namespace {
 

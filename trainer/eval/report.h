@@ -1,4 +1,4 @@
-// trainer/report.h — the pieces of `safetune report`: self-contained SVG charts (no scripts, no network)
+// trainer/eval/report.h — the pieces of `safetune report`: self-contained SVG charts (no scripts, no network)
 // and the HTML page that puts a run's (or several runs') metrics, evaluations, incidents and safety
 // subset side by side.
 #pragma once

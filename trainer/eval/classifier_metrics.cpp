@@ -1,5 +1,5 @@
-// trainer/classifier_metrics.cpp — rank-based AUROC and threshold selection.
-#include "trainer/classifier_metrics.h"
+// trainer/eval/classifier_metrics.cpp — rank-based AUROC and threshold selection.
+#include "trainer/eval/classifier_metrics.h"
 
 #include <algorithm>
 #include <numeric>

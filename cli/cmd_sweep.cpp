@@ -1,4 +1,4 @@
-// trainer/cmd_sweep.cpp — `safetune sweep --config FILE --grid key=v1,v2,... [--set key=value]...`: one
+// cli/cmd_sweep.cpp — `safetune sweep --config FILE --grid key=v1,v2,... [--set key=value]...`: one
 // training run per value, each a child `safetune train` process (isolated, resumable on its own) writing to
 // a sibling folder `<train.output_dir>.<key>=<value>`, then a table of final CE, validation CE and mean
 // P(toxic) per value, also written as `<train.output_dir>.sweep.json`.
@@ -11,8 +11,8 @@
 
 #include "common/check.h"
 #include "common/files.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
 #include "trainer/config.h"
 
 extern char** environ;

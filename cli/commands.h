@@ -1,4 +1,4 @@
-// trainer/commands.h — the safetune subcommands; each takes the arguments after its name and returns
+// cli/commands.h — the safetune subcommands; each takes the arguments after its name and returns
 // the process exit code (errors are thrown as st::Error and mapped to exit codes by main).
 #pragma once
 

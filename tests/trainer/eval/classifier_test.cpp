@@ -1,4 +1,4 @@
-// tests/trainer/classifier_test.cpp — AUROC and threshold selection on hand-computed cases, and the
+// tests/trainer/eval/classifier_test.cpp — AUROC and threshold selection on hand-computed cases, and the
 // toxicity classifier trained by `safetune train-classifier` on the bundled labelled data (AUROC >= 0.95
 // on its held-out split), scored back with `safetune score`.
 #include <gtest/gtest.h>
@@ -9,7 +9,7 @@
 
 #include "common/files.h"
 #include "tests/test_util.h"
-#include "trainer/classifier_metrics.h"
+#include "trainer/eval/classifier_metrics.h"
 
 namespace st {
 namespace {

@@ -1,4 +1,4 @@
-// trainer/safety_gate.h — the safety gate: thresholds an evaluation must pass (refusal rate not more than
+// trainer/eval/safety_gate.h — the safety gate: thresholds an evaluation must pass (refusal rate not more than
 // X below the step-0 evaluation, toxicity rate at most Y), and the "best checkpoint" metric rule.
 #pragma once
 

@@ -1,4 +1,4 @@
-// trainer/cli.h — the command line of one subcommand: positional arguments, --flags and --key value
+// cli/command_line.h — the command line of one subcommand: positional arguments, --flags and --key value
 // options (also --key=value), checked against what the subcommand declares. Unknown options are exit 2
 // with the nearest valid name.
 #pragma once
@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "common/nearest.h"
 
 namespace st {
 
@@ -37,9 +39,6 @@ class CommandLine {
   std::map<std::string, std::vector<std::string>> options_;
 };
 
-// Levenshtein distance, for "did you mean" suggestions (config keys, options, subcommands).
-size_t edit_distance(const std::string& a, const std::string& b);
-std::string nearest(const std::string& word, const std::vector<std::string>& candidates);
 
 // Parses a byte size such as "2GB", "500MB", "1048576" (decimal units, as transformers' max_shard_size).
 uint64_t parse_byte_size(const std::string& text, const std::string& what);

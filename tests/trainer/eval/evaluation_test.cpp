@@ -1,4 +1,4 @@
-// tests/trainer/evaluation_test.cpp — the refusal detector (including tricky non-refusals) and
+// tests/trainer/eval/evaluation_test.cpp — the refusal detector (including tricky non-refusals) and
 // `safetune eval`: its report on a real model and its errors for bad input.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 
 #include "common/files.h"
 #include "tests/test_util.h"
-#include "trainer/evaluation.h"
+#include "trainer/eval/evaluation.h"
 
 namespace st {
 namespace {

@@ -1,4 +1,4 @@
-// trainer/cmd_inspect.cpp — `safetune inspect PATH`: what a model folder or safetensors file holds
+// cli/cmd_inspect.cpp — `safetune inspect PATH`: what a model folder or safetensors file holds
 // (architecture, parameter count, dtypes, tensors), validating everything it reads.
 #include <nlohmann/json.hpp>
 
@@ -11,8 +11,8 @@
 #include "models/llama.h"
 #include "models/model_folder.h"
 #include "models/safetensors.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
 
 namespace st {
 namespace fs = std::filesystem;

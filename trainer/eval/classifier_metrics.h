@@ -1,4 +1,4 @@
-// trainer/classifier_metrics.h — how a binary classifier is judged on held-out data: accuracy, AUROC
+// trainer/eval/classifier_metrics.h — how a binary classifier is judged on held-out data: accuracy, AUROC
 // (the probability that a random positive outscores a random negative, ties counting half) and the
 // decision threshold that keeps the false-positive rate at or below a target.
 #pragma once

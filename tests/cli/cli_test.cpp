@@ -1,4 +1,4 @@
-// tests/trainer/cli_test.cpp — the safetune binary as users meet it: inspect on good and malformed inputs
+// tests/cli/cli_test.cpp — the safetune binary as users meet it: inspect on good and malformed inputs
 // (exit code 2 and exactly one line naming the problem, never a crash), init-model and convert.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +13,7 @@
 #include "models/generation.h"
 #include "models/model_folder.h"
 #include "tests/test_util.h"
-#include "trainer/cli.h"
+#include "cli/command_line.h"
 
 namespace st {
 namespace {

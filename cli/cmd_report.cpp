@@ -1,10 +1,10 @@
-// trainer/cmd_report.cpp — `safetune report RUN_DIR [RUN_DIR...] --out FILE.html`: one self-contained
+// cli/cmd_report.cpp — `safetune report RUN_DIR [RUN_DIR...] --out FILE.html`: one self-contained
 // HTML file (inline SVG, no scripts, no network) for one run or a comparison of several.
 #include "common/check.h"
 #include "common/files.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
-#include "trainer/report.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
+#include "trainer/eval/report.h"
 
 namespace st {
 

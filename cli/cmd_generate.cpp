@@ -1,4 +1,4 @@
-// trainer/cmd_generate.cpp — `safetune generate --model DIR [--prompt TEXT | --input FILE.jsonl] ...`:
+// cli/cmd_generate.cpp — `safetune generate --model DIR [--prompt TEXT | --input FILE.jsonl] ...`:
 // the model's chat template around each prompt, batched KV-cache decoding, stop at EOS, JSONL out
 // ({"prompt", "response", "tokens", "stopped"} per prompt, plus "line" for file input).
 #include <filesystem>
@@ -9,8 +9,8 @@
 #include "data/tokenizer.h"
 #include "models/generation.h"
 #include "models/model_folder.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
 
 namespace st {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-// tests/trainer/report_test.cpp — `safetune report`: every chart is well-formed SVG (checked by a small
+// tests/trainer/eval/report_test.cpp — `safetune report`: every chart is well-formed SVG (checked by a small
 // XML walker), the expected series are drawn (one per run when comparing), incidents appear as markers
 // and in the table, the safety subset's categories are charted, and bad input is exit 2.
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@
 
 #include "common/files.h"
 #include "tests/test_util.h"
-#include "trainer/report.h"
+#include "trainer/eval/report.h"
 
 namespace st {
 namespace {

@@ -1,13 +1,13 @@
-// trainer/cmd_eval.cpp — `safetune eval --model DIR --config FILE`: the same evaluation a run makes every
+// cli/cmd_eval.cpp — `safetune eval --model DIR --config FILE`: the same evaluation a run makes every
 // eval.every_steps, on any model folder: a table on stdout, the JSON report and the generations on request.
 #include <filesystem>
 
 #include "common/check.h"
 #include "common/files.h"
 #include "models/model_folder.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
-#include "trainer/evaluation.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
+#include "trainer/eval/evaluation.h"
 
 namespace st {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-// trainer/evaluation.h — what `safetune eval` and eval.every_steps measure: refusal and toxicity rates of
+// trainer/eval/evaluation.h — what `safetune eval` and eval.every_steps measure: refusal and toxicity rates of
 // greedy generations on harmful prompts (overall and per category), over-refusal on benign prompts, and
 // validation loss, perplexity and exact match. Also the classifier-scoring helpers it shares with
 // train-classifier and score.

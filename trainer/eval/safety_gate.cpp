@@ -1,5 +1,5 @@
-// trainer/safety_gate.cpp — gate rules and the best-metric direction.
-#include "trainer/safety_gate.h"
+// trainer/eval/safety_gate.cpp — gate rules and the best-metric direction.
+#include "trainer/eval/safety_gate.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-// trainer/cmd_train.cpp — `safetune train --config FILE [--set k=v]... [--resume auto|never|PATH]`:
+// cli/cmd_train.cpp — `safetune train --config FILE [--set k=v]... [--resume auto|never|PATH]`:
 // sets up a run folder (or continues one), then runs the loop: sample, step, log, evaluate, checkpoint.
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -19,11 +19,11 @@
 #include "models/model_folder.h"
 #include "models/toxicity_classifier.h"
 #include "trainer/checkpoint.h"
-#include "trainer/cli.h"
-#include "trainer/commands.h"
+#include "cli/command_line.h"
+#include "cli/commands.h"
 #include "trainer/config.h"
-#include "trainer/evaluation.h"
-#include "trainer/safety_gate.h"
+#include "trainer/eval/evaluation.h"
+#include "trainer/eval/safety_gate.h"
 #include "trainer/run_log.h"
 #include "trainer/safety_mix.h"
 #include "trainer/train_step.h"
@@ -453,20 +453,6 @@ int run_train(const Args& args) {
                                 tokenizer_path});
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state.step,
              state.tokens_seen, state.skipped_nonfinite, final_dir);
-  return 0;
-}
-
-int run_config(const Args& args) {
-  static const CommandSpec spec{"config", "config defaults | config validate FILE [--set key=value]...", {}, {"set"}, 1, 2};
-  CommandLine cl(spec, args);
-  const std::string action = cl.positional()[0];
-  if (action == "defaults") {
-    fmt::print("{}", describe_config_defaults());
-    return 0;
-  }
-  ST_CHECK_INPUT(action == "validate" && cl.positional().size() == 2, "config: usage: safetune {}", spec.usage);
-  const auto config = Config::load(cl.positional()[1], cl.values("set"));
-  fmt::print("{}: ok\n{}\n", config.source(), config.resolved().dump(2));
   return 0;
 }
 
