@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "trainer/eval/evaluation.h"
 #include "trainer/config.h"
+#include "trainer/text_scorer.h"
 #include "trainer/optimizer.h"
 #include "trainer/run_log.h"
 #include "trainer/train_step.h"
@@ -38,7 +39,7 @@ struct LabelledText {
   int category = -1;  // index into the category list, -1 = none
 };
 
-std::vector<LabelledText> read_labelled(const Config& c, const Tokenizer& tok, std::vector<std::string>& categories,
+std::vector<LabelledText> read_labelled(const ClassifierRunConfig& c, const Tokenizer& tok, std::vector<std::string>& categories,
                                         json& stats) {
   struct Raw {
     std::string text, category;
@@ -46,8 +47,8 @@ std::vector<LabelledText> read_labelled(const Config& c, const Tokenizer& tok, s
   };
   std::vector<Raw> raw;
   int64_t skipped = 0, truncated = 0;
-  const bool skip = c.string("data.on_bad_line") == "skip";
-  for (const auto& file : c.paths("data.train")) {
+  const bool skip = c.data.on_bad_line == "skip";
+  for (const auto& file : c.data.train) {
     std::ifstream in(file);
     ST_CHECK_INPUT(in.good(), "{}: cannot open data file", file);
     std::string line;
@@ -75,7 +76,7 @@ std::vector<LabelledText> read_labelled(const Config& c, const Tokenizer& tok, s
   std::vector<LabelledText> out;
   for (const auto& r : raw) {
     bool cut = false;
-    LabelledText t{encode_for_classifier(tok, r.text, c.integer("data.max_seq_len"), &cut), r.label, -1};
+    LabelledText t{encode_for_classifier(tok, r.text, c.data.max_seq_len, &cut), r.label, -1};
     truncated += cut;
     if (!r.category.empty())
       t.category = static_cast<int>(std::find(categories.begin(), categories.end(), r.category) - categories.begin());
@@ -93,38 +94,38 @@ int run_train_classifier(const Args& args) {
                                 {"config", "set"}, 0, 0};
   CommandLine cl(spec, args);
   ST_CHECK_INPUT(cl.value("config").has_value(), "train-classifier: --config is required");
-  const Config c = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema());
-  const std::string tok_path = c.string("classifier.tokenizer"), out_dir = c.string("train.output_dir");
+  const auto c = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema()).classifier_config();
+  const std::string tok_path = c.classifier.tokenizer, out_dir = c.train.output_dir;
   Tokenizer tok(tok_path);
 
   // 1. data: read, encode, split deterministically into train and validation
   std::vector<std::string> categories;
   json data_stats;
   auto texts = read_labelled(c, tok, categories, data_stats);
-  std::mt19937_64 rng(static_cast<uint64_t>(c.integer("train.seed")) * 0x9E3779B97F4A7C15ull + 17);
+  std::mt19937_64 rng(classifier_split_seed(static_cast<uint64_t>(c.train.seed)));
   std::vector<size_t> order(texts.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[uniform_below(i, rng)]);
-  const auto n_val = static_cast<size_t>(std::max(1.0, std::round(c.number("data.validation_fraction") * static_cast<double>(texts.size()))));
+  seeded_shuffle(order, rng);
+  const auto n_val = static_cast<size_t>(std::max(1.0, std::round(c.data.validation_fraction * static_cast<double>(texts.size()))));
   const std::vector<size_t> val(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val));
   std::vector<size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end());
 
   // 2. model: the architecture's Llama dimensions, the tokenizer's vocabulary, one output per category
-  json arch = read_json_file(c.string("classifier.architecture"), /*allow_comments=*/true);
+  json arch = read_json_file(c.classifier.architecture, /*allow_comments=*/true);
   arch["architectures"] = {"SafetuneToxicityClassifier"};
   arch["model_type"] = "llama";
   arch["safetune_classifier"] = {{"categories", categories}};
-  ClassifierConfig config = ClassifierConfig::from_json(arch, c.string("classifier.architecture"));
+  ClassifierConfig config = ClassifierConfig::from_json(arch, c.classifier.architecture);
   ST_CHECK_INPUT(config.encoder.vocab_size == tok.vocab_size(), "{}: vocab_size is {} but {} has {} pieces",
-                 c.string("classifier.architecture"), config.encoder.vocab_size, tok_path, tok.vocab_size());
+                 c.classifier.architecture, config.encoder.vocab_size, tok_path, tok.vocab_size());
   config.tokenizer_sha256 = sha256_file(tok_path);
   ToxicityClassifier classifier(config);
-  classifier->init_weights(static_cast<uint64_t>(c.integer("train.seed")));
+  classifier->init_weights(static_cast<uint64_t>(c.train.seed));
   NamedTensors params;
   for (auto& item : classifier->named_parameters()) params.emplace_back(item.key(), item.value());
-  AdamW optimizer(params, {0.9, 0.999, 1e-8, c.number("optim.weight_decay")});
-  const int64_t max_steps = c.integer("train.max_steps"), batch = c.integer("train.batch_size");
-  const ScheduleOptions schedule{"cosine", c.number("optim.lr"), c.integer("schedule.warmup_steps"), max_steps, 0.1};
+  AdamW optimizer(params, {0.9, 0.999, 1e-8, c.optim.weight_decay});
+  const int64_t max_steps = c.train.max_steps, batch = c.train.batch_size;
+  const ScheduleOptions schedule{ScheduleType::Cosine, c.optim.lr, c.schedule.warmup_steps, max_steps, 0.1};
   fmt::print("train-classifier: {} train / {} validation texts, {} categories ({}), {} parameters\n", train.size(),
              val.size(), categories.size(), fmt::join(categories, ", "), [&] {
                int64_t n = 0;
@@ -141,8 +142,8 @@ int run_train_classifier(const Args& args) {
     auto cat_target = torch::zeros({batch, static_cast<int64_t>(categories.size())});
     for (int64_t b = 0; b < batch; ++b) {
       if (cursor >= train.size()) {  // a new epoch: reshuffle
-        std::mt19937_64 epoch_rng(static_cast<uint64_t>(c.integer("train.seed")) + 1000003ull * static_cast<uint64_t>(++epoch));
-        for (size_t i = train.size(); i > 1; --i) std::swap(train[i - 1], train[uniform_below(i, epoch_rng)]);
+        std::mt19937_64 epoch_rng(classifier_epoch_seed(static_cast<uint64_t>(c.train.seed), ++epoch));
+        seeded_shuffle(train, epoch_rng);
         cursor = 0;
       }
       const auto& t = texts[train[cursor++]];
@@ -155,10 +156,10 @@ int run_train_classifier(const Args& args) {
     auto loss = F::binary_cross_entropy_with_logits(logits.select(1, 0), torch::tensor(y));
     if (!categories.empty()) loss = loss + F::binary_cross_entropy_with_logits(logits.narrow(1, 1, static_cast<int64_t>(categories.size())), cat_target);
     loss.backward();
-    clip_gradients(params, c.number("train.max_grad_norm"));
+    clip_gradients(params, c.train.max_grad_norm);
     optimizer.step(learning_rate(schedule, step));
     optimizer.zero_grad();
-    if ((step + 1) % c.integer("log.every_steps") == 0 || step + 1 == max_steps)
+    if ((step + 1) % c.log.every_steps == 0 || step + 1 == max_steps)
       fmt::print("step {}/{}  loss {:.4f}\n", step + 1, max_steps, loss.item<double>());
   }
 
@@ -169,14 +170,14 @@ int run_train_classifier(const Args& args) {
   for (size_t i : val) val_seqs.push_back(&texts[i].ids), val_labels.push_back(texts[i].label);
   const auto scores = predict_toxicity(classifier, val_seqs, tok.pad_id());
   const double area = auroc(scores, val_labels);
-  const auto chosen = threshold_at_fpr(scores, val_labels, c.number("eval.target_fpr"));
+  const auto chosen = threshold_at_fpr(scores, val_labels, c.eval.target_fpr);
   classifier->set_threshold(chosen.threshold);
   save_classifier(out_dir, classifier, tok_path);
   const json report = {{"validation_texts", val.size()},
                        {"train_texts", train.size()},
                        {"accuracy_at_0.5", accuracy_at(scores, val_labels, 0.5)},
                        {"auroc", area},
-                       {"target_fpr", c.number("eval.target_fpr")},
+                       {"target_fpr", c.eval.target_fpr},
                        {"threshold", chosen.threshold},
                        {"fpr_at_threshold", chosen.fpr},
                        {"tpr_at_threshold", chosen.tpr},

@@ -4,18 +4,24 @@
 #include "cli/commands.h"
 #include "trainer/config.h"
 
+#include <fmt/ranges.h>
+
 namespace st {
 
 int run_config(const Args& args) {
-  static const CommandSpec spec{"config", "config defaults | config validate FILE [--set key=value]...", {}, {"set"}, 1, 2};
+  static const CommandSpec spec{"config", "config defaults [--markdown] | config validate FILE [--set key=value]...",
+                                {"markdown"}, {"set"}, 1, 2};
   CommandLine cl(spec, args);
   const std::string action = cl.positional()[0];
   if (action == "defaults") {
-    fmt::print("{}", describe_config_defaults());
+    fmt::print("{}", cl.flag("markdown") ? describe_config_markdown() : describe_config_defaults());
     return 0;
   }
   ST_CHECK_INPUT(action == "validate" && cl.positional().size() == 2, "config: usage: safetune {}", spec.usage);
   const auto config = Config::load(cl.positional()[1], cl.values("set"));
+  const auto missing = missing_inputs(config);
+  ST_CHECK_INPUT(missing.empty(), "{}: {} input path(s) cannot be read:\n  {}", config.source(), missing.size(),
+                 fmt::join(missing, "\n  "));
   fmt::print("{}: ok\n{}\n", config.source(), config.resolved().dump(2));
   return 0;
 }

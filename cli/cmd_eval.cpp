@@ -7,6 +7,7 @@
 #include "models/model_folder.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
+#include "trainer/config.h"
 #include "trainer/eval/evaluation.h"
 
 namespace st {
@@ -25,23 +26,23 @@ int run_eval(const Args& args) {
   ST_CHECK_INPUT(cl.value("model").has_value() && cl.value("config").has_value(),
                  "eval: --model and --config are required (usage: safetune {})", spec.usage);
   const std::string dir = *cl.value("model");
-  const Config config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema());
+  const auto config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config();
   Tokenizer tokenizer((fs::path(dir) / "tokenizer.model").string());
   std::vector<Example> validation;
-  if (!config.paths("data.validation").empty()) {
+  if (!config.data.validation.empty()) {
     DataStats stats;
-    validation = read_examples(config.paths("data.validation"), tokenizer, data_options(config), stats);
+    validation = read_examples(config.data.validation, tokenizer, config.data.options, stats);
   }
   auto settings = EvalSettings::from_config(config, std::move(validation));
   ST_CHECK_INPUT(settings.generates() || !settings.validation.empty(),
-                 "{}: nothing to evaluate; set eval.harmful, eval.benign or data.validation", config.source());
+                 "{}: nothing to evaluate; set eval.harmful, eval.benign or data.validation", config.source);
   Evaluator evaluator(std::move(settings), tokenizer);
   auto model = load_llama(dir);
   model->eval();
   std::vector<json> generations;
   json report = evaluator.run(model, &generations);
   report["model"] = dir;
-  report["config"] = config.source();
+  report["config"] = config.source;
   fmt::print("{}", Evaluator::table(report));
   if (auto out = cl.value("out")) write_text_file_atomic(*out, report.dump(2) + "\n");
   if (auto out = cl.value("generations")) {

@@ -85,10 +85,10 @@ int run_sweep(const Args& args) {
   for (const auto& v : values) {
     auto sets = base_sets;
     sets.push_back(key + "=" + v);
-    const auto c = Config::load(config_file, sets);
-    run_dirs.push_back(c.string("train.output_dir") + "." + key + "=" + v);
+    const auto c = Config::load(config_file, sets).run_config();
+    run_dirs.push_back(c.train.output_dir + "." + key + "=" + v);
   }
-  const std::string base_dir = Config::load(config_file, base_sets).string("train.output_dir");
+  const std::string base_dir = Config::load(config_file, base_sets).run_config().train.output_dir;
 
   json rows = json::array();
   for (size_t i = 0; i < values.size(); ++i) {

@@ -1,5 +1,5 @@
 // cli/main.cpp — the `safetune` command: dispatches to a subcommand and turns errors into the exit
-// codes of DESIGN.md (2 bad input, 1 runtime failure), one readable line each, never a C++ trace.
+// codes of docs/ARCHITECTURE.md (2 bad input, 1 runtime failure), one readable line each, never a C++ trace.
 #include <c10/util/Exception.h>
 
 #include <cstdio>

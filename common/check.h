@@ -10,7 +10,7 @@
 
 namespace st {
 
-// Exit codes are a contract (DESIGN.md): scripts and schedulers branch on them.
+// Exit codes are a contract (docs/ARCHITECTURE.md): scripts and schedulers branch on them.
 enum class ExitCode : int { ok = 0, failure = 1, bad_input = 2, interrupted = 75 };
 
 class Error : public std::runtime_error {

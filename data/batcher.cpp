@@ -42,36 +42,6 @@ Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& i
   return batch;
 }
 
-uint64_t uniform_below(uint64_t n, std::mt19937_64& rng) {
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % n;  // reject the top partial range to stay unbiased
-  uint64_t x;
-  do x = rng();
-  while (x >= limit);
-  return x % n;
-}
-
-namespace {
-template <typename T>
-void shuffle(std::vector<T>& v, std::mt19937_64& rng) {  // Fisher-Yates, fixed across platforms
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[uniform_below(i, rng)]);
-}
-}  // namespace
-
-std::vector<size_t> seeded_permutation(size_t n, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < n; ++i) order[i] = i;
-  shuffle(order, rng);
-  return order;
-}
-
-uint64_t derive_seed(uint64_t seed, uint64_t stream) {
-  uint64_t z = seed + 0x9E3779B97F4A7C15ull * (stream + 1);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 Batcher::Batcher(const std::vector<Example>& examples, int64_t batch_size, uint64_t seed, bool group_by_length,
                  int pad_id)
     : examples_(examples), batch_size_(batch_size), seed_(seed), group_by_length_(group_by_length), pad_id_(pad_id) {
@@ -79,10 +49,10 @@ Batcher::Batcher(const std::vector<Example>& examples, int64_t batch_size, uint6
 }
 
 std::vector<std::vector<size_t>> Batcher::epoch_plan(int64_t epoch) const {
-  std::mt19937_64 rng(seed_ * 0x9E3779B97F4A7C15ull + static_cast<uint64_t>(epoch) + 1);
+  std::mt19937_64 rng(batch_order_seed(seed_, epoch));
   std::vector<size_t> order(examples_.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  shuffle(order, rng);
+  seeded_shuffle(order, rng);
   const size_t bs = static_cast<size_t>(batch_size_);
   if (group_by_length_) {
     // As transformers' LengthGroupedSampler: sort within windows of 64 batches (longest first), so
@@ -99,7 +69,7 @@ std::vector<std::vector<size_t>> Batcher::epoch_plan(int64_t epoch) const {
   for (size_t start = 0; start < order.size(); start += bs)
     batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(start),
                          order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + bs)));
-  if (group_by_length_) shuffle(batches, rng);  // otherwise every window would start with its longest batch
+  if (group_by_length_) seeded_shuffle(batches, rng);  // otherwise every window would start with its longest batch
   return batches;
 }
 

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "common/rng.h"
 #include "data/examples.h"
 
 namespace st {
@@ -30,13 +31,6 @@ struct Batch {
 // Pads rows into one batch; the last `safety_rows` are marked in is_safety.
 Batch collate(const std::vector<const Example*>& rows, int pad_id, int64_t safety_rows = 0);
 Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id);
-
-// uniform integer in [0, n) from mt19937_64 by rejection: the same on every standard library.
-uint64_t uniform_below(uint64_t n, std::mt19937_64& rng);
-// 0 .. n-1 in a Fisher-Yates order drawn from mt19937_64(seed): the same on every platform.
-std::vector<size_t> seeded_permutation(size_t n, uint64_t seed);
-// One seed per purpose from a run seed and a stream number (splitmix64), so streams never overlap.
-uint64_t derive_seed(uint64_t seed, uint64_t stream);
 
 class Batcher {
  public:

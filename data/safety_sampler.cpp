@@ -11,7 +11,6 @@
 namespace st {
 namespace {
 
-constexpr uint64_t kSelectionStream = 101, kMixerStream = 202;
 
 std::string describe_counts(const std::map<std::string, int64_t>& counts) {
   std::vector<std::string> parts;
@@ -122,7 +121,7 @@ std::vector<SelectedExample> select_safety_subset(const std::vector<SafetyRecord
     std::vector<size_t> order;  // positions in `candidates`
     std::vector<double> similarity;
     if (o.strategy == "random") {
-      order = seeded_permutation(candidates.size(), derive_seed(o.seed, kSelectionStream));
+      order = seeded_permutation(candidates.size(), rng_seed(o.seed, RngStream::SafetySelection));
     } else {
       ST_CHECK(task_centroid.defined(), "internal: strategy similar needs the task centroid");
       similarity = cosines(unit, candidates, normalized_rows(task_centroid.reshape({1, -1})));
@@ -152,7 +151,7 @@ std::vector<SelectedExample> select_safety_subset(const std::vector<SafetyRecord
     std::vector<size_t> order;  // positions in `members`
     std::vector<double> distance;
     if (o.strategy == "stratified") {
-      order = seeded_permutation(members.size(), derive_seed(o.seed, kSelectionStream + ++stream));
+      order = seeded_permutation(members.size(), rng_seed(o.seed, RngStream::SafetySelection, ++stream));
     } else {
       // prototype: closest to the category centroid (mean of the unit embeddings), cosine distance
       auto idx = torch::tensor(std::vector<int64_t>(members.begin(), members.end()), torch::kInt64);
@@ -192,7 +191,7 @@ std::vector<size_t> SafetyMixer::draw(int64_t first, int64_t count) {
     const int64_t pass = m / size;
     if (cached_pass_[g] != pass) {
       cached_order_[g] = seeded_permutation(groups_[g].size(),
-                                            derive_seed(derive_seed(seed_, kMixerStream + g), static_cast<uint64_t>(pass)));
+                                            derive_seed(rng_seed(seed_, RngStream::SafetyMixer, g), static_cast<uint64_t>(pass)));
       cached_pass_[g] = pass;
     }
     out.push_back(groups_[g][cached_order_[g][static_cast<size_t>(m % size)]]);

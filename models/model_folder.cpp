@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/check.h"
+#include "common/sha256.h"
 #include "common/files.h"
 
 namespace st {
@@ -120,6 +121,15 @@ void save_llama(const std::string& dir, LlamaForCausalLM& model, const SaveOptio
     if (!fs::exists(target) || !fs::equivalent(options.tokenizer_model, target))
       write_text_file_atomic(target.string(), read_text_file(options.tokenizer_model));
   }
+}
+
+std::string parameters_sha256(torch::nn::Module& module) {
+  Sha256 h;
+  for (const auto& p : module.parameters()) {
+    auto cpu = p.detach().to(torch::kCPU).contiguous();
+    h.update(cpu.data_ptr(), cpu.nbytes());
+  }
+  return h.hex_digest();
 }
 
 }  // namespace st

@@ -46,6 +46,9 @@ void save_llama(const std::string& dir, LlamaForCausalLM& model, const SaveOptio
 // Parameters in Hugging Face order and naming, converted to `dtype` on CPU.
 NamedTensors named_parameters_for_save(torch::nn::Module& module, torch::ScalarType dtype);
 
+// SHA-256 of a module's parameter bytes, in order: "frozen" is checked, not assumed.
+std::string parameters_sha256(torch::nn::Module& module);
+
 torch::ScalarType dtype_from_config_name(const std::string& name, const std::string& label);
 std::string config_name_from_dtype(torch::ScalarType dtype);
 

@@ -22,6 +22,9 @@ constexpr const char* kComplete = "COMPLETE";
 constexpr const char* kOptimizerFile = "optimizer.safetensors";
 constexpr const char* kStateFile = "trainer_state.json";
 constexpr const char* kRngTensor = "rng.cpu";
+// trainer_state.json's format: 1 kept the sampled estimator's baseline as "penalty_baseline"; 2 keeps each
+// estimator's state under "penalty_estimator". A newer format is refused rather than half read.
+constexpr int64_t kStateFormat = 2;
 
 std::optional<int64_t> step_of(const fs::path& dir) {
   const std::string name = dir.filename().string();
@@ -55,17 +58,18 @@ double null_as_nan(const json& j, const char* key) {
 }  // namespace
 
 json TrainingState::to_json() const {
-  return {{"format", 1},
+  return {{"format", kStateFormat},
           {"step", step},
           {"cursor", {{"epoch", cursor.epoch}, {"index", cursor.index}}},
           {"optimizer_steps", optimizer_steps},
           {"tokens_seen", tokens_seen},
           {"skipped_nonfinite", skipped_nonfinite},
+          {"consecutive_skips", consecutive_skips},
           {"elapsed_s", elapsed_s},
           {"lambda", lambda},
           {"lambda_state", lambda_state},
           {"safety_draws", safety_draws},
-          {"penalty_baseline", nan_as_null(penalty_baseline)},
+          {"penalty_estimator", penalty_state},
           {"lambda_scale", lambda_scale},
           {"incidents", incidents},
           {"baseline_refusal", nan_as_null(baseline_refusal)},
@@ -76,6 +80,11 @@ json TrainingState::to_json() const {
 
 TrainingState TrainingState::from_json(const json& j, const std::string& label) {
   TrainingState s;
+  const bool has_format = j.is_object() && j.contains("format");
+  const int64_t format = !j.is_object() ? 0 : !has_format ? 1 : j["format"].is_number_integer() ? j["format"].get<int64_t>() : 0;
+  ST_CHECK_INPUT(format >= 1 && format <= kStateFormat,
+                 "{}: trainer state format {} is not one this safetune reads (1 to {}); it was written by another "
+                 "version", label, has_format ? j["format"].dump() : "(none)", kStateFormat);
   try {
     s.step = j.at("step").get<int64_t>();
     s.cursor.epoch = j.at("cursor").at("epoch").get<int64_t>();
@@ -83,11 +92,13 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
     s.optimizer_steps = j.value("optimizer_steps", s.step);
     s.tokens_seen = j.value("tokens_seen", int64_t{0});
     s.skipped_nonfinite = j.value("skipped_nonfinite", int64_t{0});
+    s.consecutive_skips = j.value("consecutive_skips", int64_t{0});
     s.elapsed_s = j.value("elapsed_s", 0.0);
     s.lambda = j.value("lambda", 0.0);
     s.lambda_state = j.value("lambda_state", json::object());
     s.safety_draws = j.value("safety_draws", int64_t{0});
-    s.penalty_baseline = null_as_nan(j, "penalty_baseline");
+    s.penalty_state = format == 1 ? json{{"baseline", j.value("penalty_baseline", json(nullptr))}}
+                                  : j.value("penalty_estimator", json::object());
     s.lambda_scale = j.value("lambda_scale", 1.0);
     s.incidents = j.value("incidents", int64_t{0});
     s.baseline_refusal = null_as_nan(j, "baseline_refusal");

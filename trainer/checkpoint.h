@@ -16,19 +16,20 @@
 
 namespace st {
 
-// Everything the loop needs to continue exactly; serialized as trainer_state.json. Keys missing from an
-// older checkpoint take these defaults.
+// Everything the loop needs to continue exactly; serialized as trainer_state.json with a format number
+// that loading checks. Keys missing from an older checkpoint take these defaults.
 struct TrainingState {
   int64_t step = 0;               // completed steps (updates applied or skipped)
   BatchCursor cursor;             // next micro-batch
   int64_t optimizer_steps = 0;    // AdamW's own count (skipped updates do not advance it)
   int64_t tokens_seen = 0;        // loss tokens trained on
   int64_t skipped_nonfinite = 0;  // steps whose update was skipped for NaN/Inf
+  int64_t consecutive_skips = 0;  // of those, how many in a row up to this step
   double elapsed_s = 0;           // training time before this process
   double lambda = 0;              // current λ
   nlohmann::json lambda_state = nlohmann::json::object();  // the adaptive controller's log λ and window
   int64_t safety_draws = 0;       // safety examples drawn so far (the mixer's whole state)
-  double penalty_baseline = std::nan("");  // sampled estimator: running mean of the penalty (NaN = none yet)
+  nlohmann::json penalty_state = nlohmann::json::object();  // the penalty estimator's own state
   double lambda_scale = 1.0;      // the safety gate multiplies λ by this after incidents
   int64_t incidents = 0;          // safety-gate incidents so far
   double baseline_refusal = std::nan("");  // harmful refusal rate at the step-0 evaluation

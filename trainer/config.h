@@ -1,18 +1,23 @@
-// trainer/config.h — the run config: one JSON file (comments allowed) checked against one schema table
-// that also drives `--set`, `safetune config defaults` and which keys may change on resume.
+// trainer/config.h — the config module: one JSON file (comments allowed) checked against one schema table
+// (trainer/config_schema.cpp) that also drives `--set`, `safetune config defaults`, the README's key list
+// and which keys may change on resume, then read as typed values (trainer/run_config.h). No code outside
+// this module reads a key by its name.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
-#include "data/examples.h"
+#include "trainer/run_config.h"
 
 namespace st {
 
 enum class KeyType { Int, Number, Bool, String, StringList, Choice, Path, PathList, Lambda, Budget };
+enum class PathRole { None, InputFile, InputFolder, Output };
 
 struct ConfigKey {
   std::string path;  // dotted, e.g. "train.max_steps"
@@ -22,6 +27,9 @@ struct ConfigKey {
   std::optional<double> min, max;    // Int and Number
   std::vector<std::string> choices;  // Choice
   bool locked_on_resume = false;     // changing it breaks resume (model, data, batching, seed)
+  PathRole path_role = PathRole::None;  // Path/PathList keys: what `config validate` checks exists
+  const std::type_info* root = nullptr;                 // the typed config the key fills
+  std::function<void(void* root, const nlohmann::json&)> bind;  // sets its member from a checked value
 };
 
 using Schema = std::vector<ConfigKey>;
@@ -41,6 +49,11 @@ class Config {
   static Config from_resolved(const nlohmann::json& resolved, const std::string& label,
                               const Schema& schema = config_schema());
 
+  // The typed values; each checks that this config was loaded with that type's schema.
+  RunConfig run_config() const;
+  ClassifierRunConfig classifier_config() const;
+
+  // One value by key, for tests of the config module itself.
   int64_t integer(const std::string& key) const;
   double number(const std::string& key) const;
   bool boolean(const std::string& key) const;
@@ -54,21 +67,22 @@ class Config {
 
  private:
   const nlohmann::json& at(const std::string& key) const;
+  void fill(void* typed, const std::type_info& type) const;
   nlohmann::json resolved_;
   std::string source_;
   const Schema* schema_ = nullptr;
 };
 
-// The data.* keys as the readers take them.
-DataOptions data_options(const Config& config);
-
-// A safety.mix.budget value (a count, or "P%" of the task examples) as a count of examples, at least 1.
-int64_t budget_count(const nlohmann::json& budget, int64_t task_examples);
+// Input paths (files and folders the run reads) that are missing or of the wrong kind, one line each
+// naming the key: what `config validate` reports before a run would trip over them.
+std::vector<std::string> missing_inputs(const Config& config);
 
 // Keys whose values differ between two resolved configs, as "key: old -> new".
 std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only);
 
-// One line per key: dotted name, default, help (for `safetune config defaults` and the README).
+// One line per key: dotted name, default, help (for `safetune config defaults`).
 std::string describe_config_defaults(const Schema& schema = config_schema());
+// The same as a Markdown table: the README's key list is this text (a test compares them).
+std::string describe_config_markdown(const Schema& schema = config_schema());
 
 }  // namespace st

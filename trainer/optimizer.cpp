@@ -1,7 +1,10 @@
-// trainer/optimizer.cpp — AdamW update and LR schedule.
+// trainer/optimizer.cpp — AdamW update, gradient clipping and the LR schedule.
 #include "trainer/optimizer.h"
 
+#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_foreach_norm.h>
 #include <ATen/ops/_fused_adamw.h>
+#include <ATen/ops/linalg_vector_norm.h>
 
 #include <cmath>
 
@@ -73,11 +76,27 @@ void AdamW::load_state(const TensorStore& store, int64_t steps, const std::strin
 
 double learning_rate(const ScheduleOptions& s, int64_t step) {
   if (step < s.warmup_steps) return s.peak_lr * static_cast<double>(step) / static_cast<double>(s.warmup_steps);
-  if (s.type == "constant") return s.peak_lr;
+  if (s.type == ScheduleType::Constant) return s.peak_lr;
   const double span = static_cast<double>(std::max<int64_t>(1, s.total_steps - s.warmup_steps));
   const double progress = std::min(1.0, static_cast<double>(step - s.warmup_steps) / span);
-  const double decay = s.type == "cosine" ? 0.5 * (1.0 + std::cos(M_PI * progress)) : 1.0 - progress;
+  const double decay = s.type == ScheduleType::Cosine ? 0.5 * (1.0 + std::cos(M_PI * progress)) : 1.0 - progress;
   return s.peak_lr * (s.min_lr_ratio + (1.0 - s.min_lr_ratio) * decay);
+}
+
+torch::Tensor clip_gradients(const NamedTensors& params, double max_norm) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> grads;
+  for (const auto& [_, p] : params)
+    if (p.grad().defined()) grads.push_back(p.grad());
+  if (grads.empty()) return torch::zeros({});
+  // Per-tensor norms in one multi-tensor kernel, then their norm; the scale is applied without reading
+  // the norm on the host (a non-finite norm gives a non-finite scale, and the step is skipped anyway).
+  auto total = at::linalg_vector_norm(torch::stack(at::_foreach_norm(grads, /*ord=*/2)), 2);  // []
+  if (max_norm > 0) {
+    auto coef = torch::clamp(max_norm / (total + 1e-6), /*min=*/std::nullopt, /*max=*/1.0);
+    at::_foreach_mul_(grads, coef);
+  }
+  return total;
 }
 
 }  // namespace st

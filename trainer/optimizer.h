@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "models/safetensors.h"
+#include "trainer/run_config.h"
 
 namespace st {
 
@@ -38,8 +39,13 @@ class AdamW {
   int64_t steps_ = 0;
 };
 
+// Total L2 norm of the gradients of `params` (as torch.nn.utils.clip_grad_norm_ measures it) and, when
+// max_norm > 0, scales them to at most max_norm. Returns the norm before clipping, on the gradients'
+// device (reading it is the caller's host sync).
+torch::Tensor clip_gradients(const NamedTensors& params, double max_norm);
+
 struct ScheduleOptions {
-  std::string type = "linear";  // linear | cosine | constant (after warmup)
+  ScheduleType type = ScheduleType::Linear;  // the decay after warmup
   double peak_lr = 5e-5;
   int64_t warmup_steps = 0;
   int64_t total_steps = 1;

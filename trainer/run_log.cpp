@@ -49,8 +49,8 @@ std::string clock(double seconds) {
 }
 }  // namespace
 
-Progress::Progress(const std::string& mode, int64_t total_steps)
-    : live_(mode == "always" || (mode == "auto" && ::isatty(STDERR_FILENO))), total_(total_steps) {}
+Progress::Progress(ProgressMode mode, int64_t total_steps)
+    : live_(mode == ProgressMode::Always || (mode == ProgressMode::Auto && ::isatty(STDERR_FILENO))), total_(total_steps) {}
 
 void Progress::update(int64_t step, double loss, double tokens_per_s, double eta_s) {
   const std::string text = fmt::format("step {}/{}  loss {:.4f}  {:.0f} tok/s  ETA {}", step, total_, loss,

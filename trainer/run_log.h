@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <string>
 
+#include "trainer/run_config.h"
+
 namespace st {
 
 class MetricsLog {
@@ -30,7 +32,7 @@ class MetricsLog {
 
 class Progress {
  public:
-  Progress(const std::string& mode, int64_t total_steps);  // mode: auto | always | never
+  Progress(ProgressMode mode, int64_t total_steps);
   void update(int64_t step, double loss, double tokens_per_s, double eta_s);
   void message(const std::string& line);  // a plain line that does not fight with the live one
   void finish();

@@ -7,7 +7,8 @@
 #include "common/files.h"
 #include "common/json_file.h"
 #include "common/sha256.h"
-#include "data/batcher.h"
+#include "common/rng.h"
+#include "models/pooled_embeddings.h"
 
 namespace st {
 namespace fs = std::filesystem;
@@ -15,7 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 constexpr const char* kSubsetFile = "safety_subset.jsonl";
-constexpr uint64_t kCentroidStream = 303, kMixStream = 404;
 
 Example tokenize_record(const SafetyRecord& r, const Tokenizer& tokenizer, const DataOptions& options) {
   auto ex = apply_chat_template({{"user", r.prompt}, {"assistant", r.response}}, tokenizer, options);
@@ -34,81 +34,76 @@ json subset_line(const SelectedExample& s, const SafetyRecord& r, int64_t positi
           {"stratum", s.stratum}, {"rank", s.rank},       {"score", s.score},       {"reason", s.reason},
           {"file", r.file},       {"line", r.line},       {"prompt", r.prompt},     {"response", r.response}};
 }
-}  // namespace
 
-torch::Tensor mean_pooled_embeddings(LlamaForCausalLM& model, const std::vector<const Example*>& rows,
-                                     int64_t batch_size, int pad_id) {
-  torch::NoGradGuard no_grad;
-  const auto device = model->parameters().front().device();
-  std::vector<torch::Tensor> out;
-  for (size_t start = 0; start < rows.size(); start += static_cast<size_t>(batch_size)) {
-    const std::vector<const Example*> chunk(rows.begin() + static_cast<std::ptrdiff_t>(start),
-                                            rows.begin() + static_cast<std::ptrdiff_t>(std::min(rows.size(), start + static_cast<size_t>(batch_size))));
-    const Batch b = collate(chunk, pad_id);
-    std::vector<int64_t> lengths;
-    for (const Example* ex : chunk) lengths.push_back(static_cast<int64_t>(ex->input_ids.size()));
-    auto len = torch::tensor(lengths, torch::kInt64);                                                 // [B]
-    auto mask = torch::arange(b.input_ids.size(1)).unsqueeze(0).lt(len.unsqueeze(1)).to(torch::kFloat32);  // [B, T]
-    // Right padding under causal attention: real positions never see the padding, so pooling over the
-    // mask gives each row's embedding as if it were alone.
-    auto hidden = model->model(b.input_ids.to(device)).to(torch::kCPU, torch::kFloat32);  // [B, T, H]
-    out.push_back((hidden * mask.unsqueeze(2)).sum(/*dim=*/1) / len.unsqueeze(1).to(torch::kFloat32));
-  }
-  return torch::cat(out, /*dim=*/0);  // [N, H]
+
+// Embeddings of the pool (and the task centroid for `similar`) under the starting model, for the
+// strategies that rank by them; the tokenized pool is kept for reuse.
+void embed_for_selection(const RunConfig& config, const std::vector<Example>& task_examples, const Tokenizer& tokenizer,
+                         LlamaForCausalLM& model, const std::vector<SafetyRecord>& pool, std::vector<Example>& pool_examples,
+                         torch::Tensor& embeddings, torch::Tensor& centroid) {
+  for (const auto& r : pool) pool_examples.push_back(tokenize_record(r, tokenizer, config.data.options));
+  std::vector<const std::vector<int>*> rows;
+  for (const auto& ex : pool_examples) rows.push_back(&ex.input_ids);
+  const int64_t batch = config.eval.batch_size;
+  embeddings = mean_pooled_embeddings(model, rows, batch, tokenizer.pad_id());  // [N, H]
+  if (config.safety.mix.strategy != MixStrategy::Similar) return;
+  // A seeded sample of the task data stands for all of it: the centroid of thousands of mean-pooled
+  // states barely moves after the first thousand.
+  const auto order = seeded_permutation(task_examples.size(), rng_seed(config.train.seed, RngStream::SafetyCentroid));
+  const auto n = std::min(order.size(), static_cast<size_t>(config.safety.mix.centroid_examples));
+  std::vector<const std::vector<int>*> task_rows;
+  for (size_t i = 0; i < n; ++i) task_rows.push_back(&task_examples[order[i]].input_ids);
+  auto task = mean_pooled_embeddings(model, task_rows, batch, tokenizer.pad_id()).to(torch::kFloat64);  // [n, H]
+  centroid = (task / task.norm(2, /*dim=*/-1, /*keepdim=*/true).clamp_min(1e-12)).mean(/*dim=*/0);  // [H]
 }
 
-std::unique_ptr<SafetyMix> SafetyMix::prepare(const Config& config, const std::vector<Example>& task_examples,
-                                              const Tokenizer& tokenizer, const DataOptions& data_options,
-                                              LlamaForCausalLM& model, const std::string& run_dir, bool resuming) {
-  const std::string pool_path = config.string("safety.mix.pool");
-  if (pool_path.empty()) return nullptr;
+// The subset recorded at the start of a resumed run: the model has moved on, so it cannot be recomputed.
+std::vector<SelectedExample> read_subset(const fs::path& subset_path, const std::vector<SafetyRecord>& pool,
+                                         const std::string& pool_path, const std::string& run_dir) {
+  ST_CHECK_INPUT(fs::exists(subset_path), "{}: the run mixes safety examples but {} is missing; it records the "
+                 "subset chosen at the start and cannot be recomputed after training moved the model",
+                 run_dir, subset_path.string());
+  std::map<std::string, size_t> by_id;
+  for (size_t i = 0; i < pool.size(); ++i) by_id[pool[i].id] = i;
+  std::vector<SelectedExample> chosen;
+  read_jsonl(subset_path.string(), [&](const json& j, int64_t line) {
+    const auto id = j.value("id", std::string());
+    ST_CHECK_INPUT(by_id.count(id), "{}:{}: id \"{}\" is not in the pool {}", subset_path.string(), line, id, pool_path);
+    chosen.push_back({by_id[id], j.value("stratum", std::string()), j.value("rank", int64_t{0}), j.value("score", 0.0),
+                      j.value("reason", std::string())});
+  });
+  return chosen;
+}
+
+}  // namespace
+
+std::unique_ptr<SafetyMix> SafetyMix::prepare(const RunConfig& config, const std::vector<Example>& task_examples,
+                                              const Tokenizer& tokenizer, LlamaForCausalLM& model,
+                                              const std::string& run_dir, bool resuming) {
+  const auto& mix_config = config.safety.mix;
+  if (mix_config.pool.empty()) return nullptr;
   auto mix = std::make_unique<SafetyMix>();
-  mix->strategy_ = config.string("safety.mix.strategy");
-  const double ratio = config.number("safety.mix.ratio");
-  mix->per_batch_ = ratio > 0 ? std::max<int64_t>(1, std::llround(ratio * static_cast<double>(config.integer("train.batch_size"))))
-                              : config.integer("safety.mix.per_batch");
-  ST_CHECK_INPUT(mix->per_batch_ >= 1, "{}: safety.mix.pool is set but safety.mix.per_batch is 0", config.source());
-  mix->pool_ = read_safety_pool(pool_path);
+  mix->strategy_ = enum_name(mix_config.strategy);
+  const double ratio = mix_config.ratio;
+  mix->per_batch_ = ratio > 0 ? std::max<int64_t>(1, std::llround(ratio * static_cast<double>(config.train.batch_size)))
+                              : mix_config.per_batch;
+  ST_CHECK_INPUT(mix->per_batch_ >= 1, "{}: safety.mix.pool is set but safety.mix.per_batch is 0", config.source);
+  mix->pool_ = read_safety_pool(mix_config.pool);
   const fs::path subset_path = fs::path(run_dir) / kSubsetFile;
   std::vector<Example> pool_examples;  // the whole pool tokenized, only when embeddings need it
 
   if (resuming) {
-    ST_CHECK_INPUT(fs::exists(subset_path), "{}: the run mixes safety examples but {} is missing; it records the "
-                   "subset chosen at the start and cannot be recomputed after training moved the model",
-                   run_dir, subset_path.string());
-    std::map<std::string, size_t> by_id;
-    for (size_t i = 0; i < mix->pool_.size(); ++i) by_id[mix->pool_[i].id] = i;
-    read_jsonl(subset_path.string(), [&](const json& j, int64_t line) {
-      const auto id = j.value("id", std::string());
-      ST_CHECK_INPUT(by_id.count(id), "{}:{}: id \"{}\" is not in the pool {}", subset_path.string(), line, id, pool_path);
-      mix->chosen_.push_back({by_id[id], j.value("stratum", std::string()), j.value("rank", int64_t{0}),
-                              j.value("score", 0.0), j.value("reason", std::string())});
-    });
+    mix->chosen_ = read_subset(subset_path, mix->pool_, mix_config.pool, run_dir);
   } else {
     SelectionOptions o;
     o.strategy = mix->strategy_;
-    o.budget = budget_count(config.raw("safety.mix.budget"), static_cast<int64_t>(task_examples.size()));
-    o.behaviors = config.raw("safety.mix.behaviors").get<std::vector<std::string>>();
-    o.categories = config.raw("safety.mix.categories").get<std::vector<std::string>>();
-    o.seed = static_cast<uint64_t>(config.integer("train.seed"));
+    o.budget = budget_count(mix_config.budget, static_cast<int64_t>(task_examples.size()));
+    o.behaviors = mix_config.behaviors;
+    o.categories = mix_config.categories;
+    o.seed = static_cast<uint64_t>(config.train.seed);
     torch::Tensor embeddings, centroid;
-    if (strategy_uses_embeddings(o.strategy)) {
-      for (const auto& r : mix->pool_) pool_examples.push_back(tokenize_record(r, tokenizer, data_options));
-      std::vector<const Example*> rows;
-      for (const auto& ex : pool_examples) rows.push_back(&ex);
-      const int64_t batch = config.integer("eval.batch_size");
-      embeddings = mean_pooled_embeddings(model, rows, batch, tokenizer.pad_id());  // [N, H]
-      if (o.strategy == "similar") {
-        // A seeded sample of the task data stands for all of it: the centroid of thousands of mean-pooled
-        // states barely moves after the first thousand.
-        const auto order = seeded_permutation(task_examples.size(), derive_seed(o.seed, kCentroidStream));
-        const auto n = std::min(order.size(), static_cast<size_t>(config.integer("safety.mix.centroid_examples")));
-        std::vector<const Example*> task_rows;
-        for (size_t i = 0; i < n; ++i) task_rows.push_back(&task_examples[order[i]]);
-        auto task = mean_pooled_embeddings(model, task_rows, batch, tokenizer.pad_id()).to(torch::kFloat64);  // [n, H]
-        centroid = (task / task.norm(2, /*dim=*/-1, /*keepdim=*/true).clamp_min(1e-12)).mean(/*dim=*/0);  // [H]
-      }
-    }
+    if (strategy_uses_embeddings(o.strategy))
+      embed_for_selection(config, task_examples, tokenizer, model, mix->pool_, pool_examples, embeddings, centroid);
     mix->chosen_ = select_safety_subset(mix->pool_, o, embeddings, centroid);
     std::string text;
     for (size_t i = 0; i < mix->chosen_.size(); ++i)
@@ -122,14 +117,13 @@ std::unique_ptr<SafetyMix> SafetyMix::prepare(const Config& config, const std::v
   std::map<std::string, std::vector<size_t>> by_category;
   for (size_t i = 0; i < mix->chosen_.size(); ++i) {
     const auto& r = mix->pool_[mix->chosen_[i].pool_index];
-    mix->examples_.push_back(pool_examples.empty() ? tokenize_record(r, tokenizer, data_options)
+    mix->examples_.push_back(pool_examples.empty() ? tokenize_record(r, tokenizer, config.data.options)
                                                    : pool_examples[mix->chosen_[i].pool_index]);
     by_category[strategy_is_stratified(mix->strategy_) ? r.category : ""].push_back(i);
   }
   std::vector<std::vector<size_t>> groups;
   for (auto& [_, members] : by_category) groups.push_back(std::move(members));
-  mix->mixer_ = std::make_unique<SafetyMixer>(std::move(groups),
-                                              derive_seed(static_cast<uint64_t>(config.integer("train.seed")), kMixStream));
+  mix->mixer_ = std::make_unique<SafetyMixer>(std::move(groups), rng_seed(config.train.seed, RngStream::SafetyMixDraws));
   return mix;
 }
 

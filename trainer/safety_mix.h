@@ -13,7 +13,7 @@
 #include "data/examples.h"
 #include "data/safety_sampler.h"
 #include "models/llama.h"
-#include "trainer/config.h"
+#include "trainer/run_config.h"
 
 namespace st {
 
@@ -21,9 +21,9 @@ class SafetyMix {
  public:
   // Fresh run: selects and writes RUN/safety_subset.jsonl. Resumed run: reads that file back, because the
   // model (and so any embedding) has moved on since the start; the pool's hash is checked by the resume.
-  static std::unique_ptr<SafetyMix> prepare(const Config& config, const std::vector<Example>& task_examples,
-                                            const Tokenizer& tokenizer, const DataOptions& data_options,
-                                            LlamaForCausalLM& model, const std::string& run_dir, bool resuming);
+  static std::unique_ptr<SafetyMix> prepare(const RunConfig& config, const std::vector<Example>& task_examples,
+                                            const Tokenizer& tokenizer, LlamaForCausalLM& model,
+                                            const std::string& run_dir, bool resuming);
 
   // The next `per_batch` subset examples, advancing `draws` (saved in TrainingState). `categories`
   // counts what was drawn, for metrics.
@@ -39,9 +39,5 @@ class SafetyMix {
   int64_t per_batch_ = 0;
   std::string strategy_, subset_sha256_;
 };
-
-// Mean-pooled last hidden state (after the final norm) of each row: [N, H] float32 on the CPU.
-torch::Tensor mean_pooled_embeddings(LlamaForCausalLM& model, const std::vector<const Example*>& rows,
-                                     int64_t batch_size, int pad_id);
 
 }  // namespace st

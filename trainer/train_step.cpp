@@ -2,13 +2,11 @@
 #include "trainer/train_step.h"
 
 #include <ATen/autocast_mode.h>
-#include <ATen/ops/_foreach_mul.h>
-#include <ATen/ops/_foreach_norm.h>
-#include <ATen/ops/linalg_vector_norm.h>
 
 #include <cmath>
 
 #include "common/device_copy.h"
+#include "common/rng.h"
 #include "common/tokens.h"
 #include "losses/causal_lm_loss.h"
 #include "losses/chunked_lm_loss.h"
@@ -37,117 +35,138 @@ class AutocastScope {
 
 torch::Device device_of(LlamaForCausalLM& model) { return model->parameters().front().device(); }
 
-}  // namespace
-
 // [B] bool: the batch's safety-mix rows (none when the batch was built without a mask).
-static torch::Tensor safety_rows(const Batch& b) {
+torch::Tensor safety_rows(const Batch& b) {
   return b.is_safety.defined() ? b.is_safety : torch::zeros({b.input_ids.size(0)}, torch::kBool);
 }
 
 // Rows of `b` the penalty scores: [B] bool.
-static torch::Tensor penalized_rows(const Batch& b, const std::string& penalize) {
-  if (penalize == "task") return safety_rows(b).logical_not();
-  if (penalize == "safety_mix") return safety_rows(b);
+torch::Tensor penalized_rows(const Batch& b, PenalizedRows penalize) {
+  if (penalize == PenalizedRows::Task) return safety_rows(b).logical_not();
+  if (penalize == PenalizedRows::SafetyMix) return safety_rows(b);
   return torch::ones({b.input_ids.size(0)}, torch::kBool);
 }
 
-StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
-                      const StepOptions& options) {
-  const auto device = device_of(model);
-  StepResult r;
-  // 1. tokens and penalized response sequences of the whole step, so each micro-batch's sums are divided
-  //    by the same numbers and the accumulated gradient equals that of one big batch. Safety rows count
-  //    their tokens times their loss weight.
-  const bool weighted = options.safety_loss_weight != 1.0;
-  std::vector<torch::Tensor> row_weights, penalty_rows;
-  int64_t sequences = 0;
+// Phase 1: the step's token and sequence counts, so each micro-batch's sums are divided by the same
+// numbers and the accumulated gradient equals that of one big batch. Safety rows count their tokens
+// times their loss weight.
+struct StepCounts {
+  std::vector<torch::Tensor> row_weights;   // [B] float32 per micro-batch, undefined when all weights are 1
+  std::vector<torch::Tensor> penalty_rows;  // [P] int64 per micro-batch: rows with a response to score
+  int64_t sequences = 0, tokens = 0, safety_rows = 0;
   double weighted_tokens = 0;
+};
+
+StepCounts count_step(const std::vector<Batch>& micro_batches, const StepOptions& options) {
+  StepCounts c;
+  const bool weighted = options.safety_loss_weight != 1.0;
   for (const auto& b : micro_batches) {
     auto shifted = b.labels.narrow(/*dim=*/1, /*start=*/1, b.labels.size(1) - 1).ne(kIgnoreIndex);  // [B, T-1]
     auto row_tokens = shifted.sum(/*dim=*/1);                                                       // [B]
     const auto tokens = row_tokens.sum().item<int64_t>();
-    r.tokens += tokens;
-    r.safety_rows += safety_rows(b).sum().item<int64_t>();
+    c.tokens += tokens;
+    c.safety_rows += safety_rows(b).sum().item<int64_t>();
     if (weighted) {
-      row_weights.push_back(torch::where(safety_rows(b), options.safety_loss_weight, 1.0).to(torch::kFloat32));
-      weighted_tokens += (row_tokens.to(torch::kFloat64) * row_weights.back().to(torch::kFloat64)).sum().item<double>();
+      c.row_weights.push_back(torch::where(safety_rows(b), options.safety_loss_weight, 1.0).to(torch::kFloat32));
+      c.weighted_tokens += (row_tokens.to(torch::kFloat64) * c.row_weights.back().to(torch::kFloat64)).sum().item<double>();
     } else {
-      row_weights.emplace_back();
-      weighted_tokens += static_cast<double>(tokens);
+      c.row_weights.emplace_back();
+      c.weighted_tokens += static_cast<double>(tokens);
     }
     auto rows = penalized_rows(b, options.penalize).logical_and(row_tokens.gt(0)).nonzero().reshape({-1});  // [P]
-    sequences += rows.numel();
-    penalty_rows.push_back(rows);
+    c.sequences += rows.numel();
+    c.penalty_rows.push_back(rows);
   }
-  const double denom = std::max(1.0, weighted_tokens);
-  const double seq_denom = static_cast<double>(std::max<int64_t>(1, sequences));
-  const bool has_penalty = options.estimator == "sampled" ? options.scorer != nullptr : options.classifier != nullptr;
-  const bool penalize = has_penalty && options.lambda > 0;
+  return c;
+}
+
+// The CE sum of one micro-batch, and the expected embeddings when the estimator asked for them.
+torch::Tensor micro_batch_ce(LlamaForCausalLM& model, const Batch& b, const torch::Tensor& row_weights,
+                             const std::optional<ExpectedEmbeddingsRequest>& request, const StepOptions& options,
+                             PenaltyInputs& penalty_inputs) {
+  const auto device = device_of(model);
+  // Labels on the device only for what reads them there: the full-logits CE and the soft penalty.
+  const auto input_ids = to_device(b.input_ids, device);
+  const auto labels = options.ce_chunk == 0 || request ? to_device(b.labels, device) : torch::Tensor();
+  penalty_inputs.device_labels = labels;
+  if (options.ce_chunk > 0) {
+    // From the hidden states in chunks: the [B, T, V] logits are never built. Labels and weights stay on
+    // the CPU, where the positions to compute are found without a device sync.
+    auto hidden = model->model(input_ids);  // [B, T, H]
+    auto out = chunked_causal_lm_loss(hidden, model->output_weight(), b.labels, options.ce_chunk, row_weights,
+                                      request ? &*request : nullptr);
+    penalty_inputs.embeddings = out.embeddings;
+    return out.ce.sum;
+  }
+  auto logits = model(input_ids);  // [B, T, V]
+  auto ce = causal_lm_loss(logits, labels, row_weights.defined() ? to_device(row_weights, device) : torch::Tensor()).sum;
+  // With λ = 0 the penalty is only measured: its input gets no graph, so the update is exactly that of
+  // plain CE.
+  torch::AutoGradMode grad_mode(request && request->differentiable);
+  if (request) penalty_inputs.embeddings = expected_embeddings(logits, request->matrix, request->temperature);
+  return ce;
+}
+
+}  // namespace
+
+StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
+                      const StepOptions& options) {
+  const auto device = device_of(model);
+  StepCounts counts = count_step(micro_batches, options);
+  Communicator* comm = options.communicator != nullptr && options.communicator->world_size() > 1 ? options.communicator : nullptr;
+  if (comm) {  // the loss is normalised by the global counts, so W processes equal one with W-fold accumulation
+    std::vector<torch::Tensor> global{torch::tensor({counts.weighted_tokens, static_cast<double>(counts.sequences)}, torch::kFloat64)};
+    comm->all_reduce_sum(global);
+    counts.weighted_tokens = global[0][0].item<double>();
+    counts.sequences = static_cast<int64_t>(global[0][1].item<double>());
+  }
+  const double denom = std::max(1.0, counts.weighted_tokens);
+  const double seq_denom = static_cast<double>(std::max<int64_t>(1, counts.sequences));
+  PenaltyEstimator* estimator = options.estimator;
+  const bool penalize = estimator != nullptr && options.lambda > 0;
 
   // 2. forward, loss, backward per micro-batch. The logged sums stay on the device (no host sync per
-  //    micro-batch); the sampled estimator syncs anyway, as it decodes and scores text.
+  //    micro-batch) unless the estimator leaves the device anyway.
   const auto sums_options = torch::TensorOptions().dtype(torch::kFloat64).device(device);
-  auto ce_sum = torch::zeros({}, sums_options), penalty_sum = torch::zeros({}, sums_options),
-       p_sum = torch::zeros({}, sums_options);
-  double sampled_penalty_sum = 0, sampled_p_sum = 0;
+  auto ce_sum = torch::zeros({}, sums_options);
+  PenaltySums penalty_sums{torch::zeros({}, sums_options), torch::zeros({}, sums_options)};
   for (size_t m = 0; m < micro_batches.size(); ++m) {
     const auto& b = micro_batches[m];
+    const bool scores_rows = estimator != nullptr && counts.penalty_rows[m].numel() > 0;
     torch::Tensor loss;
     {
       AutocastScope autocast(device);
-      const bool soft = has_penalty && options.estimator == "soft" && penalty_rows[m].numel() > 0;
-      // Labels on the device only for what reads them there: the full-logits CE and the soft penalty.
-      const auto input_ids = to_device(b.input_ids, device);
-      const auto labels = options.ce_chunk == 0 || soft ? to_device(b.labels, device) : torch::Tensor();
-      // embeddings [B, T, Hc]: the soft penalty's input. With λ = 0 the penalty is only measured: its input
-      // gets no graph, so the update is exactly that of plain CE.
-      torch::Tensor ce, embeddings;
-      if (options.ce_chunk > 0) {
-        // From the hidden states in chunks: the [B, T, V] logits are never built. Labels and weights stay
-        // on the CPU, where the positions to compute are found without a device sync.
-        auto hidden = model->model(input_ids);  // [B, T, H]
-        const ExpectedEmbeddingsRequest request{soft ? (*options.classifier)->embedding_matrix() : torch::Tensor(),
-                                                options.temperature, /*differentiable=*/penalize};
-        auto out = chunked_causal_lm_loss(hidden, model->output_weight(), b.labels, options.ce_chunk, row_weights[m],
-                                          soft ? &request : nullptr);
-        ce = out.ce.sum;
-        embeddings = out.embeddings;
-      } else {
-        auto logits = model(input_ids);  // [B, T, V]
-        ce = causal_lm_loss(logits, labels, row_weights[m].defined() ? to_device(row_weights[m], device) : torch::Tensor()).sum;
-        torch::AutoGradMode grad_mode(penalize);  // off: no graph from the logits into the embeddings
-        if (soft) embeddings = expected_embeddings(logits, (*options.classifier)->embedding_matrix(), options.temperature);
-      }
+      PenaltyInputs in{&model, b.input_ids, b.labels, {}, {}, counts.penalty_rows[m], derive_seed(options.penalty_seed, m), penalize};
+      const auto request = scores_rows ? estimator->embeddings_request(penalize) : std::nullopt;
+      const auto ce = micro_batch_ce(model, b, counts.row_weights[m], request, options, in);
       ce_sum += ce.detach();
       loss = ce / denom;
-      if (has_penalty && penalty_rows[m].numel() > 0 && options.estimator == "sampled") {
-        const auto sp = sampled_penalty(model, b, penalty_rows[m], *options.scorer, *options.tokenizer, options.sample,
-                                        options.baseline, derive_seed(options.sample_seed, m), penalize);
-        for (size_t i = 0; i < sp.penalty.size(); ++i) sampled_penalty_sum += sp.penalty[i], sampled_p_sum += sp.p_toxic[i];
-        if (penalize) loss = loss + options.lambda * sp.surrogate / seq_denom;
-      } else if (soft) {
-        const bool all_rows = penalty_rows[m].numel() == b.labels.size(0);
-        const auto rows = to_device(penalty_rows[m], device);
-        torch::AutoGradMode grad_mode(penalize);
-        const auto sp = soft_penalty_from_embeddings(all_rows ? embeddings : embeddings.index_select(/*dim=*/0, rows),
-                                                     all_rows ? labels : labels.index_select(0, rows), *options.classifier);
-        const auto batch_sum = sp.penalty * sp.has_response.sum();  // mean -> sum over this batch's sequences
-        penalty_sum += batch_sum.detach();
-        p_sum += sp.p_toxic.sum();
-        if (penalize) loss = loss + options.lambda * batch_sum / seq_denom;
+      if (scores_rows) {
+        const auto objective = estimator->penalize(in, penalty_sums);
+        if (penalize) loss = loss + options.lambda * objective / seq_denom;
       }
     }
     loss.backward();
   }
 
-  // 3. gradient norm and clipping, then the step's one host sync: the logged sums and the norm together.
+  // 3. gradients summed over processes, norm and clipping, then the step's one host sync: the logged sums
+  //    and the norm together.
+  if (comm) {
+    std::vector<torch::Tensor> grads;
+    for (const auto& [_, p] : optimizer.params())
+      if (p.grad().defined()) grads.push_back(p.grad());
+    comm->all_reduce_sum(grads);
+  }
   const auto norm = clip_gradients(optimizer.params(), options.max_grad_norm);
-  const auto host = torch::stack({ce_sum, penalty_sum, p_sum, norm.to(ce_sum.options())}).cpu();
+  const auto host = torch::stack({ce_sum, penalty_sums.penalty, penalty_sums.p_toxic, norm.to(ce_sum.options())}).cpu();
   const double* v = host.data_ptr<double>();
+  StepResult r;
+  r.tokens = counts.tokens;
+  r.safety_rows = counts.safety_rows;
   r.ce = v[0] / denom;
-  r.penalized = has_penalty ? sequences : 0;
-  r.penalty = (v[1] + sampled_penalty_sum) / seq_denom;
-  r.p_toxic = (v[2] + sampled_p_sum) / seq_denom;
+  r.penalized = estimator != nullptr ? counts.sequences : 0;
+  r.penalty = (v[1] + penalty_sums.host_penalty) / seq_denom;
+  r.p_toxic = (v[2] + penalty_sums.host_p_toxic) / seq_denom;
   r.loss = r.ce + options.lambda * r.penalty;
   r.grad_norm = v[3];
 
@@ -155,23 +174,8 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
   if (r.finite) optimizer.step(options.lr);
   optimizer.zero_grad();
+  if (r.penalized > 0) estimator->end_step(r.penalty);
   return r;
-}
-
-torch::Tensor clip_gradients(const NamedTensors& params, double max_norm) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> grads;
-  for (const auto& [_, p] : params)
-    if (p.grad().defined()) grads.push_back(p.grad());
-  if (grads.empty()) return torch::zeros({});
-  // Per-tensor norms in one multi-tensor kernel, then their norm; the scale is applied without reading
-  // the norm on the host (a non-finite norm gives a non-finite scale, and the step is skipped anyway).
-  auto total = at::linalg_vector_norm(torch::stack(at::_foreach_norm(grads, /*ord=*/2)), 2);  // []
-  if (max_norm > 0) {
-    auto coef = torch::clamp(max_norm / (total + 1e-6), /*min=*/std::nullopt, /*max=*/1.0);
-    at::_foreach_mul_(grads, coef);
-  }
-  return total;
 }
 
 EvalResult evaluate_ce(LlamaForCausalLM& model, const std::vector<Batch>& batches) {

@@ -1,15 +1,15 @@
 // trainer/train_step.h — one optimizer step over a list of micro-batches, and validation CE. Kept apart
-// from the run orchestration (cmd_train.cpp) so tests can drive it with fixed batches.
+// from the run (trainer/training_run.h) so tests can drive it with fixed batches.
 #pragma once
 
-#include <string>
 #include <vector>
 
 #include "data/batcher.h"
+#include "losses/penalty_estimator.h"
 #include "models/llama.h"
-#include "models/toxicity_classifier.h"
+#include "trainer/communicator.h"
 #include "trainer/optimizer.h"
-#include "trainer/sampled_penalty.h"
+#include "trainer/run_config.h"
 
 namespace st {
 
@@ -17,16 +17,11 @@ struct StepOptions {
   double lr = 0;
   double max_grad_norm = 1.0;  // 0 disables clipping (the norm is still measured)
   double lambda = 0;           // weight of the safety penalty
-  std::string estimator = "soft";            // soft | sampled
-  ToxicityClassifier* classifier = nullptr;  // soft: the frozen classifier; null = no penalty
-  double temperature = 1.0;    // τ of the soft penalty
-  TextScorer* scorer = nullptr;              // sampled: the frozen classifier with its own tokenizer
-  const Tokenizer* tokenizer = nullptr;      // sampled: decodes the samples
-  SampledPenaltyOptions sample;
-  double baseline = 0;                       // sampled: the running-mean baseline (NaN = none yet)
-  uint64_t sample_seed = 0;                  // sampled: this step's seed
-  std::string penalize = "all";  // which rows the penalty scores: all | task | safety_mix
+  PenaltyEstimator* estimator = nullptr;  // null = no penalty
+  uint64_t penalty_seed = 0;   // this step's seed, for estimators that sample
+  PenalizedRows penalize = PenalizedRows::All;  // which rows the penalty scores
   double safety_loss_weight = 1.0;  // CE weight of safety-mix rows relative to task rows
+  Communicator* communicator = nullptr;  // null or one process: nothing to reduce
   int64_t ce_chunk = 0;  // > 0: CE (and the soft penalty's input) from hidden states in chunks of this many
                          // positions, never the full logits
 };
@@ -45,16 +40,11 @@ struct StepResult {
 
 // Phases: (1) count the step's (weighted) loss tokens and penalized sequences, (2) per micro-batch
 // forward, CE sum / step tokens plus λ · penalty sum / step sequences (so accumulation equals one big
-// batch), backward,
-// (3) measure and clip the gradient norm (as torch.nn.utils.clip_grad_norm_), (4) AdamW update unless
-// something was not finite. Gradients are cleared at the end either way.
+// batch), backward, (3) measure and clip the gradient norm (as torch.nn.utils.clip_grad_norm_), (4) AdamW
+// update unless something was not finite. Gradients are cleared at the end either way. The estimator sees
+// the step's mean penalty when it scored any row.
 StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
                       const StepOptions& options);
-
-// Total L2 norm of the gradients of `params` (as torch.nn.utils.clip_grad_norm_ measures it) and, when
-// max_norm > 0, scales them to at most max_norm. Returns the norm before clipping, on the gradients'
-// device (reading it is the caller's host sync).
-torch::Tensor clip_gradients(const NamedTensors& params, double max_norm);
 
 struct EvalResult {
   double ce = 0;

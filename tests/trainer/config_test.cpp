@@ -123,12 +123,82 @@ TEST(ConfigErrors, ThroughTheBinary) {
   const auto r = test::run_safetune("config validate " + test::shell_quote(path));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("did you mean 'train.max_steps'"), std::string::npos) << r.output;
+  std::filesystem::create_directories(dir / "model");  // validate checks that the inputs exist
+  write_text_file_atomic(dir / "train.jsonl", "");
   const auto ok = test::run_safetune("config validate " + test::shell_quote(write_config(dir, kMinimal)) +
                                      " --set train.max_steps=3");
   EXPECT_EQ(ok.exit_code, 0) << ok.output;
   const auto defaults = test::run_safetune("config defaults");
   EXPECT_EQ(defaults.exit_code, 0);
   EXPECT_NE(defaults.output.find("checkpoint.keep_last"), std::string::npos);
+}
+
+// ---- the typed view, suggestions and blame (issue 13) ----
+
+TEST(ConfigTyped, EveryKeyIsBoundAndReadsBackAsTyped) {
+  TempDir dir;
+  const auto c = Config::load(write_config(dir, kMinimal), {"schedule.type=cosine", "safety.estimator=sampled",
+                                                            "data.template=chatml", "eval.best_metric=val_ce",
+                                                            "gate.action=stop", "safety.mix.budget=7"});
+  const RunConfig r = c.run_config();
+  EXPECT_EQ(r.train.max_steps, 10);
+  EXPECT_EQ(r.train.batch_size, c.integer("train.batch_size"));
+  EXPECT_EQ(r.train.max_consecutive_skips, 10);
+  EXPECT_DOUBLE_EQ(r.optim.lr, 5e-5);
+  EXPECT_EQ(r.schedule.type, ScheduleType::Cosine);
+  EXPECT_EQ(r.safety.estimator, EstimatorKind::Sampled);
+  EXPECT_EQ(r.eval.best_metric, BestMetric::ValCe);
+  EXPECT_EQ(r.gate.action, GateAction::Stop);
+  EXPECT_EQ(r.data.options.chat_template, "chatml");
+  EXPECT_EQ(r.data.options.max_seq_len, 512);
+  EXPECT_EQ(r.safety.mix.budget, 7);
+  EXPECT_EQ(r.model.path, dir / "model");
+  EXPECT_EQ(r.data.train, std::vector<std::string>{dir / "train.jsonl"});
+  EXPECT_EQ(r.source, dir / "run.json");
+  // Every choice key is an enum or a data-layer string, and every name round-trips.
+  for (const auto& k : config_schema()) {
+    if (k.type == KeyType::Choice) {
+      EXPECT_FALSE(k.choices.empty()) << k.path;
+    }
+  }
+  EXPECT_STREQ(enum_name(BestMetric::BenignOverRefusalRate), "benign_over_refusal_rate");
+  expect_error([&] { Config::load(write_config(dir, kMinimal)).classifier_config(); }, ExitCode::failure, "is not bound to");
+}
+
+TEST(ConfigTyped, SuggestsTheKeyBehindAShortNameAndBlamesSetForItsValues) {
+  TempDir dir;
+  const auto path = write_config(dir, kMinimal);
+  expect_error([&] { Config::load(path, {"lr=1e-4"}); }, ExitCode::bad_input, "did you mean 'optim.lr'?");
+  expect_error([&] { Config::load(path, {"max_steps=3"}); }, ExitCode::bad_input, "did you mean 'train.max_steps'?");
+  expect_error([&] { Config::load(path, {"train.batch_size=0"}); }, ExitCode::bad_input, "--set train.batch_size=0: train.batch_size");
+  expect_error([&] { Config::load(path, {"schedule.type=exp"}); }, ExitCode::bad_input, "--set schedule.type=exp: schedule.type");
+}
+
+TEST(ConfigTyped, ValidateNamesEveryMissingInput) {
+  TempDir dir;
+  const auto path = write_config(dir, kMinimal);
+  auto missing = missing_inputs(Config::load(path));
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_NE(missing[0].find("model.path: " + (dir / "model") + ": no such folder"), std::string::npos) << missing[0];
+  EXPECT_NE(missing[1].find("data.train: " + (dir / "train.jsonl") + ": no such file"), std::string::npos) << missing[1];
+  write_text_file_atomic(dir / "model", "a file where a folder belongs");
+  std::filesystem::create_directories(dir / "train.jsonl");
+  missing = missing_inputs(Config::load(path));
+  ASSERT_EQ(missing.size(), 2u);
+  EXPECT_NE(missing[0].find("not a folder"), std::string::npos) << missing[0];
+  EXPECT_NE(missing[1].find("not a regular file"), std::string::npos) << missing[1];
+  const auto r = test::run_safetune("config validate " + test::shell_quote(path));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("2 input path(s) cannot be read"), std::string::npos) << r.output;
+}
+
+TEST(ConfigReadme, TheKeyListIsTheSchema) {
+  const std::string readme = read_text_file(std::string(SAFETUNE_FIXTURES) + "/../../README.md");
+  const std::string begin = "<!-- config-keys:begin -->\n", end = "<!-- config-keys:end -->";
+  const auto i = readme.find(begin), j = readme.find(end);
+  ASSERT_TRUE(i != std::string::npos && j != std::string::npos && i < j) << "README.md lacks the config-keys markers";
+  const std::string listed = readme.substr(i + begin.size(), j - i - begin.size());
+  EXPECT_EQ(listed, describe_config_markdown()) << "README.md's key list differs from the schema: run scripts/readme_config_keys";
 }
 
 }  // namespace

@@ -198,6 +198,15 @@ TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
   const auto stopped = read_jsonl_file(dir / "stopped/incidents.jsonl");
   ASSERT_EQ(stopped.size(), 1u);
   EXPECT_EQ(stopped[0]["action"], "stop");
+  // A base model that already fails the gate is refused before any update (exit 1), with the numbers.
+  ASSERT_EQ(run_safetune(train_command(config, dir / "toxic", fmt::format("--set safety.lambda=0 --set train.max_steps={}",
+                                                                           incidents[0]["at_step"].get<int64_t>()))).exit_code, 0);
+  r = run_safetune(train_command(config, dir / "from_toxic", gate + " --set gate.max_toxicity_rate=0 --set model.path=" +
+                                                               shell_quote(dir / "toxic/final")));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("safety gate: the base model already fails it before any update (harmful toxicity rate"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "from_toxic/checkpoints/step-00000000"));
   // A gate with nothing to check is a config error.
   r = run_safetune(train_command(config, dir / "bad", "--set gate.enabled=true"));
   EXPECT_EQ(r.exit_code, 2);

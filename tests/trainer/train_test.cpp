@@ -61,7 +61,7 @@ TEST(TrainParity, MatchesPyTorchAdamWScheduleClippingAndAccumulation) {
   for (auto& item : model->named_parameters()) params.emplace_back(item.key(), item.value());
   AdamW opt(params, {ref["beta1"].get<double>(), ref["beta2"].get<double>(), ref["eps"].get<double>(),
                      ref["weight_decay"].get<double>()});
-  const ScheduleOptions schedule{ref["schedule"], ref["lr"], ref["warmup"], ref["steps"], 0.0};
+  const ScheduleOptions schedule{enum_from_name<ScheduleType>(ref["schedule"], "schedule"), ref["lr"], ref["warmup"], ref["steps"], 0.0};
   double worst_loss = 0, worst_norm = 0, worst_lr = 0;
   for (int step = 0; step < ref["steps"].get<int>(); ++step) {
     std::vector<Batch> micro;
@@ -320,6 +320,36 @@ TEST(TrainNonFinite, SkipPolicyCountsAndStopPolicyKeepsTheLastGoodCheckpoint) {
   EXPECT_NE(r.output.find("non-finite loss or gradient at step 2"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("last good checkpoint is step 1"), std::string::npos) << r.output;
   EXPECT_TRUE(find_resume_checkpoint(dir / "stop").dir.find("step-00000001") != std::string::npos);
+}
+
+// Too many skipped updates in a row end the run (exit 1) without writing final/; before the first
+// checkpoint the message says there is none rather than naming step -1.
+TEST(TrainNonFinite, TooManySkipsInARowStopTheRun) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const auto r = run_safetune(train_args(config, dir / "run", "--set optim.lr=1e30 --set schedule.warmup_steps=0 "
+                                         "--set train.max_steps=12 --set train.max_consecutive_skips=3 "
+                                         "--set checkpoint.every_steps=0"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("4 updates in a row were skipped as non-finite (steps 2 to 5"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("No checkpoint was written yet"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("step -1"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir / "run/final"));
+}
+
+// trainer_state.json carries a format number; one this build does not know is refused, never half read,
+// and a format-1 state (the sampled baseline under its old key) still loads.
+TEST(TrainCheckpoint, StateFormatIsChecked) {
+  json state{{"format", 2}, {"step", 3}, {"cursor", {{"epoch", 0}, {"index", 3}}}, {"penalty_estimator", {{"baseline", 0.5}}}};
+  EXPECT_EQ(TrainingState::from_json(state, "s.json").penalty_state["baseline"], 0.5);
+  state["format"] = 99;
+  test::expect_error([&] { TrainingState::from_json(state, "s.json"); }, ExitCode::bad_input,
+                     "s.json: trainer state format 99 is not one this safetune reads (1 to 2)");
+  state["format"] = "two";
+  test::expect_error([&] { TrainingState::from_json(state, "s.json"); }, ExitCode::bad_input, "trainer state format \"two\"");
+  json old{{"format", 1}, {"step", 3}, {"cursor", {{"epoch", 0}, {"index", 3}}}, {"penalty_baseline", 0.25}};
+  EXPECT_EQ(TrainingState::from_json(old, "s.json").penalty_state["baseline"], 0.25);
+  EXPECT_EQ(TrainingState().to_json()["format"], 2);
 }
 
 }  // namespace

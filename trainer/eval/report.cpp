@@ -142,14 +142,11 @@ double last_value(const std::vector<json>& rows, const char* key) {
 }
 }  // namespace
 
-std::string render_report(const std::vector<RunRecord>& runs) {
-  std::string html = R"svg(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>safetune report</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.note{color:#666;font-size:13px}</style></head><body>
-<h1>safetune report</h1>
-)svg";
+namespace {
+
+// One row per run: its last numbers.
+std::string summary_section(const std::vector<RunRecord>& runs) {
+  std::string html;
   // Summary table: one row per run.
   html += "<h2>Runs</h2><table><tr><th>run</th><th>steps</th><th>λ (last)</th><th>final CE</th><th>val CE</th>"
           "<th>harmful refusal</th><th>harmful toxicity</th><th>benign over-refusal</th><th>exact match</th><th>incidents</th></tr>\n";
@@ -166,6 +163,12 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4
                         r.incidents.size());
   html += "</table>\n";
 
+  return html;
+}
+
+// Several runs: one point per run, safety against validation loss.
+std::string tradeoff_section(const std::vector<RunRecord>& runs) {
+  std::string html;
   if (runs.size() > 1) {
     html += "<h2>Trade-off</h2><p class=\"note\">One point per run: the last evaluation's harmful-prompt numbers "
             "against its validation loss.</p><div class=\"charts\">";
@@ -182,6 +185,12 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4
     html += "</div>\n";
   }
 
+  return html;
+}
+
+// Training and evaluation curves over steps.
+std::string curve_sections(const std::vector<RunRecord>& runs) {
+  std::string html;
   html += "<h2>Training</h2><div class=\"charts\">";
   for (const auto& [key, title] : std::vector<std::pair<const char*, const char*>>{
            {"loss", "loss (CE + λ·penalty)"}, {"ce", "cross-entropy"}, {"penalty", "safety penalty"},
@@ -195,6 +204,12 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4
     html += render_svg(over_steps(runs, true, key, title));
   html += "</div>\n";
 
+  return html;
+}
+
+// The safety gate's incidents, one row each.
+std::string incident_section(const std::vector<RunRecord>& runs) {
+  std::string html;
   html += "<h2>Safety gate incidents</h2>";
   bool any = false;
   for (const auto& r : runs)
@@ -209,6 +224,12 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4
     }
   html += any ? "</table>\n" : "<p class=\"note\">none</p>\n";
 
+  return html;
+}
+
+// The safety subset of each run that mixed one: examples per category.
+std::string subset_section(const std::vector<RunRecord>& runs) {
+  std::string html;
   html += "<h2>Safety subset</h2>";
   bool subset = false;
   for (const auto& r : runs) {
@@ -227,6 +248,20 @@ td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4
     html += render_svg(c) + fmt::format("<p class=\"note\">{}: {}</p>\n", html_escape(r.name), legend);
   }
   if (!subset) html += "<p class=\"note\">no run mixed safety examples</p>\n";
+  return html;
+}
+
+}  // namespace
+
+std::string render_report(const std::vector<RunRecord>& runs) {
+  std::string html = R"svg(<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>safetune report</title>
+<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}table{border-collapse:collapse}
+td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.note{color:#666;font-size:13px}</style></head><body>
+<h1>safetune report</h1>
+)svg";
+  html += summary_section(runs) + tradeoff_section(runs) + curve_sections(runs) + incident_section(runs) + subset_section(runs);
   html += "<h2>Run folders</h2><ul>";
   for (const auto& r : runs) html += fmt::format("<li>{}: {}</li>", html_escape(r.name), html_escape(r.dir));
   return html + "</ul></body></html>\n";

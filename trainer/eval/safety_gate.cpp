@@ -7,17 +7,6 @@
 
 namespace st {
 
-GateSettings GateSettings::from_config(const Config& c) {
-  GateSettings g;
-  g.enabled = c.boolean("gate.enabled");
-  g.max_refusal_drop = c.number("gate.max_refusal_drop");
-  g.max_toxicity_rate = c.number("gate.max_toxicity_rate");
-  g.action = c.string("gate.action");
-  g.lambda_factor = c.number("gate.lambda_factor");
-  g.max_incidents = c.integer("gate.max_incidents");
-  return g;
-}
-
 std::vector<std::string> gate_violations(const GateSettings& gate, const nlohmann::json& eval, double baseline_refusal) {
   std::vector<std::string> out;
   if (eval.contains("harmful_refusal_rate") && !std::isnan(baseline_refusal)) {
@@ -34,9 +23,9 @@ std::vector<std::string> gate_violations(const GateSettings& gate, const nlohman
   return out;
 }
 
-bool is_better(const std::string& metric, double value, double best) {
+bool is_better(BestMetric metric, double value, double best) {
   if (std::isnan(best)) return true;
-  const bool higher = metric == "harmful_refusal_rate" || metric == "exact_match";
+  const bool higher = metric == BestMetric::HarmfulRefusalRate || metric == BestMetric::ExactMatch;
   return higher ? value > best : value < best;
 }
 

@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "tests/test_util.h"
 #include "trainer/eval/evaluation.h"
+#include "trainer/eval/refusal.h"
 
 namespace st {
 namespace {

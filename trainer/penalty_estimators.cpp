@@ -1,0 +1,54 @@
+// trainer/penalty_estimators.cpp — one factory per EstimatorKind; a new estimator adds one line to kFactories.
+#include "trainer/penalty_estimators.h"
+
+#include "common/check.h"
+#include "common/sha256.h"
+#include "losses/sampled_estimator.h"
+#include "losses/soft_estimator.h"
+#include "trainer/text_scorer.h"
+
+namespace st {
+namespace {
+
+// The soft estimator feeds the classifier the model's expected embeddings, so both must share one vocabulary.
+std::unique_ptr<PenaltyEstimator> make_soft(const EstimatorContext& c) {
+  const std::string& dir = c.config.safety.classifier;
+  auto classifier = load_classifier(dir, c.device);
+  const auto& cc = classifier->config();
+  const std::string lm_hash = sha256_file(c.tokenizer_path);
+  ST_CHECK_INPUT(cc.encoder.vocab_size == c.model_config.vocab_size && cc.tokenizer_sha256 == lm_hash,
+                 "{}: the soft penalty needs the classifier to share the language model's vocabulary, but it has {} "
+                 "pieces and tokenizer SHA-256 {} while the model has {} and {}; train the classifier with "
+                 "classifier.tokenizer set to this model's tokenizer.model, or set safety.estimator=sampled, which "
+                 "scores decoded text with the classifier's own tokenizer",
+                 dir, cc.encoder.vocab_size, cc.tokenizer_sha256.empty() ? "(none)" : cc.tokenizer_sha256.substr(0, 12),
+                 c.model_config.vocab_size, lm_hash.substr(0, 12));
+  return std::make_unique<SoftEstimator>(std::move(classifier), c.config.safety.temperature);
+}
+
+// The sampled estimator decodes the model's samples and scores the text with the classifier's own tokenizer.
+std::unique_ptr<PenaltyEstimator> make_sampled(const EstimatorContext& c) {
+  const auto& s = c.config.safety.sample;
+  const Tokenizer& tokenizer = c.tokenizer;
+  LmVocabulary vocabulary{[&tokenizer](const std::vector<int>& ids) { return tokenizer.decode(ids); }, tokenizer.eos_id(),
+                          tokenizer.pad_id()};
+  return std::make_unique<SampledEstimator>(open_text_scorer(c.config.safety.classifier, c.device), std::move(vocabulary),
+                                            SampledPenaltyOptions{s.temperature, s.max_new_tokens, s.baseline_momentum});
+}
+
+using Factory = std::unique_ptr<PenaltyEstimator> (*)(const EstimatorContext&);
+constexpr std::pair<EstimatorKind, Factory> kFactories[] = {
+    {EstimatorKind::Soft, make_soft},
+    {EstimatorKind::Sampled, make_sampled},
+};
+
+}  // namespace
+
+std::unique_ptr<PenaltyEstimator> make_penalty_estimator(const EstimatorContext& context) {
+  if (context.config.safety.classifier.empty()) return nullptr;
+  for (const auto& [kind, factory] : kFactories)
+    if (kind == context.config.safety.estimator) return factory(context);
+  fail_runtime("internal: no factory for safety.estimator={}", enum_name(context.config.safety.estimator));
+}
+
+}  // namespace st

@@ -1,0 +1,236 @@
+// trainer/run_setup.cpp — TrainingRun's set-up: the data, the run folder (config, manifest, where to start),
+// the model, its penalty estimator and optimizer, a checkpoint to continue from, the safety mix, and what the
+// loop reads once.
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <ATen/DeviceAccelerator.h>
+
+#include <filesystem>
+
+#include "common/check.h"
+#include "common/files.h"
+#include "common/json_file.h"
+#include "common/sha256.h"
+#include "models/model_folder.h"
+#include "trainer/config.h"
+#include "trainer/penalty_estimators.h"
+#include "trainer/training_run.h"
+
+namespace st {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+json stats_json(const DataStats& s) {
+  return {{"lines", s.lines},         {"examples", s.examples},       {"skipped_bad_lines", s.skipped_bad_lines},
+          {"skipped", s.skipped},     {"truncated", s.truncated},     {"dropped_overlong", s.dropped_overlong},
+          {"tokens", s.tokens},       {"loss_tokens", s.loss_tokens}, {"formats", s.formats}};
+}
+
+json hash_folder(const std::string& dir, bool (*wanted)(const fs::path&)) {
+  json out = json::object();
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file() && wanted(entry.path())) out[entry.path().filename().string()] = sha256_file(entry.path().string());
+  return out;
+}
+
+// Every file a run reads, with its SHA-256: what makes a run reproducible and a resume safe.
+json input_hashes(const RunConfig& c) {
+  json inputs = json::object();
+  inputs["config"] = {{c.source, sha256_file(c.source)}};
+  json data = json::object();
+  for (const auto* files : {&c.data.train, &c.data.validation})
+    for (const auto& f : *files) data[f] = sha256_file(f);
+  if (!c.safety.mix.pool.empty()) data[c.safety.mix.pool] = sha256_file(c.safety.mix.pool);
+  inputs["data"] = data;
+  inputs["model"] = hash_folder(c.model.path, [](const fs::path& p) {
+    return p.extension() == ".safetensors" || p.extension() == ".json" || p.filename() == "tokenizer.model";
+  });
+  inputs["classifier"] = c.safety.classifier.empty() ? json::object()
+                                                     : hash_folder(c.safety.classifier, [](const fs::path&) { return true; });
+  return inputs;
+}
+
+// A resume must see the same model, data and batching; more steps or another LR are fine.
+void check_resume_compatible(const std::string& run_dir, const Config& resolved, const json& inputs) {
+  const fs::path saved_config = fs::path(run_dir) / "config.json";
+  ST_CHECK_INPUT(fs::exists(saved_config), "{}: checkpoint found but the run's config.json is missing", run_dir);
+  const auto before = Config::from_resolved(read_json_file(saved_config.string()), saved_config.string());
+  const auto locked = config_differences(before, resolved, /*locked_only=*/true);
+  ST_CHECK_INPUT(locked.empty(), "{}: cannot resume, the config changed in a way that breaks resume ({}); "
+                 "start a new train.output_dir instead", run_dir, fmt::join(locked, "; "));
+  const auto manifest = read_json_file((fs::path(run_dir) / "manifest.json").string());
+  for (const char* group : {"data", "model", "classifier"})
+    ST_CHECK_INPUT(manifest["inputs"].value(group, json::object()) == inputs[group],
+                   "{}: cannot resume, the {} files changed since the run started (SHA-256 differs from manifest.json)",
+                   run_dir, group);
+  for (const auto& change : config_differences(before, resolved, /*locked_only=*/false))
+    fmt::print("resume: config change allowed: {}\n", change);
+}
+
+// Decides where the run starts: a fresh folder (""), or a verified checkpoint with a compatible config.
+std::string find_start(const std::string& resume, const std::string& run_dir, const Config& config, const json& inputs) {
+  if (resume == "never") {
+    ST_CHECK_INPUT(!fs::exists(CheckpointPaths::root(run_dir)) || fs::is_empty(CheckpointPaths::root(run_dir)),
+                   "{}: run folder already has checkpoints; continue it with --resume auto or choose another "
+                   "train.output_dir", run_dir);
+    return "";
+  }
+  std::string checkpoint;
+  if (resume == "auto") {
+    const auto point = find_resume_checkpoint(run_dir);
+    for (const auto& s : point.skipped) fmt::print("resume: skipped {}\n", s);
+    checkpoint = point.dir;
+    if (checkpoint.empty()) return "";
+  } else {
+    ST_CHECK_INPUT(fs::is_directory(resume), "--resume {}: no such checkpoint folder", resume);
+    if (auto problem = verify_checkpoint(resume)) fail_input("--resume {}: {}", resume, *problem);
+    checkpoint = resume;
+  }
+  check_resume_compatible(run_dir, config, inputs);
+  return checkpoint;
+}
+
+}  // namespace
+
+torch::Device pick_device(DeviceChoice wanted) {
+  if (wanted == DeviceChoice::Cpu) return torch::kCPU;
+  if (wanted == DeviceChoice::Cuda) {
+    ST_CHECK_INPUT(torch::cuda::is_available(), "model.device is 'cuda' but no CUDA device is available");
+    return torch::kCUDA;
+  }
+  return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+}
+
+TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_ptr<TrainableParameters> trainable,
+                         std::unique_ptr<Communicator> communicator)
+    : resolved_(config),
+      config_(config.run_config()),
+      resume_(std::move(resume)),
+      run_dir_(config_.train.output_dir),
+      tokenizer_path_((fs::path(config_.model.path) / "tokenizer.model").string()),
+      trainable_(trainable ? std::move(trainable) : std::make_unique<AllParameters>()),
+      communicator_(communicator ? std::move(communicator) : std::make_unique<SingleProcess>()),
+      device_(pick_device(config_.model.device)),
+      tokenizer_(tokenizer_path_),
+      model_config_(LlamaConfig::from_file((fs::path(config_.model.path) / "config.json").string())),
+      lambda_(config_.safety.lambda, config_.source + ": safety.lambda") {
+  ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
+                 "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
+                 config_.source);
+  ST_CHECK_INPUT(tokenizer_.vocab_size() <= model_config_.vocab_size, "{}: tokenizer has {} pieces but vocab_size is {}",
+                 tokenizer_path_, tokenizer_.vocab_size(), model_config_.vocab_size);
+  read_data();
+  inputs_ = input_hashes(config_);
+  checkpoint_ = find_start(resume_, run_dir_, resolved_, inputs_);
+  open_run_folder();
+  build_model_and_optimizer();
+  restore_checkpoint();
+  prepare_safety_mix();
+  prepare_loop();
+}
+
+TrainingRun::~TrainingRun() = default;
+
+void TrainingRun::read_data() {
+  train_examples_ = read_examples(config_.data.train, tokenizer_, config_.data.options, train_stats_);
+  if (!config_.data.validation.empty())
+    val_examples_ = read_examples(config_.data.validation, tokenizer_, config_.data.options, val_stats_);
+}
+
+// A fresh run writes its resolved config, a manifest and an empty metrics log; a resumed one reads its manifest.
+void TrainingRun::open_run_folder() {
+  fs::create_directories(run_dir_);
+  if (!checkpoint_.empty()) {
+    manifest_ = read_json_file((fs::path(run_dir_) / "manifest.json").string());
+    return;
+  }
+  write_text_file_atomic((fs::path(run_dir_) / "config.json").string(), resolved_.resolved().dump(2) + "\n");
+  manifest_ = {{"safetune", SAFETUNE_VERSION},
+               {"libtorch", TORCH_VERSION},
+               {"seed", config_.train.seed},
+               {"device", device_.str()},
+               {"inputs", inputs_},
+               {"data", {{"train", stats_json(train_stats_)}, {"validation", stats_json(val_stats_)}}},
+               {"resumes", json::array()}};
+  write_text_file_atomic((fs::path(run_dir_) / "metrics.jsonl").string(), "");
+}
+
+void TrainingRun::build_model_and_optimizer() {
+  model_ = load_llama(config_.model.path, device_);
+  model_->model->checkpoint_layers = config_.train.activation_checkpointing;
+  estimator_ = make_penalty_estimator({config_, device_, tokenizer_, tokenizer_path_, model_config_});
+  if (estimator_) {
+    for (auto* module : estimator_->frozen_modules()) frozen_hashes_.push_back(parameters_sha256(*module));
+    manifest_["classifier"] = {{"path", config_.safety.classifier}, {"weights_sha256", frozen_hashes_.front()}};
+  }
+  const auto& o = config_.optim;
+  optimizer_ = std::make_unique<AdamW>(trainable_->select(model_), AdamWOptions{o.beta1, o.beta2, o.eps, o.weight_decay});
+}
+
+void TrainingRun::restore_checkpoint() {
+  if (checkpoint_.empty()) return;
+  state_ = load_checkpoint(checkpoint_, model_, *optimizer_);
+  lambda_.load_state(state_.lambda_state, checkpoint_);
+  if (estimator_) estimator_->load_state(state_.penalty_state, checkpoint_);
+  MetricsLog::truncate_after((fs::path(run_dir_) / "metrics.jsonl").string(), state_.step);
+  manifest_["resumes"].push_back({{"from", fs::path(checkpoint_).filename().string()}, {"step", state_.step}});
+  fmt::print("resume: continuing from {} (step {})\n", checkpoint_, state_.step);
+}
+
+void TrainingRun::prepare_safety_mix() {
+  safety_mix_ = SafetyMix::prepare(config_, train_examples_, tokenizer_, model_, run_dir_, !checkpoint_.empty());
+  if (safety_mix_) {
+    manifest_["safety_subset"] = safety_mix_->summary();
+    const auto& s = manifest_["safety_subset"];
+    fmt::print("safety mix: pool of {} ({} categories: {}), subset of {} by {} ({}), {} per micro-batch\n",
+               s["pool"]["records"].get<int64_t>(), s["pool"]["categories"].size(), s["pool"]["categories"].dump(),
+               s["size"].get<int64_t>(), s["strategy"].get<std::string>(), s["categories"].dump(), safety_mix_->per_batch());
+  }
+  write_text_file_atomic((fs::path(run_dir_) / "manifest.json").string(), manifest_.dump(2) + "\n");
+}
+
+// What the loop reads once: the schedule, batching, evaluation, logs, and the step's fixed options.
+void TrainingRun::prepare_loop() {
+  const auto& t = config_.train;
+  schedule_ = {config_.schedule.type, config_.optim.lr, config_.schedule.warmup_steps, t.max_steps, config_.schedule.min_lr_ratio};
+  batcher_ = std::make_unique<Batcher>(train_examples_, t.batch_size, static_cast<uint64_t>(t.seed),
+                                       config_.data.group_by_length, tokenizer_.pad_id());
+  auto eval_settings = EvalSettings::from_config(config_, val_examples_);
+  if (config_.gate.enabled) {
+    ST_CHECK_INPUT(!eval_settings.harmful.empty() && config_.eval.every_steps > 0,
+                   "{}: gate.enabled needs eval.harmful and eval.every_steps > 0 (the gate checks each evaluation)",
+                   config_.source);
+    ST_CHECK_INPUT(config_.gate.action == GateAction::Stop || !lambda_.always_zero(),
+                   "{}: gate.action=increase_lambda multiplies λ, but safety.lambda is 0; set a λ schedule and a "
+                   "classifier, or gate.action=stop", config_.source);
+  }
+  has_eval_ = eval_settings.generates() || !eval_settings.validation.empty();
+  evaluator_ = std::make_unique<Evaluator>(std::move(eval_settings), tokenizer_);
+  metrics_ = std::make_unique<MetricsLog>((fs::path(run_dir_) / "metrics.jsonl").string());
+  progress_ = std::make_unique<Progress>(config_.log.progress, t.max_steps);
+
+  step_options_.max_grad_norm = t.max_grad_norm;
+  step_options_.estimator = estimator_.get();
+  step_options_.penalize = config_.safety.penalize;
+  step_options_.safety_loss_weight = config_.safety.mix.loss_weight;
+  step_options_.ce_chunk = t.chunked_loss == ChunkedLoss::Off ? 0 : 1024;  // auto = on
+  step_options_.communicator = communicator_.get();
+  last_checkpoint_ = checkpoint_.empty() ? -1 : state_.step;
+  fmt::print("train: {} examples ({} truncated, {} dropped, {} bad lines skipped), {} micro-batches/epoch, "
+             "device {}, run folder {}\n", train_stats_.examples, train_stats_.truncated, train_stats_.dropped_overlong,
+             train_stats_.skipped_bad_lines, batcher_->batches_per_epoch(), device_.str(), run_dir_);
+  if (device_.is_cuda()) {
+    // Which attention kernel the step will use: the math fallback is several times slower and
+    // quadratic in memory, so say so up front (scripts/bench fails on it).
+    const int64_t seq = config_.data.options.max_seq_len;
+    const auto kernel = attention_kernel(model_->config(), device_, torch::kBFloat16, seq);
+    fmt::print("attention kernel: {} (bf16, sequence {}){}\n", kernel, seq,
+               kernel == "math" ? " -- WARNING: not a fused kernel; expect a slow, memory-hungry step" : "");
+    at::accelerator::resetPeakStats(device_.has_index() ? device_.index() : 0);
+  }
+}
+
+}  // namespace st

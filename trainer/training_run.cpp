@@ -1,0 +1,278 @@
+// trainer/training_run.cpp — TrainingRun's loop and finish: each step is followed by the named predicates
+// (log? evaluate? checkpoint? stop?), and an evaluation that breaks the safety gate leads to one transition,
+// rewind_after(), which restores the last passing checkpoint with λ scaled up, or stops the run.
+#include <ATen/DeviceAccelerator.h>
+
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+
+#include "common/check.h"
+#include "common/files.h"
+#include "common/rng.h"
+#include "models/model_folder.h"
+#include "trainer/eval/safety_gate.h"
+#include "trainer/training_run.h"
+
+namespace st {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+// CPU seconds of this process, all threads. Unlike wall time it excludes the time a shared VM's
+// hypervisor takes (steal), so benchmarks on noisy machines can compare work done per step.
+double process_cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+torch::ScalarType save_dtype(SaveDtype d) {
+  return d == SaveDtype::BFloat16 ? torch::kBFloat16 : d == SaveDtype::Float16 ? torch::kFloat16 : torch::kFloat32;
+}
+}  // namespace
+
+int TrainingRun::run() {
+  install_stop_handlers();
+  started_ = window_started_ = Clock::now();
+  elapsed_before_ = state_.elapsed_s;
+  if (config_.gate.enabled && checkpoint_.empty()) check_base_model_passes_gate();
+  while (state_.step < config_.train.max_steps) {
+    const StepResult r = take_step();
+    if (log_due()) log_step(r);
+    if (eval_due()) {
+      if (const auto incident = evaluate()) {
+        rewind_after(*incident);
+        continue;
+      }
+    }
+    if (checkpoint_due()) save_checkpoint();
+    if (stop_due()) return stop_with_checkpoint();
+  }
+  return finish();
+}
+
+// ---- the step ------------------------------------------------------------------------------------
+
+StepResult TrainingRun::take_step() {
+  // The step's micro-batches (the cursor moves on; it is saved with the checkpoint), with k safety
+  // examples each when mixing (the mixer's draw count is saved too).
+  std::vector<Batch> micro;
+  step_safety_categories_.clear();
+  for (int64_t i = 0; i < config_.train.grad_accum; ++i)
+    micro.push_back(batcher_->next(state_.cursor, safety_mix_ ? safety_mix_->draw(state_.safety_draws, step_safety_categories_)
+                                                              : std::vector<const Example*>{}));
+  state_.lambda = lambda_.value(state_.step) * state_.lambda_scale;
+  step_options_.lr = learning_rate(schedule_, state_.step);
+  step_options_.lambda = state_.lambda;
+  step_options_.penalty_seed = rng_seed(config_.train.seed, RngStream::SampledPenalty, static_cast<uint64_t>(state_.step));
+  const StepResult r = train_step(model_, *optimizer_, micro, step_options_);
+  if (r.penalized > 0) lambda_.observe(r.p_toxic);
+  state_.lambda_state = lambda_.state();
+  if (estimator_) state_.penalty_state = estimator_->state();
+  state_.step += 1;
+  steps_this_process_ += 1;
+  state_.optimizer_steps = optimizer_->steps();
+  state_.tokens_seen += r.tokens;
+  window_tokens_ += r.tokens;
+  handle_nonfinite(r);
+  return r;
+}
+
+// A skipped update is counted; `stop`, or too many in a row, ends the run keeping the last good checkpoint.
+void TrainingRun::handle_nonfinite(const StepResult& r) {
+  if (r.finite) {
+    state_.consecutive_skips = 0;
+    return;
+  }
+  state_.skipped_nonfinite += 1;
+  state_.consecutive_skips += 1;
+  const bool stop = config_.train.on_nonfinite == OnNonfinite::Stop;
+  const bool too_many = state_.consecutive_skips > config_.train.max_consecutive_skips;
+  if (!stop && !too_many) {
+    progress_->message(fmt::format("step {}: non-finite loss or gradient, update skipped", state_.step));
+    return;
+  }
+  progress_->finish();
+  const std::string kept = last_checkpoint_ >= 0 ? fmt::format("The last good checkpoint is step {}", last_checkpoint_)
+                                                 : std::string("No checkpoint was written yet");
+  if (stop)
+    fail_runtime("non-finite loss or gradient at step {} (loss {}, grad norm {}); stopped without saving it. {}",
+                 state_.step, r.loss, r.grad_norm, kept);
+  fail_runtime("{} updates in a row were skipped as non-finite (steps {} to {}; train.max_consecutive_skips={}); "
+               "stopped without saving. {}. Lower optim.lr or check the data", state_.consecutive_skips,
+               state_.step - state_.consecutive_skips + 1, state_.step, config_.train.max_consecutive_skips, kept);
+}
+
+// ---- when things happen --------------------------------------------------------------------------
+
+bool TrainingRun::log_due() const {
+  return state_.step % config_.log.every_steps == 0 || state_.step == config_.train.max_steps;
+}
+
+// Every eval.every_steps, and at the end, which precedes the final checkpoint as mid-run evaluations
+// precede theirs: a resume from that checkpoint never evaluates twice.
+bool TrainingRun::eval_due() const {
+  const int64_t every = config_.eval.every_steps;
+  return has_eval_ && (state_.step == config_.train.max_steps || (every > 0 && state_.step % every == 0));
+}
+
+bool TrainingRun::checkpoint_due() const {
+  const int64_t every = config_.checkpoint.every_steps;
+  return state_.step == config_.train.max_steps || checkpoint_wanted_ || (every > 0 && state_.step % every == 0);
+}
+
+bool TrainingRun::stop_due() const {
+  return state_.step < config_.train.max_steps && (stop_requested() || state_.step == config_.train.stop_at_step);
+}
+
+// ---- logging -------------------------------------------------------------------------------------
+
+void TrainingRun::log_step(const StepResult& r) {
+  const double total_s = seconds_since(started_);
+  const double tokens_per_s = static_cast<double>(window_tokens_) / std::max(seconds_since(window_started_), 1e-9);
+  const double epoch = static_cast<double>(state_.cursor.epoch) +
+                       static_cast<double>(state_.cursor.index) / static_cast<double>(batcher_->batches_per_epoch());
+  json row{{"type", "train"}, {"step", state_.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
+           {"penalty", r.penalty}, {"p_toxic", r.p_toxic}, {"lambda", state_.lambda}, {"lr", step_options_.lr},
+           {"grad_norm", r.grad_norm}, {"tokens", r.tokens}, {"skipped_nonfinite", state_.skipped_nonfinite},
+           {"tokens_per_s", tokens_per_s}, {"elapsed_s", elapsed_before_ + total_s}, {"cpu_s", process_cpu_seconds()}};
+  if (device_.is_cuda()) {  // the caching allocator's peak since the start of this process's training
+    const auto stats = at::accelerator::getDeviceStats(device_.has_index() ? device_.index() : 0);
+    row["cuda_peak_mb"] = static_cast<double>(stats.allocated_bytes[0].peak) / (1 << 20);
+  }
+  if (safety_mix_) row["safety_examples"] = r.safety_rows, row["safety_categories"] = step_safety_categories_;
+  metrics_->write(row);
+  const double per_step = total_s / static_cast<double>(steps_this_process_);
+  progress_->update(state_.step, r.loss, tokens_per_s, per_step * static_cast<double>(config_.train.max_steps - state_.step));
+  window_tokens_ = 0;
+  window_started_ = Clock::now();
+}
+
+// ---- evaluation and the safety gate --------------------------------------------------------------
+
+// Evaluates at the current step and logs it; returns the incident when the gate rejects the evaluation.
+std::optional<Incident> TrainingRun::evaluate() {
+  std::vector<json> generations;
+  const json report = evaluator_->run(model_, &generations);
+  json row{{"type", "eval"}, {"step", state_.step}};
+  const json flat = Evaluator::flatten(report);
+  row.update(flat);
+  metrics_->write(row);
+  if (!generations.empty()) {
+    std::string text;
+    for (const auto& g : generations) text += g.dump() + "\n";
+    fs::create_directories(fs::path(run_dir_) / "generations");
+    write_text_file_atomic((fs::path(run_dir_) / "generations" / fmt::format("step-{:08d}.jsonl", state_.step)).string(), text);
+  }
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : row.items())
+    if (k != "type" && k != "step") parts.push_back(fmt::format("{} {}", k, v.is_number_float() ? fmt::format("{:.4f}", v.get<double>()) : v.dump()));
+  progress_->message(fmt::format("eval step {}: {}", state_.step, fmt::join(parts, ", ")));
+
+  if (config_.gate.enabled && state_.step == 0) state_.baseline_refusal = flat.value("harmful_refusal_rate", std::nan(""));
+  auto broken = config_.gate.enabled ? gate_violations(config_.gate, flat, state_.baseline_refusal) : std::vector<std::string>{};
+  if (!broken.empty()) return Incident{state_.step, std::move(broken), flat};
+  record_passing_eval(flat);
+  return std::nullopt;
+}
+
+// A passing evaluation is a point the gate can return to, and may be the best so far: both keep a checkpoint.
+void TrainingRun::record_passing_eval(const json& flat) {
+  if (config_.gate.enabled) state_.last_passing_step = state_.step, checkpoint_wanted_ = true;
+  const auto metric = config_.eval.best_metric;
+  const char* name = enum_name(metric);
+  if (metric != BestMetric::None && flat.contains(name) && is_better(metric, flat[name].get<double>(), state_.best_value)) {
+    state_.best_step = state_.step;
+    state_.best_value = flat[name].get<double>();
+    checkpoint_wanted_ = true;
+  }
+}
+
+// The gate's one transition: record the incident, then stop (gate.action=stop or too many incidents) or
+// restore the last passing checkpoint with λ scaled up; metrics and checkpoints after it are discarded.
+void TrainingRun::rewind_after(const Incident& incident) {
+  const auto& gate = config_.gate;
+  const int64_t incidents = state_.incidents + 1;
+  const bool stop = gate.action == GateAction::Stop || incidents > gate.max_incidents;
+  const double scale = stop ? state_.lambda_scale : state_.lambda_scale * gate.lambda_factor;
+  json record{{"type", "incident"}, {"step", stop ? state_.step : state_.last_passing_step}, {"at_step", state_.step},
+              {"violations", incident.violations}, {"eval", incident.eval}, {"action", stop ? "stop" : "increase_lambda"},
+              {"restored_to", stop ? json(nullptr) : json(state_.last_passing_step)}, {"lambda_scale", scale},
+              {"incident", incidents}};
+  const auto incidents_path = (fs::path(run_dir_) / "incidents.jsonl").string();
+  write_text_file_atomic(incidents_path, (fs::exists(incidents_path) ? read_text_file(incidents_path) : "") + record.dump() + "\n");
+  progress_->message(fmt::format("safety gate: incident {} at step {}: {}", incidents, state_.step, fmt::join(incident.violations, "; ")));
+  if (stop) {
+    metrics_->write(record);
+    progress_->finish();
+    fail_runtime("safety gate: {} at step {} ({}); stopped. The last checkpoint that passed is step {}; see {}",
+                 fmt::join(incident.violations, "; "), state_.step,
+                 gate.action == GateAction::Stop ? "gate.action=stop" : fmt::format("more than gate.max_incidents={}", gate.max_incidents),
+                 state_.last_passing_step, incidents_path);
+  }
+  state_ = load_checkpoint(CheckpointPaths::step_dir(run_dir_, state_.last_passing_step), model_, *optimizer_);
+  state_.incidents = incidents;
+  state_.lambda_scale = scale;
+  lambda_.load_state(state_.lambda_state, "the restored checkpoint");
+  if (estimator_) estimator_->load_state(state_.penalty_state, "the restored checkpoint");
+  discard_checkpoints_after(run_dir_, state_.step);
+  metrics_->rewind_to(state_.step);
+  metrics_->write(record);
+  last_checkpoint_ = state_.step;
+  progress_->message(fmt::format("safety gate: restored step {}; λ is now scaled by {}", state_.step, scale));
+}
+
+// The gate compares against the model before any update and needs a passing checkpoint to return to; a
+// base model that already fails it cannot be trained under it.
+void TrainingRun::check_base_model_passes_gate() {
+  if (const auto incident = evaluate()) {
+    progress_->finish();
+    fail_runtime("safety gate: the base model already fails it before any update ({}); nothing was trained. Loosen "
+                 "gate.max_toxicity_rate or gate.max_refusal_drop, or start from a safer model",
+                 fmt::join(incident->violations, "; "));
+  }
+  save_checkpoint();
+}
+
+// ---- checkpoints, stopping, finishing ------------------------------------------------------------
+
+void TrainingRun::save_checkpoint() {
+  state_.elapsed_s = elapsed_before_ + seconds_since(started_);
+  write_checkpoint(run_dir_, model_, *optimizer_, state_, tokenizer_path_, config_.checkpoint.keep_last,
+                   {state_.best_step, state_.last_passing_step});
+  if (state_.best_step >= 0)
+    write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir_)) / "best").string(),
+                           fs::path(CheckpointPaths::step_dir(run_dir_, state_.best_step)).filename().string() + "\n");
+  last_checkpoint_ = state_.step;
+  checkpoint_wanted_ = false;
+}
+
+int TrainingRun::stop_with_checkpoint() {
+  const bool scheduled = state_.step == config_.train.stop_at_step;
+  if (last_checkpoint_ != state_.step) save_checkpoint();
+  progress_->finish();
+  fmt::print("train: stopped ({}) at step {}; checkpoint written, resume with --resume auto\n",
+             scheduled ? "train.stop_at_step" : fmt::format("signal {}", stop_signal()), state_.step);
+  return static_cast<int>(ExitCode::interrupted);
+}
+
+int TrainingRun::finish() {
+  progress_->finish();
+  if (steps_this_process_ == 0) fmt::print("train: the run was already complete at step {}; rewriting final/\n", state_.step);
+  if (state_.optimizer_steps == 0 && state_.skipped_nonfinite > 0)
+    fail_runtime("every one of the {} updates was skipped as non-finite; final/ was not written. Lower optim.lr or check "
+                 "the data", state_.skipped_nonfinite);
+  if (estimator_) {
+    const auto modules = estimator_->frozen_modules();
+    for (size_t i = 0; i < modules.size(); ++i)
+      ST_CHECK(parameters_sha256(*modules[i]) == frozen_hashes_[i],
+               "the classifier's weights changed during the run (SHA-256 {} at the start); it must stay frozen", frozen_hashes_[i]);
+  }
+  const auto final_dir = (fs::path(run_dir_) / "final").string();
+  save_llama(final_dir, model_, {save_dtype(config_.model.save_dtype), 0, tokenizer_path_});
+  fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state_.step,
+             state_.tokens_seen, state_.skipped_nonfinite, final_dir);
+  return 0;
+}
+
+}  // namespace st

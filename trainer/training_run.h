@@ -1,0 +1,115 @@
+// trainer/training_run.h — one `safetune train` run: set-up (inputs, run folder, model, optimizer, where to
+// start), the loop (step, then log / evaluate / checkpoint / stop when their predicates say so), and the
+// finish (final evaluation and checkpoint, frozen-classifier check, final/). The safety gate's
+// restore-and-raise-λ is one transition, rewind_after(Incident), taken in one place of the loop.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "data/batcher.h"
+#include "data/examples.h"
+#include "data/tokenizer.h"
+#include "losses/lambda_controller.h"
+#include "losses/penalty_estimator.h"
+#include "models/llama.h"
+#include "trainer/checkpoint.h"
+#include "trainer/communicator.h"
+#include "trainer/config.h"
+#include "trainer/eval/evaluation.h"
+#include "trainer/optimizer.h"
+#include "trainer/run_config.h"
+#include "trainer/run_log.h"
+#include "trainer/safety_mix.h"
+#include "trainer/train_step.h"
+#include "trainer/trainable_parameters.h"
+
+namespace st {
+
+// What the safety gate found wrong with an evaluation: the run rewinds (or stops) because of it.
+struct Incident {
+  int64_t at_step = 0;
+  std::vector<std::string> violations;
+  nlohmann::json eval;
+};
+
+class TrainingRun {
+ public:
+  // `resume`: auto | never | a checkpoint folder. The seams default to one process training every parameter.
+  TrainingRun(const Config& config, std::string resume, std::unique_ptr<TrainableParameters> trainable = nullptr,
+              std::unique_ptr<Communicator> communicator = nullptr);
+  ~TrainingRun();
+  // The loop and the finish; returns the exit code (0 done, 75 stopped with a checkpoint). Failures throw.
+  int run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // set-up (trainer/run_setup.cpp)
+  void read_data();
+  void open_run_folder();
+  void build_model_and_optimizer();
+  void restore_checkpoint();
+  void prepare_safety_mix();
+  void prepare_loop();
+
+  // the loop
+  StepResult take_step();
+  void handle_nonfinite(const StepResult& r);
+  bool log_due() const;
+  bool eval_due() const;
+  bool checkpoint_due() const;
+  bool stop_due() const;
+  void log_step(const StepResult& r);
+  std::optional<Incident> evaluate();
+  void record_passing_eval(const nlohmann::json& flat);
+  void rewind_after(const Incident& incident);
+  void save_checkpoint();
+  int stop_with_checkpoint();
+  void check_base_model_passes_gate();
+  int finish();
+
+  Config resolved_;  // the checked config as written to RUN_DIR/config.json
+  RunConfig config_;
+  std::string resume_, run_dir_, tokenizer_path_;
+  std::unique_ptr<TrainableParameters> trainable_;
+  std::unique_ptr<Communicator> communicator_;
+  torch::Device device_{torch::kCPU};
+  Tokenizer tokenizer_;
+  LlamaConfig model_config_;
+  std::vector<Example> train_examples_, val_examples_;
+  DataStats train_stats_, val_stats_;
+  nlohmann::json inputs_, manifest_;
+  std::string checkpoint_;  // where this process resumes from; empty for a fresh run
+
+  LlamaForCausalLM model_{nullptr};
+  std::unique_ptr<PenaltyEstimator> estimator_;
+  std::vector<std::string> frozen_hashes_;  // SHA-256 of each frozen module's weights at the start
+  std::unique_ptr<AdamW> optimizer_;
+  LambdaController lambda_;
+  TrainingState state_;
+  std::unique_ptr<SafetyMix> safety_mix_;
+  std::unique_ptr<Batcher> batcher_;
+  std::unique_ptr<Evaluator> evaluator_;
+  bool has_eval_ = false;
+  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<Progress> progress_;
+  ScheduleOptions schedule_;
+  StepOptions step_options_;
+
+  Clock::time_point started_, window_started_;
+  double elapsed_before_ = 0;
+  int64_t window_tokens_ = 0, steps_this_process_ = 0, last_checkpoint_ = -1;
+  bool checkpoint_wanted_ = false;  // an evaluation passed the gate or set a new best: keep this step
+  std::map<std::string, int64_t> step_safety_categories_;  // what the mixer drew into the current step
+};
+
+// Where a run trains: model.device resolved against what this machine has.
+torch::Device pick_device(DeviceChoice wanted);
+
+}  // namespace st
