@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "common/check.h"
 #include "common/files.h"
 
@@ -24,7 +26,9 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("safetune-") + (info ? info->test_suite_name() : "t") + "-" + (info ? info->name() : "x");
+    // The pid keeps two suites running at once (two checkouts, or ctest -j) out of each other's folders.
+    std::string name = std::string("safetune-") + (info ? info->test_suite_name() : "t") + "-" + (info ? info->name() : "x") +
+                       "-" + std::to_string(::getpid());
     for (auto& c : name)
       if (c == '/') c = '_';
     path_ = std::filesystem::temp_directory_path() / name;
