@@ -64,10 +64,7 @@ std::string cell(const json& v) { return v.is_number() ? fmt::format("{:.4f}", v
 }  // namespace
 
 int run_sweep(const Args& args) {
-  static const CommandSpec spec{"sweep", "sweep --config FILE --grid key=v1,v2,... [--set key=value]... [--resume auto|never]",
-                                {}, {"config", "grid", "set", "resume"}, 0, 0};
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("config") && cl.value("grid"), "sweep: --config and --grid are required (usage: safetune {})", spec.usage);
+  CommandLine cl(command_spec("sweep"), args);
   const std::string config_file = *cl.value("config"), grid = *cl.value("grid");
   const auto eq = grid.find('=');
   ST_CHECK_INPUT(eq != std::string::npos && eq > 0 && eq + 1 < grid.size(), "--grid {}: expected key=v1,v2,...", grid);
@@ -94,7 +91,7 @@ int run_sweep(const Args& args) {
   for (size_t i = 0; i < values.size(); ++i) {
     fmt::print("sweep: {} = {} -> {}\n", key, values[i], run_dirs[i]);
     std::fflush(stdout);
-    std::vector<std::string> child = {"train", "--config", config_file, "--resume", cl.value_or("resume", "auto")};
+    std::vector<std::string> child = {"train", "--config", config_file, "--resume", cl.text("resume")};
     for (const auto& s : base_sets) child.insert(child.end(), {"--set", s});
     child.insert(child.end(), {"--set", key + "=" + values[i], "--set", "train.output_dir=" + run_dirs[i]});
     const int code = run_child(child);

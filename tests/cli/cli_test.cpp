@@ -1,5 +1,6 @@
 // tests/cli/cli_test.cpp — the safetune binary as users meet it: inspect on good and malformed inputs
-// (exit code 2 and exactly one line naming the problem, never a crash), init-model and convert.
+// (exit code 2 and exactly one line naming the problem, never a crash), init-model and convert, and
+// every command's --help.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -14,6 +15,7 @@
 #include "models/model_folder.h"
 #include "tests/test_util.h"
 #include "cli/command_line.h"
+#include "cli/commands.h"
 
 namespace st {
 namespace {
@@ -217,6 +219,96 @@ TEST(ModelToolsCli, InitModelThenConvertToShardedBf16) {
   for (size_t i = 0; i < a->parameters().size(); ++i)
     EXPECT_TRUE(torch::equal(a->parameters()[i].to(torch::kBFloat16).to(torch::kFloat32), b->parameters()[i]));
   EXPECT_EQ(b->config().torch_dtype, "bfloat16");
+}
+
+// ---- help: every command documents every option it declares ----
+
+// An option's meaning when it is absent: a default, or a help text that says what happens without it.
+bool documents_absence(const OptionSpec& o) {
+  return o.is_flag() || o.required || o.repeatable || !o.default_value.empty() ||
+         o.help.find("without it") != std::string::npos;
+}
+
+TEST(CliHelp, EveryCommandDeclaresHelpDefaultsAndExamples) {
+  ASSERT_EQ(commands().size(), 11u);
+  for (const auto& c : commands()) {
+    SCOPED_TRACE(c.spec.name);
+    EXPECT_FALSE(c.spec.summary.empty());
+    ASSERT_FALSE(c.spec.examples.empty());
+    for (const auto& e : c.spec.examples) EXPECT_NE(e.find("safetune " + c.spec.name + " "), std::string::npos) << e;
+    for (const auto& o : c.spec.options) {
+      EXPECT_GE(o.help.size(), 10u) << "--" << o.name << " needs a help text";
+      EXPECT_TRUE(documents_absence(o)) << "--" << o.name << ": declare a default or say what happens without it";
+    }
+  }
+}
+
+// Runs of spaces and line breaks as one space: help texts are wrapped to the terminal's width.
+std::string squeeze(const std::string& text) {
+  std::istringstream words(text);
+  std::string out;
+  for (std::string word; words >> word;) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
+
+TEST(CliHelp, HelpFlagShortFlagAndHelpCommandPrintTheSameTextToStdout) {
+  for (const auto& c : commands()) {
+    SCOPED_TRACE(c.spec.name);
+    const std::string expected = help_text(c.spec), flat = squeeze(expected);
+    for (const auto& args : {c.spec.name + " --help", c.spec.name + " -h", "help " + c.spec.name}) {
+      // stderr is discarded: the help must come on stdout; the shell's status is safetune's.
+      const auto r = run_safetune(args + " 2>/dev/null; exit $?");
+      EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+      EXPECT_EQ(r.output, expected) << args;
+    }
+    EXPECT_NE(expected.find("usage: safetune " + c.spec.usage), std::string::npos) << expected;
+    for (const auto& o : c.spec.options) {
+      EXPECT_NE(expected.find("--" + o.name + (o.is_flag() ? "" : " " + o.value_name)), std::string::npos) << o.name;
+      EXPECT_NE(flat.find(squeeze(o.help)), std::string::npos) << o.name;
+      if (!o.default_value.empty()) {
+        EXPECT_NE(flat.find("default: " + o.default_value), std::string::npos) << o.name;
+      }
+    }
+    for (const auto& e : c.spec.examples) EXPECT_NE(expected.find(e), std::string::npos) << e;
+  }
+}
+
+TEST(CliHelp, HelpWinsOverMissingArgumentsAndFollowsValues) {
+  // convert needs two arguments and init-model two options: --help is answered before either is checked.
+  EXPECT_EQ(run_safetune("convert --help").exit_code, 0);
+  EXPECT_EQ(run_safetune("init-model --seed 3 -h").exit_code, 0);
+  // A value that looks like --help is a value, not a request for help.
+  expect_rejected("generate --prompt --help", {"generate: --model is required"});
+}
+
+TEST(CliHelp, TopLevelHelpListsEveryCommandFromItsDeclaration) {
+  const auto r = run_safetune("--help");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(run_safetune("help").output, r.output);
+  for (const auto& c : commands()) EXPECT_NE(r.output.find(c.spec.summary), std::string::npos) << c.spec.name;
+}
+
+TEST(CliHelp, UnknownNamesSuggestTheNearest) {
+  expect_rejected("help nosuchcommand", {"unknown command 'nosuchcommand' (commands: train, config, report,"});
+  expect_rejected("help inspekt", {"unknown command 'inspekt'", "did you mean 'inspect'"});
+  expect_rejected("help train sweep", {"help: expected one command name"});
+  expect_rejected("train --hlep", {"train: unknown option --hlep", "did you mean --help"});
+}
+
+TEST(Cli, ConfigGivenAsAnArgumentIsNamed) {
+  int with_config = 0;
+  for (const auto& c : commands()) {
+    if (c.spec.find("config") == nullptr) continue;
+    ++with_config;
+    expect_rejected(c.spec.name + " cfg.json", {c.spec.name + ": pass the config with --config cfg.json"});
+  }
+  EXPECT_EQ(with_config, 5);  // train, eval, sweep, train-classifier, init-model
+}
+
+TEST(Cli, MissingRequiredOptionsAreNamed) {
+  expect_rejected("train", {"train: --config is required"});
+  expect_rejected("eval", {"eval: --model and --config are required"});
+  expect_rejected("report run", {"report: --out is required"});
 }
 
 }  // namespace
