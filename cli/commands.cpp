@@ -95,15 +95,18 @@ CommandSpec generate_spec() {
 
 CommandSpec sweep_spec() {
   return {"sweep",
-          "one run per value of a config key (e.g. safety.lambda), then a comparison table",
+          "one run per combination of config values (e.g. safety.lambda), then a comparison table",
           {},
           {config_option("the runs' config"),
-           option("grid", "KEY=V1,V2,...", "a config key and its values, one run folder <train.output_dir>.KEY=V each")
-               .set_required(),
+           option("grid", "KEY=V1,V2",
+                  "a config key and its values; several --grid flags sweep every combination, one run folder "
+                  "<train.output_dir>.KEY=V[,KEY2=V2...] each")
+               .set_required()
+               .set_repeatable(),
            set_option(),
            option("resume", "auto|never", "passed to each run's `safetune train --resume`").set_default("auto")},
           {"safetune sweep --config configs/demo.json --grid safety.lambda=0,0.1,0.3,1",
-           "safetune sweep --config configs/demo.json --grid optim.lr=1e-3,2e-3 --set train.max_steps=100"}};
+           "safetune sweep --config configs/demo.json --grid safety.lambda=0,1 --grid optim.lr=1e-3,2e-3"}};
 }
 
 CommandSpec train_classifier_spec() {

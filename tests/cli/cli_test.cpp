@@ -1,6 +1,6 @@
 // tests/cli/cli_test.cpp — the safetune binary as users meet it: inspect on good and malformed inputs
-// (exit code 2 and exactly one line naming the problem, never a crash), init-model and convert, and
-// every command's --help.
+// (exit code 2 and exactly one line naming the problem, never a crash), init-model and convert, every
+// command's --help, and a sweep over two grids.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -307,8 +307,65 @@ TEST(Cli, ConfigGivenAsAnArgumentIsNamed) {
 
 TEST(Cli, MissingRequiredOptionsAreNamed) {
   expect_rejected("train", {"train: --config is required"});
+  expect_rejected("sweep --config x.json", {"sweep: --grid is required"});
   expect_rejected("eval", {"eval: --model and --config are required"});
   expect_rejected("report run", {"report: --out is required"});
+}
+
+// ---- sweep: several --grid flags sweep their product ----
+
+// A run of one step of batch 2 on the golden model: a sweep of four runs takes seconds.
+std::string write_one_step_config(const TempDir& dir) {
+  const auto path = dir / "run.json";
+  write_text_file_atomic(path, fmt::format(R"({{
+  "model": {{"path": "{}", "device": "cpu"}},
+  "data": {{"train": "{}", "max_seq_len": 64}},
+  "train": {{"output_dir": "{}", "max_steps": 1, "batch_size": 2, "seed": 3}},
+  "log": {{"every_steps": 1, "progress": "never"}}
+}})", fixture("golden/gqa_default_rope"), fixture("train/train.jsonl"), dir / "runs/sweep"));
+  return path;
+}
+
+TEST(SweepCli, TwoGridsSweepTheirProductWithOneColumnPerKey) {
+  TempDir dir;
+  const auto config = shell_quote(write_one_step_config(dir));
+  const auto r = run_safetune("sweep --config " + config + " --grid train.seed=1,2 --grid optim.lr=0.001,0.002");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(read_text_file(dir / "runs/sweep.sweep.json"));
+  EXPECT_EQ(summary["keys"], nlohmann::json({"train.seed", "optim.lr"}));
+  EXPECT_FALSE(summary.contains("key"));
+  ASSERT_EQ(summary["runs"].size(), 4u);
+  size_t i = 0;
+  for (const char* seed : {"1", "2"})
+    for (const char* lr : {"0.001", "0.002"}) {  // the first --grid varies slowest
+      const auto& run = summary["runs"][i++];
+      const std::string folder = dir / fmt::format("runs/sweep.train.seed={},optim.lr={}", seed, lr);
+      EXPECT_EQ(run["run"], folder);
+      EXPECT_EQ(run["train.seed"], seed);
+      EXPECT_EQ(run["optim.lr"], lr);
+      EXPECT_EQ(run["exit_code"], 0);
+      EXPECT_TRUE(run["final_ce"].is_number());
+      const auto resolved = nlohmann::json::parse(read_text_file(folder + "/config.json"));
+      EXPECT_EQ(resolved["train"]["seed"], std::stoi(seed));
+      EXPECT_EQ(resolved["optim"]["lr"], std::stod(lr));
+      EXPECT_NE(r.output.find("sweep: train.seed = " + std::string(seed) + ", optim.lr = " + lr + " -> " + folder),
+                std::string::npos) << r.output;
+    }
+  EXPECT_NE(r.output.find("train.seed       optim.lr           final CE"), std::string::npos) << r.output;
+}
+
+TEST(SweepCli, OneGridKeepsItsFolderNamesAndRepeatedKeysAreRefused) {
+  TempDir dir;
+  const auto config = shell_quote(write_one_step_config(dir));
+  const auto r = run_safetune("sweep --config " + config + " --grid train.seed=5");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "runs/sweep.train.seed=5/final/model.safetensors"));
+  const auto summary = nlohmann::json::parse(read_text_file(dir / "runs/sweep.sweep.json"));
+  EXPECT_EQ(summary["key"], "train.seed");
+  EXPECT_EQ(summary["runs"][0]["value"], "5");
+  EXPECT_NE(r.output.find("train.seed         final CE"), std::string::npos) << r.output;
+  expect_rejected("sweep --config " + config + " --grid train.seed=1,2 --grid optim.lr=0.1 --grid train.seed=3",
+                  {"--grid train.seed is given twice"});
 }
 
 }  // namespace
