@@ -29,7 +29,9 @@ OptionSpec max_shard_option() {
                 "model.safetensors.index.json; without it, one model.safetensors");
 }
 
-OptionSpec overwrite_flag() { return flag("overwrite", "write into an output folder that is not empty, replacing its files"); }
+OptionSpec overwrite_flag() {
+  return flag("overwrite", "write into an output folder that is not empty, replacing its files");
+}
 
 CommandSpec train_spec() {
   return {"train",
@@ -81,10 +83,12 @@ CommandSpec generate_spec() {
           {},
           {option("model", "DIR", "model folder (config.json, safetensors, tokenizer.model)").set_required(),
            option("prompt", "TEXT", "one prompt to continue; without it, --input is required (give exactly one)"),
-           option("input", "FILE.jsonl", "prompts, one {\"prompt\": ...} per line; without it, --prompt is required (give exactly one)"),
+           option("input", "FILE.jsonl",
+                  "prompts, one {\"prompt\": ...} per line; without it, --prompt is required (give exactly one)"),
            option("max-new-tokens", "N", "most tokens generated per prompt").set_default("128"),
            option("temperature", "T", "sampling temperature in [0, 100]; 0 is greedy").set_default("0"),
-           option("top-p", "P", "nucleus sampling: keep the smallest set of tokens with this much probability").set_default("1"),
+           option("top-p", "P", "nucleus sampling: keep the smallest set of tokens with this much probability")
+               .set_default("1"),
            option("seed", "S", "random seed for sampling; the same seed gives the same output").set_default("0"),
            option("batch-size", "B", "prompts decoded together").set_default("16"),
            option("template", "llama2|chatml|plain", "chat template around each prompt").set_default("llama2"),
@@ -144,7 +148,8 @@ CommandSpec init_model_spec() {
            option("out", "DIR", "model folder to write").set_required(),
            option("tokenizer", "tokenizer.model",
                   "sentencepiece model to copy in (its vocabulary must match; sets bos/eos ids); without it, none"),
-           option("seed", "N", "random seed of the initialisation").set_default("0"), dtype_option("dtype of the saved weights").set_default("float32"),
+           option("seed", "N", "random seed of the initialisation").set_default("0"),
+           dtype_option("dtype of the saved weights").set_default("float32"),
            max_shard_option(), overwrite_flag()},
           {"safetune init-model --config configs/tiny_llama.json --tokenizer tokenizer.model --out runs/tiny"}};
 }
@@ -153,7 +158,8 @@ CommandSpec convert_spec() {
   return {"convert",
           "rewrite a model folder with another dtype or shard size",
           {"IN_DIR OUT_DIR", 2, 2, "the model folder to read and the one to write"},
-          {dtype_option("dtype of the saved weights; without it, the input's torch_dtype"), max_shard_option(), overwrite_flag()},
+          {dtype_option("dtype of the saved weights; without it, the input's torch_dtype"), max_shard_option(),
+           overwrite_flag()},
           {"safetune convert runs/demo/plain/final runs/plain-bf16 --dtype bfloat16 --max-shard-size 2GB"}};
 }
 
