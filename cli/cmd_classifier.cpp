@@ -90,10 +90,7 @@ std::vector<LabelledText> read_labelled(const ClassifierRunConfig& c, const Toke
 }  // namespace
 
 int run_train_classifier(const Args& args) {
-  static const CommandSpec spec{"train-classifier", "train-classifier --config FILE [--set key=value]...", {},
-                                {"config", "set"}, 0, 0};
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("config").has_value(), "train-classifier: --config is required");
+  CommandLine cl(command_spec("train-classifier"), args);
   const auto c = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema()).classifier_config();
   const std::string tok_path = c.classifier.tokenizer, out_dir = c.train.output_dir;
   Tokenizer tok(tok_path);
@@ -190,10 +187,7 @@ int run_train_classifier(const Args& args) {
 }
 
 int run_score(const Args& args) {
-  static const CommandSpec spec{"score", "score --classifier DIR [--input FILE.jsonl] [--threshold T]", {},
-                                {"classifier", "input", "threshold"}, 0, 0};
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("classifier").has_value(), "score: --classifier is required (usage: safetune {})", spec.usage);
+  CommandLine cl(command_spec("score"), args);
   const std::string dir = *cl.value("classifier");
   auto classifier = load_classifier(dir);
   Tokenizer tok((fs::path(dir) / "tokenizer.model").string());

@@ -1,5 +1,6 @@
 // cli/cmd_config.cpp — `safetune config defaults | config validate FILE`: the schema as a table, or one
 // config checked and printed resolved.
+#include "common/check.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "trainer/config.h"
@@ -9,8 +10,7 @@
 namespace st {
 
 int run_config(const Args& args) {
-  static const CommandSpec spec{"config", "config defaults [--markdown] | config validate FILE [--set key=value]...",
-                                {"markdown"}, {"set"}, 1, 2};
+  static const CommandSpec& spec = command_spec("config");
   CommandLine cl(spec, args);
   const std::string action = cl.positional()[0];
   if (action == "defaults") {

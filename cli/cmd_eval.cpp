@@ -15,16 +15,7 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 int run_eval(const Args& args) {
-  static const CommandSpec spec{"eval",
-                                "eval --model DIR --config FILE [--set key=value]... [--out REPORT.json] "
-                                "[--generations FILE.jsonl]",
-                                {},
-                                {"model", "config", "set", "out", "generations"},
-                                0,
-                                0};
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("model").has_value() && cl.value("config").has_value(),
-                 "eval: --model and --config are required (usage: safetune {})", spec.usage);
+  CommandLine cl(command_spec("eval"), args);
   const std::string dir = *cl.value("model");
   const auto config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config();
   Tokenizer tokenizer((fs::path(dir) / "tokenizer.model").string());

@@ -17,44 +17,36 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-double number_option(const CommandLine& cl, const std::string& name, double fallback, double min, double max) {
-  const auto v = cl.value(name);
-  if (!v) return fallback;
+// The option's value, else its declared default, as a number in [min, max].
+double number_option(const CommandLine& cl, const std::string& name, double min, double max) {
+  const auto v = cl.text(name);
   try {
     size_t used = 0;
-    const double d = std::stod(*v, &used);
-    if (used == v->size() && d >= min && d <= max) return d;
+    const double d = std::stod(v, &used);
+    if (used == v.size() && d >= min && d <= max) return d;
   } catch (const std::exception&) {
   }
-  fail_input("generate: --{} must be a number in [{}, {}], got '{}'", name, min, max, *v);
+  fail_input("generate: --{} must be a number in [{}, {}], got '{}'", name, min, max, v);
 }
 }  // namespace
 
 int run_generate(const Args& args) {
-  static const CommandSpec spec{
-      "generate",
-      "generate --model DIR (--prompt TEXT | --input FILE.jsonl) [--max-new-tokens N] [--temperature T] [--top-p P] "
-      "[--seed S] [--batch-size B] [--template llama2|chatml|plain] [--system TEXT]",
-      {},
-      {"model", "prompt", "input", "max-new-tokens", "temperature", "top-p", "seed", "batch-size", "template", "system"},
-      0,
-      0};
+  static const CommandSpec& spec = command_spec("generate");
   CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("model").has_value(), "generate: --model is required (usage: safetune {})", spec.usage);
   ST_CHECK_INPUT(cl.value("prompt").has_value() != cl.value("input").has_value(),
                  "generate: give exactly one of --prompt and --input (usage: safetune {})", spec.usage);
   const std::string dir = *cl.value("model");
   GenerationOptions o;
-  o.max_new_tokens = cl.int_value_or("max-new-tokens", 128);
+  o.max_new_tokens = cl.integer("max-new-tokens");
   ST_CHECK_INPUT(o.max_new_tokens >= 1, "generate: --max-new-tokens must be >= 1");
-  o.temperature = number_option(cl, "temperature", 0.0, 0.0, 100.0);
-  o.top_p = number_option(cl, "top-p", 1.0, 1e-6, 1.0);
-  o.seed = static_cast<uint64_t>(cl.int_value_or("seed", 0));
-  const int64_t batch_size = cl.int_value_or("batch-size", 16);
+  o.temperature = number_option(cl, "temperature", 0.0, 100.0);
+  o.top_p = number_option(cl, "top-p", 1e-6, 1.0);
+  o.seed = static_cast<uint64_t>(cl.integer("seed"));
+  const int64_t batch_size = cl.integer("batch-size");
   ST_CHECK_INPUT(batch_size >= 1, "generate: --batch-size must be >= 1");
   DataOptions template_options;
-  template_options.chat_template = cl.value_or("template", "llama2");
-  template_options.system_prompt = cl.value_or("system", "");
+  template_options.chat_template = cl.text("template");
+  template_options.system_prompt = cl.text("system");
 
   // Prompts with their provenance.
   std::vector<std::string> prompts;

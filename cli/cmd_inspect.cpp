@@ -148,8 +148,7 @@ void print_human(const json& r) {
 }  // namespace
 
 int run_inspect(const Args& args) {
-  static const CommandSpec spec{"inspect", "inspect PATH [--json]", {"json"}, {}, 1, 1};
-  CommandLine cl(spec, args);
+  CommandLine cl(command_spec("inspect"), args);
   const std::string path = cl.positional()[0];
   ST_CHECK_INPUT(fs::exists(path), "{}: no such file or folder", path);
   const json report = fs::is_directory(path) ? inspect_folder(path) : inspect_file(path);

@@ -27,19 +27,10 @@ void refuse_existing_output(const std::string& out, bool overwrite) {
 }  // namespace
 
 int run_init_model(const Args& args) {
-  static const CommandSpec spec{"init-model",
-                                "init-model --config ARCH.json --out DIR [--tokenizer tokenizer.model] [--seed N] "
-                                "[--dtype float32|bfloat16|float16] [--max-shard-size 2GB] [--overwrite]",
-                                {"overwrite"},
-                                {"config", "out", "tokenizer", "seed", "dtype", "max-shard-size"},
-                                0,
-                                0};
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("config") && cl.value("out"), "init-model: --config and --out are required (usage: safetune {})",
-                 spec.usage);
+  CommandLine cl(command_spec("init-model"), args);
   const std::string config_path = *cl.value("config"), out = *cl.value("out");
   auto config = LlamaConfig::from_file(config_path);
-  auto options = save_options(cl, "float32");
+  auto options = save_options(cl, cl.text("dtype"));
   if (auto tok_path = cl.value("tokenizer")) {
     Tokenizer tok(*tok_path);
     ST_CHECK_INPUT(tok.vocab_size() == config.vocab_size, "{}: vocab_size is {} but {} has {} pieces", config_path,
@@ -50,21 +41,15 @@ int run_init_model(const Args& args) {
   }
   refuse_existing_output(out, cl.flag("overwrite"));
   LlamaForCausalLM model(config);
-  model->init_weights(static_cast<uint64_t>(cl.int_value_or("seed", 0)));
+  const int64_t seed = cl.integer("seed");
+  model->init_weights(static_cast<uint64_t>(seed));
   save_llama(out, model, options);
-  fmt::print("wrote {} (random init, seed {})\n", out, cl.int_value_or("seed", 0));
+  fmt::print("wrote {} (random init, seed {})\n", out, seed);
   return 0;
 }
 
 int run_convert(const Args& args) {
-  static const CommandSpec spec{"convert",
-                                "convert IN_DIR OUT_DIR [--dtype float32|bfloat16|float16] [--max-shard-size 2GB] "
-                                "[--overwrite]",
-                                {"overwrite"},
-                                {"dtype", "max-shard-size"},
-                                2,
-                                2};
-  CommandLine cl(spec, args);
+  CommandLine cl(command_spec("convert"), args);
   const std::string in = cl.positional()[0], out = cl.positional()[1];
   ST_CHECK_INPUT(fs::weakly_canonical(in) != fs::weakly_canonical(out), "convert: IN_DIR and OUT_DIR must differ");
   auto options = save_options(cl, "float32");  // options are checked before the (possibly long) load

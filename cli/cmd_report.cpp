@@ -9,9 +9,7 @@
 namespace st {
 
 int run_report(const Args& args) {
-  static const CommandSpec spec{"report", "report RUN_DIR [RUN_DIR...] --out FILE.html", {}, {"out"}, 1, 64};
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("out").has_value(), "report: --out is required (usage: safetune {})", spec.usage);
+  CommandLine cl(command_spec("report"), args);
   std::vector<RunRecord> runs;
   for (const auto& dir : cl.positional()) runs.push_back(read_run(dir));
   write_text_file_atomic(*cl.value("out"), render_report(runs));

@@ -1,13 +1,16 @@
-// cli/cmd_sweep.cpp — `safetune sweep --config FILE --grid key=v1,v2,... [--set key=value]...`: one
-// training run per value, each a child `safetune train` process (isolated, resumable on its own) writing to
-// a sibling folder `<train.output_dir>.<key>=<value>`, then a table of final CE, validation CE and mean
-// P(toxic) per value, also written as `<train.output_dir>.sweep.json`.
+// cli/cmd_sweep.cpp — `safetune sweep --config FILE --grid key=v1,v2,... [--grid ...] [--set key=value]...`:
+// one training run per combination of the grids' values, each a child `safetune train` process (isolated,
+// resumable on its own) writing to a sibling folder `<train.output_dir>.<key>=<value>[,<key2>=<value2>...]`,
+// then a table of final CE, validation CE and mean P(toxic) per run, also written as
+// `<train.output_dir>.sweep.json`.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+
+#include <fmt/ranges.h>
 
 #include "common/check.h"
 #include "common/files.h"
@@ -61,61 +64,127 @@ json summarize(const std::string& run_dir) {
 
 std::string cell(const json& v) { return v.is_number() ? fmt::format("{:.4f}", v.get<double>()) : "-"; }
 
+// One --grid: a config key and the values it takes.
+struct GridAxis {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+GridAxis parse_grid(const std::string& grid) {
+  const auto eq = grid.find('=');
+  ST_CHECK_INPUT(eq != std::string::npos && eq > 0 && eq + 1 < grid.size(), "--grid {}: expected key=v1,v2,...", grid);
+  GridAxis axis{grid.substr(0, eq), {}};
+  for (size_t start = eq + 1; start <= grid.size();) {
+    const size_t comma = std::min(grid.find(',', start), grid.size());
+    axis.values.push_back(grid.substr(start, comma - start));
+    ST_CHECK_INPUT(!axis.values.back().empty(), "--grid {}: empty value", grid);
+    start = comma + 1;
+  }
+  return axis;
+}
+
+std::vector<GridAxis> parse_grids(const std::vector<std::string>& grids) {
+  std::vector<GridAxis> axes;
+  for (const auto& grid : grids) {
+    axes.push_back(parse_grid(grid));
+    for (size_t i = 0; i + 1 < axes.size(); ++i)
+      ST_CHECK_INPUT(axes[i].key != axes.back().key, "sweep: --grid {} is given twice; put all its values in one --grid",
+                     axes.back().key);
+  }
+  return axes;
+}
+
+// One run of the sweep: a value for each grid key, in --grid order.
+using GridPoint = std::vector<std::pair<std::string, std::string>>;
+
+// Every combination of the axes' values, the first --grid varying slowest (as nested loops would).
+std::vector<GridPoint> grid_product(const std::vector<GridAxis>& axes) {
+  std::vector<GridPoint> points = {{}};
+  for (const auto& axis : axes) {
+    std::vector<GridPoint> extended;
+    for (const auto& point : points)
+      for (const auto& value : axis.values) {
+        extended.push_back(point);
+        extended.back().emplace_back(axis.key, value);
+      }
+    points = std::move(extended);
+  }
+  return points;
+}
+
+// "key=value" pairs joined by `separator`: "," in folder names (Hydra's override_dirname style; a single
+// grid gives "safety.lambda=0", the name it always had), ", " with `spaced` in progress lines.
+std::string describe(const GridPoint& point, const std::string& separator, bool spaced = false) {
+  std::vector<std::string> parts;
+  for (const auto& [key, value] : point) parts.push_back(key + (spaced ? " = " : "=") + value);
+  return fmt::format("{}", fmt::join(parts, separator));
+}
+
+std::vector<std::string> with_grid_sets(std::vector<std::string> sets, const GridPoint& point) {
+  for (const auto& [key, value] : point) sets.push_back(key + "=" + value);
+  return sets;
+}
+
+// The table: one column per grid key, then the run's numbers.
+void print_table(const std::vector<GridAxis>& axes, const json& rows) {
+  std::vector<size_t> widths;
+  std::string header;
+  for (const auto& axis : axes) {
+    size_t width = std::max<size_t>(16, axis.key.size());
+    for (const auto& v : axis.values) width = std::max(width, v.size());
+    widths.push_back(width);
+    header += fmt::format("{:<{}} ", axis.key, width);
+  }
+  fmt::print("\n{}{:>10} {:>10} {:>13}  {}\n", header, "final CE", "val CE", "mean P(toxic)", "run");
+  for (const auto& r : rows) {
+    std::string values;
+    for (size_t k = 0; k < axes.size(); ++k) values += fmt::format("{:<{}} ", r[axes[k].key].get<std::string>(), widths[k]);
+    fmt::print("{}{:>10} {:>10} {:>13}  {}{}\n", values, cell(r["final_ce"]), cell(r["val_ce"]), cell(r["mean_p_toxic"]),
+               r["run"].get<std::string>(),
+               r["exit_code"] == 0 ? "" : fmt::format("  (failed, exit {})", r["exit_code"].get<int>()));
+  }
+}
+
 }  // namespace
 
 int run_sweep(const Args& args) {
-  static const CommandSpec spec{"sweep", "sweep --config FILE --grid key=v1,v2,... [--set key=value]... [--resume auto|never]",
-                                {}, {"config", "grid", "set", "resume"}, 0, 0};
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("config") && cl.value("grid"), "sweep: --config and --grid are required (usage: safetune {})", spec.usage);
-  const std::string config_file = *cl.value("config"), grid = *cl.value("grid");
-  const auto eq = grid.find('=');
-  ST_CHECK_INPUT(eq != std::string::npos && eq > 0 && eq + 1 < grid.size(), "--grid {}: expected key=v1,v2,...", grid);
-  const std::string key = grid.substr(0, eq);
-  std::vector<std::string> values;
-  for (size_t start = eq + 1; start <= grid.size();) {
-    const size_t comma = std::min(grid.find(',', start), grid.size());
-    values.push_back(grid.substr(start, comma - start));
-    ST_CHECK_INPUT(!values.back().empty(), "--grid {}: empty value", grid);
-    start = comma + 1;
-  }
+  CommandLine cl(command_spec("sweep"), args);
+  const std::string config_file = *cl.value("config");
+  const auto axes = parse_grids(cl.values("grid"));
+  const auto points = grid_product(axes);
   // Every run's config is validated before the first one starts: a typo fails in seconds, not hours.
-  std::vector<std::string> base_sets = cl.values("set");
+  const std::vector<std::string> base_sets = cl.values("set");
   std::vector<std::string> run_dirs;
-  for (const auto& v : values) {
-    auto sets = base_sets;
-    sets.push_back(key + "=" + v);
-    const auto c = Config::load(config_file, sets).run_config();
-    run_dirs.push_back(c.train.output_dir + "." + key + "=" + v);
-  }
+  for (const auto& point : points)
+    run_dirs.push_back(Config::load(config_file, with_grid_sets(base_sets, point)).run_config().train.output_dir + "." +
+                       describe(point, ","));
   const std::string base_dir = Config::load(config_file, base_sets).run_config().train.output_dir;
 
   json rows = json::array();
-  for (size_t i = 0; i < values.size(); ++i) {
-    fmt::print("sweep: {} = {} -> {}\n", key, values[i], run_dirs[i]);
+  for (size_t i = 0; i < points.size(); ++i) {
+    fmt::print("sweep: {} -> {}\n", describe(points[i], ", ", true), run_dirs[i]);
     std::fflush(stdout);
-    std::vector<std::string> child = {"train", "--config", config_file, "--resume", cl.value_or("resume", "auto")};
-    for (const auto& s : base_sets) child.insert(child.end(), {"--set", s});
-    child.insert(child.end(), {"--set", key + "=" + values[i], "--set", "train.output_dir=" + run_dirs[i]});
+    std::vector<std::string> child = {"train", "--config", config_file, "--resume", cl.text("resume")};
+    for (const auto& s : with_grid_sets(base_sets, points[i])) child.insert(child.end(), {"--set", s});
+    child.insert(child.end(), {"--set", "train.output_dir=" + run_dirs[i]});
     const int code = run_child(child);
     if (code == static_cast<int>(ExitCode::interrupted)) {
-      fmt::print("sweep: stopped during {} = {}; run the same command again to resume\n", key, values[i]);
+      fmt::print("sweep: stopped during {}; run the same command again to resume\n", describe(points[i], ", ", true));
       return code;
     }
     json row = summarize(run_dirs[i]);
-    row["value"] = values[i];
+    for (const auto& [key, value] : points[i]) row[key] = value;
+    if (axes.size() == 1) row["value"] = points[i][0].second;  // the single-grid file as it always was
     row["exit_code"] = code;
     rows.push_back(row);
   }
-  fmt::print("\n{:<16} {:>10} {:>10} {:>13}  {}\n", key, "final CE", "val CE", "mean P(toxic)", "run");
+  print_table(axes, rows);
+  json summary = {{"keys", json::array()}, {"runs", rows}};
+  for (const auto& axis : axes) summary["keys"].push_back(axis.key);
+  if (axes.size() == 1) summary["key"] = axes[0].key;
+  write_text_file_atomic(base_dir + ".sweep.json", summary.dump(2) + "\n");
   bool failed = false;
-  for (const auto& r : rows) {
-    failed = failed || r["exit_code"] != 0;
-    fmt::print("{:<16} {:>10} {:>10} {:>13}  {}{}\n", r["value"].get<std::string>(), cell(r["final_ce"]), cell(r["val_ce"]),
-               cell(r["mean_p_toxic"]), r["run"].get<std::string>(),
-               r["exit_code"] == 0 ? "" : fmt::format("  (failed, exit {})", r["exit_code"].get<int>()));
-  }
-  write_text_file_atomic(base_dir + ".sweep.json", json{{"key", key}, {"runs", rows}}.dump(2) + "\n");
+  for (const auto& r : rows) failed = failed || r["exit_code"] != 0;
   return failed ? static_cast<int>(ExitCode::failure) : 0;
 }
 

@@ -8,8 +8,7 @@
 namespace st {
 
 int run_train(const Args& args) {
-  static const CommandSpec spec{"train", "train --config FILE [--set key=value]... [--resume auto|never|PATH]",
-                                {}, {"config", "set", "resume"}, 0, 0};
+  static const CommandSpec& spec = command_spec("train");  // declared in commands.cpp
   CommandLine cl(spec, args);
   ST_CHECK_INPUT(cl.value("config").has_value(), "train: --config is required (usage: safetune {})", spec.usage);
   const Config config = Config::load(*cl.value("config"), cl.values("set"));

@@ -1,24 +1,39 @@
 // cli/commands.h — the safetune subcommands; each takes the arguments after its name and returns
-// the process exit code (errors are thrown as st::Error and mapped to exit codes by main).
+// the process exit code (errors are thrown as st::Error and mapped to exit codes by main). Their
+// command lines are declared once, in commands.cpp: parsing, error messages and --help come from there.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "cli/command_line.h"
+
 namespace st {
 
 using Args = std::vector<std::string>;
 
-int run_inspect(const Args& args);     // inspect PATH [--json]
-int run_init_model(const Args& args);  // init-model --config ARCH.json --out DIR [--tokenizer F] [--seed N]
-int run_convert(const Args& args);     // convert IN_DIR OUT_DIR [--dtype D] [--max-shard-size S]
-int run_train(const Args& args);       // train --config FILE [--set k=v]... [--resume auto|never|PATH]
-int run_config(const Args& args);      // config defaults | config validate FILE
-int run_train_classifier(const Args& args);  // train-classifier --config FILE [--set k=v]...
-int run_score(const Args& args);             // score --classifier DIR [--input FILE.jsonl] [--threshold T]
-int run_sweep(const Args& args);             // sweep --config FILE --grid key=v1,v2,... [--set k=v]...
-int run_generate(const Args& args);          // generate --model DIR (--prompt T | --input F.jsonl) [...]
-int run_report(const Args& args);            // report RUN_DIR [RUN_DIR...] --out FILE.html
-int run_eval(const Args& args);              // eval --model DIR --config FILE [--out F] [--generations F]
+int run_inspect(const Args& args);
+int run_init_model(const Args& args);
+int run_convert(const Args& args);
+int run_train(const Args& args);
+int run_config(const Args& args);
+int run_train_classifier(const Args& args);
+int run_score(const Args& args);
+int run_sweep(const Args& args);
+int run_generate(const Args& args);
+int run_report(const Args& args);
+int run_eval(const Args& args);
+
+struct Command {
+  CommandSpec spec;
+  int (*run)(const Args&);
+};
+
+// Every subcommand, in the order `safetune --help` lists them.
+const std::vector<Command>& commands();
+// The subcommand called `name`; an unknown name is exit 2 with the nearest valid one.
+const Command& find_command(const std::string& name);
+// The declaration of a subcommand that exists (for its run_ function).
+const CommandSpec& command_spec(const std::string& name);
 
 }  // namespace st

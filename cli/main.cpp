@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "common/check.h"
 #include "cli/command_line.h"
@@ -13,31 +12,23 @@
 
 namespace {
 
-struct Subcommand {
-  const char* name;
-  int (*run)(const st::Args&);
-  const char* summary;
-};
-
-const Subcommand kSubcommands[] = {
-    {"train", st::run_train, "fine-tune a model folder on JSONL data (checkpoints, resume, metrics)"},
-    {"config", st::run_config, "print every config key with its default, or validate a config file"},
-    {"report", st::run_report, "one self-contained HTML page of a run's or several runs' curves, evaluations and incidents"},
-    {"eval", st::run_eval, "refusal, toxicity and over-refusal rates on prompt sets, validation loss and exact match"},
-    {"generate", st::run_generate, "continue prompts with a model (chat template, KV cache, EOS stop), JSONL out"},
-    {"sweep", st::run_sweep, "one run per value of a config key (e.g. safety.lambda), then a comparison table"},
-    {"train-classifier", st::run_train_classifier, "train the frozen toxicity classifier on labelled JSONL (AUROC, threshold)"},
-    {"score", st::run_score, "score texts with a toxicity classifier (JSONL file or stdin), JSONL out"},
-    {"inspect", st::run_inspect, "show a model folder's or safetensors file's architecture, dtypes and tensors"},
-    {"init-model", st::run_init_model, "write a randomly initialised Llama model folder from an architecture config"},
-    {"convert", st::run_convert, "rewrite a model folder with another dtype or shard size"},
-};
-
 void print_usage(std::FILE* out) {
   fmt::print(out, "safetune {} — fine-tune Llama-family models with a safety-penalized loss\n\n", SAFETUNE_VERSION);
   fmt::print(out, "usage: safetune COMMAND [ARGS]\n\ncommands:\n");
-  for (const auto& s : kSubcommands) fmt::print(out, "  {:<17} {}\n", s.name, s.summary);
+  for (const auto& c : st::commands()) fmt::print(out, "  {:<17} {}\n", c.spec.name, c.spec.summary);
+  fmt::print(out, "\n'safetune COMMAND --help' (or 'safetune help COMMAND') lists a command's options and examples.\n");
   fmt::print(out, "\nexit codes: 0 done, 1 failure while running, 2 bad usage/config/input, 75 interrupted\n");
+}
+
+// `safetune help [COMMAND]`.
+int run_help(const st::Args& args) {
+  if (args.empty()) {
+    print_usage(stdout);
+    return 0;
+  }
+  ST_CHECK_INPUT(args.size() == 1, "help: expected one command name, got {} (usage: safetune help [COMMAND])", args.size());
+  fmt::print("{}", st::help_text(st::find_command(args[0]).spec));
+  return 0;
 }
 
 // First line of a LibTorch error, without its C++ backtrace.
@@ -49,7 +40,7 @@ std::string first_line(const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     print_usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
@@ -60,13 +51,11 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   const st::Args args(argv + 2, argv + argc);
   try {
-    for (const auto& s : kSubcommands)
-      if (command == s.name) return s.run(args);
-    std::vector<std::string> names;
-    for (const auto& s : kSubcommands) names.emplace_back(s.name);
-    const auto hint = st::nearest(command, names);
-    st::fail_input("unknown command '{}'{}; run 'safetune --help'", command,
-                   hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint));
+    if (command == "help") return run_help(args);
+    return st::find_command(command).run(args);
+  } catch (const st::HelpRequested& help) {
+    fmt::print("{}", st::help_text(help.spec));
+    return 0;
   } catch (const st::Error& e) {
     fmt::print(stderr, "safetune: error: {}\n", e.what());
     return static_cast<int>(e.code());

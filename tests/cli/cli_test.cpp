@@ -1,5 +1,6 @@
 // tests/cli/cli_test.cpp — the safetune binary as users meet it: inspect on good and malformed inputs
-// (exit code 2 and exactly one line naming the problem, never a crash), init-model and convert.
+// (exit code 2 and exactly one line naming the problem, never a crash), init-model and convert, every
+// command's --help, and a sweep over two grids.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -14,6 +15,7 @@
 #include "models/model_folder.h"
 #include "tests/test_util.h"
 #include "cli/command_line.h"
+#include "cli/commands.h"
 
 namespace st {
 namespace {
@@ -217,6 +219,153 @@ TEST(ModelToolsCli, InitModelThenConvertToShardedBf16) {
   for (size_t i = 0; i < a->parameters().size(); ++i)
     EXPECT_TRUE(torch::equal(a->parameters()[i].to(torch::kBFloat16).to(torch::kFloat32), b->parameters()[i]));
   EXPECT_EQ(b->config().torch_dtype, "bfloat16");
+}
+
+// ---- help: every command documents every option it declares ----
+
+// An option's meaning when it is absent: a default, or a help text that says what happens without it.
+bool documents_absence(const OptionSpec& o) {
+  return o.is_flag() || o.required || o.repeatable || !o.default_value.empty() ||
+         o.help.find("without it") != std::string::npos;
+}
+
+TEST(CliHelp, EveryCommandDeclaresHelpDefaultsAndExamples) {
+  ASSERT_EQ(commands().size(), 11u);
+  for (const auto& c : commands()) {
+    SCOPED_TRACE(c.spec.name);
+    EXPECT_FALSE(c.spec.summary.empty());
+    ASSERT_FALSE(c.spec.examples.empty());
+    for (const auto& e : c.spec.examples) EXPECT_NE(e.find("safetune " + c.spec.name + " "), std::string::npos) << e;
+    for (const auto& o : c.spec.options) {
+      EXPECT_GE(o.help.size(), 10u) << "--" << o.name << " needs a help text";
+      EXPECT_TRUE(documents_absence(o)) << "--" << o.name << ": declare a default or say what happens without it";
+    }
+  }
+}
+
+// Runs of spaces and line breaks as one space: help texts are wrapped to the terminal's width.
+std::string squeeze(const std::string& text) {
+  std::istringstream words(text);
+  std::string out;
+  for (std::string word; words >> word;) out += (out.empty() ? "" : " ") + word;
+  return out;
+}
+
+TEST(CliHelp, HelpFlagShortFlagAndHelpCommandPrintTheSameTextToStdout) {
+  for (const auto& c : commands()) {
+    SCOPED_TRACE(c.spec.name);
+    const std::string expected = help_text(c.spec), flat = squeeze(expected);
+    for (const auto& args : {c.spec.name + " --help", c.spec.name + " -h", "help " + c.spec.name}) {
+      // stderr is discarded: the help must come on stdout; the shell's status is safetune's.
+      const auto r = run_safetune(args + " 2>/dev/null; exit $?");
+      EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+      EXPECT_EQ(r.output, expected) << args;
+    }
+    EXPECT_NE(expected.find("usage: safetune " + c.spec.usage), std::string::npos) << expected;
+    for (const auto& o : c.spec.options) {
+      EXPECT_NE(expected.find("--" + o.name + (o.is_flag() ? "" : " " + o.value_name)), std::string::npos) << o.name;
+      EXPECT_NE(flat.find(squeeze(o.help)), std::string::npos) << o.name;
+      if (!o.default_value.empty()) {
+        EXPECT_NE(flat.find("default: " + o.default_value), std::string::npos) << o.name;
+      }
+    }
+    for (const auto& e : c.spec.examples) EXPECT_NE(expected.find(e), std::string::npos) << e;
+  }
+}
+
+TEST(CliHelp, HelpWinsOverMissingArgumentsAndFollowsValues) {
+  // convert needs two arguments and init-model two options: --help is answered before either is checked.
+  EXPECT_EQ(run_safetune("convert --help").exit_code, 0);
+  EXPECT_EQ(run_safetune("init-model --seed 3 -h").exit_code, 0);
+  // A value that looks like --help is a value, not a request for help.
+  expect_rejected("generate --prompt --help", {"generate: --model is required"});
+}
+
+TEST(CliHelp, TopLevelHelpListsEveryCommandFromItsDeclaration) {
+  const auto r = run_safetune("--help");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(run_safetune("help").output, r.output);
+  for (const auto& c : commands()) EXPECT_NE(r.output.find(c.spec.summary), std::string::npos) << c.spec.name;
+}
+
+TEST(CliHelp, UnknownNamesSuggestTheNearest) {
+  expect_rejected("help nosuchcommand", {"unknown command 'nosuchcommand' (commands: train, config, report,"});
+  expect_rejected("help inspekt", {"unknown command 'inspekt'", "did you mean 'inspect'"});
+  expect_rejected("help train sweep", {"help: expected one command name"});
+  expect_rejected("train --hlep", {"train: unknown option --hlep", "did you mean --help"});
+}
+
+TEST(Cli, ConfigGivenAsAnArgumentIsNamed) {
+  int with_config = 0;
+  for (const auto& c : commands()) {
+    if (c.spec.find("config") == nullptr) continue;
+    ++with_config;
+    expect_rejected(c.spec.name + " cfg.json", {c.spec.name + ": pass the config with --config cfg.json"});
+  }
+  EXPECT_EQ(with_config, 5);  // train, eval, sweep, train-classifier, init-model
+}
+
+TEST(Cli, MissingRequiredOptionsAreNamed) {
+  expect_rejected("train", {"train: --config is required"});
+  expect_rejected("sweep --config x.json", {"sweep: --grid is required"});
+  expect_rejected("eval", {"eval: --model and --config are required"});
+  expect_rejected("report run", {"report: --out is required"});
+}
+
+// ---- sweep: several --grid flags sweep their product ----
+
+// A run of one step of batch 2 on the golden model: a sweep of four runs takes seconds.
+std::string write_one_step_config(const TempDir& dir) {
+  const auto path = dir / "run.json";
+  write_text_file_atomic(path, fmt::format(R"({{
+  "model": {{"path": "{}", "device": "cpu"}},
+  "data": {{"train": "{}", "max_seq_len": 64}},
+  "train": {{"output_dir": "{}", "max_steps": 1, "batch_size": 2, "seed": 3}},
+  "log": {{"every_steps": 1, "progress": "never"}}
+}})", fixture("golden/gqa_default_rope"), fixture("train/train.jsonl"), dir / "runs/sweep"));
+  return path;
+}
+
+TEST(SweepCli, TwoGridsSweepTheirProductWithOneColumnPerKey) {
+  TempDir dir;
+  const auto config = shell_quote(write_one_step_config(dir));
+  const auto r = run_safetune("sweep --config " + config + " --grid train.seed=1,2 --grid optim.lr=0.001,0.002");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto summary = nlohmann::json::parse(read_text_file(dir / "runs/sweep.sweep.json"));
+  EXPECT_EQ(summary["keys"], nlohmann::json({"train.seed", "optim.lr"}));
+  EXPECT_FALSE(summary.contains("key"));
+  ASSERT_EQ(summary["runs"].size(), 4u);
+  size_t i = 0;
+  for (const char* seed : {"1", "2"})
+    for (const char* lr : {"0.001", "0.002"}) {  // the first --grid varies slowest
+      const auto& run = summary["runs"][i++];
+      const std::string folder = dir / fmt::format("runs/sweep.train.seed={},optim.lr={}", seed, lr);
+      EXPECT_EQ(run["run"], folder);
+      EXPECT_EQ(run["train.seed"], seed);
+      EXPECT_EQ(run["optim.lr"], lr);
+      EXPECT_EQ(run["exit_code"], 0);
+      EXPECT_TRUE(run["final_ce"].is_number());
+      const auto resolved = nlohmann::json::parse(read_text_file(folder + "/config.json"));
+      EXPECT_EQ(resolved["train"]["seed"], std::stoi(seed));
+      EXPECT_EQ(resolved["optim"]["lr"], std::stod(lr));
+      EXPECT_NE(r.output.find("sweep: train.seed = " + std::string(seed) + ", optim.lr = " + lr + " -> " + folder),
+                std::string::npos) << r.output;
+    }
+  EXPECT_NE(r.output.find("train.seed       optim.lr           final CE"), std::string::npos) << r.output;
+}
+
+TEST(SweepCli, OneGridKeepsItsFolderNamesAndRepeatedKeysAreRefused) {
+  TempDir dir;
+  const auto config = shell_quote(write_one_step_config(dir));
+  const auto r = run_safetune("sweep --config " + config + " --grid train.seed=5");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "runs/sweep.train.seed=5/final/model.safetensors"));
+  const auto summary = nlohmann::json::parse(read_text_file(dir / "runs/sweep.sweep.json"));
+  EXPECT_EQ(summary["key"], "train.seed");
+  EXPECT_EQ(summary["runs"][0]["value"], "5");
+  EXPECT_NE(r.output.find("train.seed         final CE"), std::string::npos) << r.output;
+  expect_rejected("sweep --config " + config + " --grid train.seed=1,2 --grid optim.lr=0.1 --grid train.seed=3",
+                  {"--grid train.seed is given twice"});
 }
 
 }  // namespace

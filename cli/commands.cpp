@@ -1,0 +1,204 @@
+// cli/commands.cpp — every subcommand's command line, declared once: its summary, arguments, options
+// (name, value, meaning, default) and examples. The parser, its error messages, `safetune COMMAND --help`
+// and the `safetune --help` list all read these declarations.
+#include "cli/commands.h"
+
+#include <fmt/ranges.h>
+
+#include "common/check.h"
+
+namespace st {
+
+namespace {
+
+OptionSpec config_option(const std::string& what) {
+  return option("config", "FILE", what + " (JSON, comments allowed; relative paths are relative to it)").set_required();
+}
+
+OptionSpec set_option() {
+  return option("set", "KEY=VALUE", "override one config key, e.g. train.max_steps=100; `safetune config defaults` "
+                                    "lists the keys")
+      .set_repeatable();
+}
+
+OptionSpec dtype_option(const std::string& help) { return option("dtype", "float32|bfloat16|float16", help); }
+
+OptionSpec max_shard_option() {
+  return option("max-shard-size", "SIZE",
+                "split the weights into files of at most SIZE (2GB, 500MB, 1048576) with a "
+                "model.safetensors.index.json; without it, one model.safetensors");
+}
+
+OptionSpec overwrite_flag() {
+  return flag("overwrite", "write into an output folder that is not empty, replacing its files");
+}
+
+CommandSpec train_spec() {
+  return {"train",
+          "fine-tune a model folder on JSONL data (checkpoints, resume, metrics)",
+          {},
+          {config_option("the run's config"), set_option(),
+           option("resume", "auto|never|PATH",
+                  "auto: continue train.output_dir from its newest valid checkpoint, if any; never: refuse a run folder "
+                  "that has checkpoints; PATH: continue from that checkpoint folder")
+               .set_default("auto")},
+          {"safetune train --config configs/demo.json",
+           "safetune train --config configs/demo.json --set train.output_dir=runs/demo/penalty --set safety.lambda=1",
+           "safetune train --config configs/demo.json --resume never"}};
+}
+
+CommandSpec config_spec() {
+  return {"config",
+          "print every config key with its default, or validate a config file",
+          {"defaults | validate FILE", 1, 2,
+           "defaults: every key with its default and meaning; validate FILE: check FILE and every input file and "
+           "folder it names, and print it resolved"},
+          {set_option(), flag("markdown", "defaults: print the keys as a Markdown table (the README's list)")},
+          {"safetune config defaults", "safetune config defaults --markdown",
+           "safetune config validate configs/demo.json --set safety.lambda=0.3"}};
+}
+
+CommandSpec report_spec() {
+  return {"report",
+          "one self-contained HTML page of a run's or several runs' curves, evaluations and incidents",
+          {"RUN_DIR [RUN_DIR...]", 1, 64, "run folders (train.output_dir); several are compared in one page"},
+          {option("out", "FILE.html", "where to write the page").set_required()},
+          {"safetune report runs/demo/plain --out plain.html",
+           "safetune report runs/demo/plain runs/demo/penalty --out compare.html"}};
+}
+
+CommandSpec eval_spec() {
+  return {"eval",
+          "refusal, toxicity and over-refusal rates on prompt sets, validation loss and exact match",
+          {},
+          {option("model", "DIR", "model folder to evaluate (config.json, safetensors, tokenizer.model)").set_required(),
+           config_option("a run's config, or one with only eval.*, data.validation, data.template, safety.classifier"),
+           set_option(), option("out", "REPORT.json", "also write the report as JSON; without it, only the table"),
+           option("generations", "FILE.jsonl", "also write every generated response; without it, none are written")},
+          {"safetune eval --model runs/demo/plain/final --config configs/demo.json",
+           "safetune eval --model runs/demo/plain/final --config configs/demo.json --out eval.json --generations gen.jsonl"}};
+}
+
+CommandSpec generate_spec() {
+  return {"generate",
+          "continue prompts with a model (chat template, KV cache, EOS stop), JSONL out",
+          {},
+          {option("model", "DIR", "model folder (config.json, safetensors, tokenizer.model)").set_required(),
+           option("prompt", "TEXT", "one prompt to continue; without it, --input is required (give exactly one)"),
+           option("input", "FILE.jsonl",
+                  "prompts, one {\"prompt\": ...} per line; without it, --prompt is required (give exactly one)"),
+           option("max-new-tokens", "N", "most tokens generated per prompt").set_default("128"),
+           option("temperature", "T", "sampling temperature in [0, 100]; 0 is greedy").set_default("0"),
+           option("top-p", "P", "nucleus sampling: keep the smallest set of tokens with this much probability")
+               .set_default("1"),
+           option("seed", "S", "random seed for sampling; the same seed gives the same output").set_default("0"),
+           option("batch-size", "B", "prompts decoded together").set_default("16"),
+           option("template", "llama2|chatml|plain", "chat template around each prompt").set_default("llama2"),
+           option("system", "TEXT", "system prompt for the template; without it, none")},
+          {"safetune generate --model runs/demo/plain/final --prompt 'How do I boil an egg?'",
+           "safetune generate --model runs/demo/plain/final --input prompts.jsonl --temperature 0.8 --top-p 0.9 --seed 3"}};
+}
+
+CommandSpec sweep_spec() {
+  return {"sweep",
+          "one run per combination of config values (e.g. safety.lambda), then a comparison table",
+          {},
+          {config_option("the runs' config"),
+           option("grid", "KEY=V1,V2",
+                  "a config key and its values; several --grid flags sweep every combination, one run folder "
+                  "<train.output_dir>.KEY=V[,KEY2=V2...] each")
+               .set_required()
+               .set_repeatable(),
+           set_option(),
+           option("resume", "auto|never", "passed to each run's `safetune train --resume`").set_default("auto")},
+          {"safetune sweep --config configs/demo.json --grid safety.lambda=0,0.1,0.3,1",
+           "safetune sweep --config configs/demo.json --grid safety.lambda=0,1 --grid optim.lr=1e-3,2e-3"}};
+}
+
+CommandSpec train_classifier_spec() {
+  return {"train-classifier",
+          "train the frozen toxicity classifier on labelled JSONL (AUROC, threshold)",
+          {},
+          {config_option("the classifier's config (classifier.*, data.train, train.*)"), set_option()},
+          {"safetune train-classifier --config configs/demo_classifier.json"}};
+}
+
+CommandSpec score_spec() {
+  return {"score",
+          "score texts with a toxicity classifier (JSONL file or stdin), JSONL out",
+          {},
+          {option("classifier", "DIR", "classifier folder written by train-classifier").set_required(),
+           option("input", "FILE.jsonl", "texts, one {\"text\": ...} per line; without it, each line of stdin is one text"),
+           option("threshold", "T", "P(toxic) above which a text counts as toxic; without it, the classifier's own")},
+          {"safetune score --classifier runs/demo/classifier --input data.jsonl",
+           "echo 'some text' | safetune score --classifier runs/demo/classifier --threshold 0.5"}};
+}
+
+CommandSpec inspect_spec() {
+  return {"inspect",
+          "show a model folder's or safetensors file's architecture, dtypes and tensors",
+          {"PATH", 1, 1, "a model folder or one .safetensors file"},
+          {flag("json", "print the report as JSON instead of text")},
+          {"safetune inspect runs/demo/base/final", "safetune inspect --json model.safetensors"}};
+}
+
+CommandSpec init_model_spec() {
+  return {"init-model",
+          "write a randomly initialised Llama model folder from an architecture config",
+          {},
+          {option("config", "ARCH.json", "architecture, as a Hugging Face config.json").set_required(),
+           option("out", "DIR", "model folder to write").set_required(),
+           option("tokenizer", "tokenizer.model",
+                  "sentencepiece model to copy in (its vocabulary must match; sets bos/eos ids); without it, none"),
+           option("seed", "N", "random seed of the initialisation").set_default("0"),
+           dtype_option("dtype of the saved weights").set_default("float32"),
+           max_shard_option(), overwrite_flag()},
+          {"safetune init-model --config configs/tiny_llama.json --tokenizer tokenizer.model --out runs/tiny"}};
+}
+
+CommandSpec convert_spec() {
+  return {"convert",
+          "rewrite a model folder with another dtype or shard size",
+          {"IN_DIR OUT_DIR", 2, 2, "the model folder to read and the one to write"},
+          {dtype_option("dtype of the saved weights; without it, the input's torch_dtype"), max_shard_option(),
+           overwrite_flag()},
+          {"safetune convert runs/demo/plain/final runs/plain-bf16 --dtype bfloat16 --max-shard-size 2GB"}};
+}
+
+}  // namespace
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> all = {
+      {train_spec(), run_train},
+      {config_spec(), run_config},
+      {report_spec(), run_report},
+      {eval_spec(), run_eval},
+      {generate_spec(), run_generate},
+      {sweep_spec(), run_sweep},
+      {train_classifier_spec(), run_train_classifier},
+      {score_spec(), run_score},
+      {inspect_spec(), run_inspect},
+      {init_model_spec(), run_init_model},
+      {convert_spec(), run_convert},
+  };
+  return all;
+}
+
+const Command& find_command(const std::string& name) {
+  std::vector<std::string> names;
+  for (const auto& c : commands()) {
+    if (c.spec.name == name) return c;
+    names.push_back(c.spec.name);
+  }
+  const auto hint = nearest(name, names);
+  fail_input("unknown command '{}' ({}); run 'safetune --help'", name,
+             hint.empty() ? fmt::format("commands: {}", fmt::join(names, ", ")) : fmt::format("did you mean '{}'?", hint));
+}
+
+const CommandSpec& command_spec(const std::string& name) {
+  for (const auto& c : commands())
+    if (c.spec.name == name) return c.spec;
+  fail_runtime("no declaration for the command '{}'", name);
+}
+
+}  // namespace st
