@@ -8,11 +8,9 @@
 namespace st {
 
 int run_train(const Args& args) {
-  static const CommandSpec& spec = command_spec("train");  // declared in commands.cpp
-  CommandLine cl(spec, args);
-  ST_CHECK_INPUT(cl.value("config").has_value(), "train: --config is required (usage: safetune {})", spec.usage);
+  CommandLine cl(command_spec("train"), args);  // options declared in cli/commands.cpp; --config is required there
   const Config config = Config::load(*cl.value("config"), cl.values("set"));
-  TrainingRun run(config, cl.value_or("resume", "auto"));
+  TrainingRun run(config, cl.text("resume"));
   return run.run();
 }
 
