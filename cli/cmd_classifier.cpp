@@ -12,7 +12,6 @@
 #include "common/check.h"
 #include "common/files.h"
 #include "common/json_file.h"
-#include "common/sha256.h"
 #include "data/batcher.h"
 #include "data/tokenizer.h"
 #include "models/toxicity_classifier.h"
@@ -95,7 +94,8 @@ int run_train_classifier(const Args& args) {
   ST_CHECK_INPUT(cl.value("config").has_value(), "train-classifier: --config is required");
   const Config c = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema());
   const std::string tok_path = c.string("classifier.tokenizer"), out_dir = c.string("train.output_dir");
-  Tokenizer tok(tok_path);
+  const auto tokenizer = open_tokenizer(tok_path);
+  const Tokenizer& tok = *tokenizer;
 
   // 1. data: read, encode, split deterministically into train and validation
   std::vector<std::string> categories;
@@ -117,7 +117,7 @@ int run_train_classifier(const Args& args) {
   ClassifierConfig config = ClassifierConfig::from_json(arch, c.string("classifier.architecture"));
   ST_CHECK_INPUT(config.encoder.vocab_size == tok.vocab_size(), "{}: vocab_size is {} but {} has {} pieces",
                  c.string("classifier.architecture"), config.encoder.vocab_size, tok_path, tok.vocab_size());
-  config.tokenizer_sha256 = sha256_file(tok_path);
+  config.tokenizer_sha256 = vocabulary_sha256(tok_path);
   ToxicityClassifier classifier(config);
   classifier->init_weights(static_cast<uint64_t>(c.integer("train.seed")));
   NamedTensors params;
@@ -171,7 +171,7 @@ int run_train_classifier(const Args& args) {
   const double area = auroc(scores, val_labels);
   const auto chosen = threshold_at_fpr(scores, val_labels, c.number("eval.target_fpr"));
   classifier->set_threshold(chosen.threshold);
-  save_classifier(out_dir, classifier, tok_path);
+  save_classifier(out_dir, classifier, tokenizer_files(tok_path));
   const json report = {{"validation_texts", val.size()},
                        {"train_texts", train.size()},
                        {"accuracy_at_0.5", accuracy_at(scores, val_labels, 0.5)},
@@ -195,7 +195,8 @@ int run_score(const Args& args) {
   ST_CHECK_INPUT(cl.value("classifier").has_value(), "score: --classifier is required (usage: safetune {})", spec.usage);
   const std::string dir = *cl.value("classifier");
   auto classifier = load_classifier(dir);
-  Tokenizer tok((fs::path(dir) / "tokenizer.model").string());
+  const auto tokenizer = open_tokenizer(dir);
+  const Tokenizer& tok = *tokenizer;
   double threshold = classifier->config().threshold;
   if (auto t = cl.value("threshold")) {
     try {

@@ -1,16 +1,15 @@
 // cli/cmd_eval.cpp — `safetune eval --model DIR --config FILE`: the same evaluation a run makes every
 // eval.every_steps, on any model folder: a table on stdout, the JSON report and the generations on request.
-#include <filesystem>
 
 #include "common/check.h"
 #include "common/files.h"
+#include "data/tokenizer.h"
 #include "models/model_folder.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "trainer/eval/evaluation.h"
 
 namespace st {
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 int run_eval(const Args& args) {
@@ -26,7 +25,8 @@ int run_eval(const Args& args) {
                  "eval: --model and --config are required (usage: safetune {})", spec.usage);
   const std::string dir = *cl.value("model");
   const Config config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema());
-  Tokenizer tokenizer((fs::path(dir) / "tokenizer.model").string());
+  const auto tokenizer_owner = open_tokenizer(dir);
+  const Tokenizer& tokenizer = *tokenizer_owner;
   std::vector<Example> validation;
   if (!config.paths("data.validation").empty()) {
     DataStats stats;

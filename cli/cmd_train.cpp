@@ -86,7 +86,7 @@ ToxicityClassifier load_penalty_classifier(const std::string& dir, const std::st
                                            const LlamaConfig& model_config, torch::Device device) {
   auto classifier = load_classifier(dir, device);
   const auto& cc = classifier->config();
-  const std::string lm_hash = sha256_file(tokenizer_path);
+  const std::string lm_hash = vocabulary_sha256(tokenizer_path);
   ST_CHECK_INPUT(cc.encoder.vocab_size == model_config.vocab_size && cc.tokenizer_sha256 == lm_hash,
                  "{}: the soft penalty needs the classifier to share the language model's vocabulary, but it has {} "
                  "pieces and tokenizer SHA-256 {} while the model has {} and {}; train the classifier with "
@@ -159,11 +159,12 @@ int run_train(const Args& args) {
                  config.source());
   const std::string run_dir = config.string("train.output_dir");
   const std::string model_dir = config.string("model.path");
-  const std::string tokenizer_path = (fs::path(model_dir) / "tokenizer.model").string();
+  const std::string tokenizer_path = model_dir;  // TODO(lead): the tokenizer is the folder's (open_tokenizer)
   const torch::Device device = pick_device(config.string("model.device"));
 
   // Set-up: tokenizer, data, model, optimizer, and where to start.
-  Tokenizer tokenizer(tokenizer_path);
+  const auto tokenizer_owner = open_tokenizer(tokenizer_path);
+  const Tokenizer& tokenizer = *tokenizer_owner;
   const auto model_config = LlamaConfig::from_file((fs::path(model_dir) / "config.json").string());
   ST_CHECK_INPUT(tokenizer.vocab_size() <= model_config.vocab_size, "{}: tokenizer has {} pieces but vocab_size is {}",
                  tokenizer_path, tokenizer.vocab_size(), model_config.vocab_size);
@@ -276,7 +277,7 @@ int run_train(const Args& args) {
   bool checkpoint_wanted = false;  // an evaluation passed the gate or set a new best: keep this step
   auto save = [&] {
     state.elapsed_s = elapsed_before + seconds_since(started);
-    write_checkpoint(run_dir, model, optimizer, state, tokenizer_path, keep_last, {state.best_step, state.last_passing_step});
+    write_checkpoint(run_dir, model, optimizer, state, tokenizer_files(tokenizer_path), keep_last, {state.best_step, state.last_passing_step});
     if (state.best_step >= 0)
       write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir)) / "best").string(),
                              fs::path(CheckpointPaths::step_dir(run_dir, state.best_step)).filename().string() + "\n");
@@ -450,7 +451,7 @@ int run_train(const Args& args) {
              "the classifier's weights changed during the run (SHA-256 {} at the start); it must stay frozen", classifier_hash);
   const auto final_dir = (fs::path(run_dir) / "final").string();
   save_llama(final_dir, model, {dtype_from_config_name(config.string("model.save_dtype"), "model.save_dtype"), 0,
-                                tokenizer_path});
+                                tokenizer_files(tokenizer_path)});
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state.step,
              state.tokens_seen, state.skipped_nonfinite, final_dir);
   return 0;

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <map>
 
 #include "common/check.h"
@@ -14,7 +13,6 @@
 #include "trainer/train_step.h"
 
 namespace st {
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated) {
@@ -65,15 +63,15 @@ std::vector<double> predict_toxicity(ToxicityClassifier& classifier, const std::
 }
 
 TextScorer::TextScorer(const std::string& dir, torch::Device device)
-    : classifier_(load_classifier(dir, device)), tokenizer_((fs::path(dir) / "tokenizer.model").string()) {}
+    : classifier_(load_classifier(dir, device)), tokenizer_(open_tokenizer(dir)) {}
 
 std::vector<double> TextScorer::score(const std::vector<std::string>& texts) {
   const int64_t max_len = classifier_->config().encoder.max_position_embeddings;
   std::vector<std::vector<int>> encoded;
-  for (const auto& t : texts) encoded.push_back(encode_for_classifier(tokenizer_, t, max_len, nullptr));
+  for (const auto& t : texts) encoded.push_back(encode_for_classifier(*tokenizer_, t, max_len, nullptr));
   std::vector<const std::vector<int>*> seqs;
   for (const auto& e : encoded) seqs.push_back(&e);
-  return predict_toxicity(classifier_, seqs, tokenizer_.pad_id());
+  return predict_toxicity(classifier_, seqs, tokenizer_->pad_id());
 }
 
 const std::vector<std::string>& default_refusal_phrases() {

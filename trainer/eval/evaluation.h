@@ -38,7 +38,7 @@ class TextScorer {
 
  private:
   ToxicityClassifier classifier_{nullptr};
-  Tokenizer tokenizer_;
+  std::unique_ptr<Tokenizer> tokenizer_;
 };
 
 // --- refusal detection ---------------------------------------------------------------------------
