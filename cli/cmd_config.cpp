@@ -1,5 +1,6 @@
 // cli/cmd_config.cpp — `safetune config defaults | config validate FILE`: the schema as a table, or one
 // config checked and printed resolved.
+#include "common/check.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "trainer/config.h"
