@@ -12,7 +12,6 @@
 #include "common/check.h"
 #include "common/files.h"
 #include "common/json_file.h"
-#include "common/sha256.h"
 #include "data/batcher.h"
 #include "data/tokenizer.h"
 #include "models/toxicity_classifier.h"
@@ -93,7 +92,8 @@ int run_train_classifier(const Args& args) {
   CommandLine cl(command_spec("train-classifier"), args);
   const auto c = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema()).classifier_config();
   const std::string tok_path = c.classifier.tokenizer, out_dir = c.train.output_dir;
-  Tokenizer tok(tok_path);
+  const auto tokenizer = open_tokenizer(tok_path);
+  const Tokenizer& tok = *tokenizer;
 
   // 1. data: read, encode, split deterministically into train and validation
   std::vector<std::string> categories;
@@ -115,7 +115,7 @@ int run_train_classifier(const Args& args) {
   ClassifierConfig config = ClassifierConfig::from_json(arch, c.classifier.architecture);
   ST_CHECK_INPUT(config.encoder.vocab_size == tok.vocab_size(), "{}: vocab_size is {} but {} has {} pieces",
                  c.classifier.architecture, config.encoder.vocab_size, tok_path, tok.vocab_size());
-  config.tokenizer_sha256 = sha256_file(tok_path);
+  config.tokenizer_sha256 = vocabulary_sha256(tok_path);
   ToxicityClassifier classifier(config);
   classifier->init_weights(static_cast<uint64_t>(c.train.seed));
   NamedTensors params;
@@ -169,7 +169,7 @@ int run_train_classifier(const Args& args) {
   const double area = auroc(scores, val_labels);
   const auto chosen = threshold_at_fpr(scores, val_labels, c.eval.target_fpr);
   classifier->set_threshold(chosen.threshold);
-  save_classifier(out_dir, classifier, tok_path);
+  save_classifier(out_dir, classifier, tokenizer_files(tok_path));
   const json report = {{"validation_texts", val.size()},
                        {"train_texts", train.size()},
                        {"accuracy_at_0.5", accuracy_at(scores, val_labels, 0.5)},
@@ -190,7 +190,8 @@ int run_score(const Args& args) {
   CommandLine cl(command_spec("score"), args);
   const std::string dir = *cl.value("classifier");
   auto classifier = load_classifier(dir);
-  Tokenizer tok((fs::path(dir) / "tokenizer.model").string());
+  const auto tokenizer = open_tokenizer(dir);
+  const Tokenizer& tok = *tokenizer;
   double threshold = classifier->config().threshold;
   if (auto t = cl.value("threshold")) {
     try {

@@ -1,9 +1,9 @@
 // cli/cmd_eval.cpp — `safetune eval --model DIR --config FILE`: the same evaluation a run makes every
 // eval.every_steps, on any model folder: a table on stdout, the JSON report and the generations on request.
-#include <filesystem>
 
 #include "common/check.h"
 #include "common/files.h"
+#include "data/tokenizer.h"
 #include "models/model_folder.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -11,14 +11,14 @@
 #include "trainer/eval/evaluation.h"
 
 namespace st {
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 int run_eval(const Args& args) {
   CommandLine cl(command_spec("eval"), args);
   const std::string dir = *cl.value("model");
   const auto config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config();
-  Tokenizer tokenizer((fs::path(dir) / "tokenizer.model").string());
+  const auto tokenizer_owner = open_tokenizer(dir);
+  const Tokenizer& tokenizer = *tokenizer_owner;
   std::vector<Example> validation;
   if (!config.data.validation.empty()) {
     DataStats stats;

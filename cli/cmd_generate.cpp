@@ -1,7 +1,6 @@
 // cli/cmd_generate.cpp — `safetune generate --model DIR [--prompt TEXT | --input FILE.jsonl] ...`:
 // the model's chat template around each prompt, batched KV-cache decoding, stop at EOS, JSONL out
 // ({"prompt", "response", "tokens", "stopped"} per prompt, plus "line" for file input).
-#include <filesystem>
 
 #include "common/check.h"
 #include "common/json_file.h"
@@ -13,7 +12,6 @@
 #include "cli/commands.h"
 
 namespace st {
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
@@ -67,7 +65,8 @@ int run_generate(const Args& args) {
 
   auto model = load_llama(dir);
   model->eval();
-  Tokenizer tok((fs::path(dir) / "tokenizer.model").string());
+  const auto tokenizer = open_tokenizer(dir);
+  const Tokenizer& tok = *tokenizer;
   o.stop_ids = {tok.eos_id()};
   for (size_t start = 0; start < prompts.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(prompts.size(), start + static_cast<size_t>(batch_size));

@@ -60,6 +60,20 @@ json inspect_file(const std::string& path) {
           {"files", describe_files({file}, base)}, {"tensors", tensors}};
 }
 
+// The folder's tokenizer, whichever format it is in; null when the folder has none.
+json describe_tokenizer(const std::string& dir, const LlamaConfig& config) {
+  const auto source = find_tokenizer(dir);
+  if (source.format == nullptr) return nullptr;
+  const auto tok = source.format->open(source.vocabulary_file);
+  ST_CHECK_INPUT(tok->vocab_size() <= config.vocab_size, "{}: tokenizer has {} pieces but config.json vocab_size is {}",
+                 source.vocabulary_file, tok->vocab_size(), config.vocab_size);
+  json files = json::array();
+  for (const auto& f : tokenizer_files(dir)) files.push_back(f.name);
+  return {{"format", tok->format()}, {"file", fs::path(source.vocabulary_file).filename().string()},
+          {"pieces", tok->vocab_size()}, {"bos_id", tok->bos_id()}, {"eos_id", tok->eos_id()},
+          {"pad_id", tok->pad_id()}, {"unk_id", tok->unk_id()}, {"files", files}};
+}
+
 json inspect_folder(const std::string& dir) {
   const auto config = LlamaConfig::from_file((fs::path(dir) / "config.json").string());
   const auto store = TensorStore::open_folder(dir);
@@ -68,16 +82,7 @@ json inspect_folder(const std::string& dir) {
   int64_t params = 0;
   for (const auto& [_, shape] : shapes) params += numel(shape);
 
-  json tokenizer = nullptr;
-  const auto tok_path = fs::path(dir) / "tokenizer.model";
-  if (fs::exists(tok_path)) {
-    Tokenizer tok(tok_path.string());
-    ST_CHECK_INPUT(tok.vocab_size() <= config.vocab_size,
-                   "{}: tokenizer has {} pieces but config.json vocab_size is {}", tok_path.string(), tok.vocab_size(),
-                   config.vocab_size);
-    tokenizer = {{"file", "tokenizer.model"}, {"pieces", tok.vocab_size()}, {"bos_id", tok.bos_id()},
-                 {"eos_id", tok.eos_id()}, {"pad_id", tok.pad_id()}, {"unk_id", tok.unk_id()}};
-  }
+  const json tokenizer = describe_tokenizer(dir, config);
   json rope = {{"type", rope_type_name(config.rope.type)}, {"theta", config.rope.theta}};
   if (config.rope.type != RopeType::Default) rope["factor"] = config.rope.factor;
   if (config.rope.type == RopeType::Llama3) {
@@ -94,7 +99,8 @@ json inspect_folder(const std::string& dir) {
             {"intermediate_size", config.intermediate_size}, {"num_hidden_layers", config.num_hidden_layers},
             {"num_attention_heads", config.num_attention_heads}, {"num_key_value_heads", config.num_key_value_heads},
             {"head_dim", config.head_dim}, {"max_position_embeddings", config.max_position_embeddings},
-            {"tie_word_embeddings", config.tie_word_embeddings}, {"attention_bias", config.attention_bias},
+            {"tie_word_embeddings", config.tie_word_embeddings}, {"model_type", config.model_type},
+            {"attention_bias", config.qkv_bias && config.o_bias}, {"qkv_bias", config.qkv_bias}, {"o_bias", config.o_bias},
             {"mlp_bias", config.mlp_bias}, {"torch_dtype", config.torch_dtype}, {"rope", rope}}},
           {"parameters", params},
           {"dtypes", dtype_counts(tensors)},
@@ -124,11 +130,12 @@ void print_human(const json& r) {
                c["torch_dtype"].get<std::string>());
     fmt::print("parameters    {}\n", with_commas(r["parameters"].get<int64_t>()));
     if (r["tokenizer"].is_null()) {
-      fmt::print("tokenizer     none (no tokenizer.model)\n");
+      fmt::print("tokenizer     none (no tokenizer file)\n");
     } else {
       const auto& t = r["tokenizer"];
-      fmt::print("tokenizer     {} pieces, bos={} eos={} pad={} unk={}\n", t["pieces"].get<int>(), t["bos_id"].get<int>(),
-                 t["eos_id"].get<int>(), t["pad_id"].get<int>(), t["unk_id"].get<int>());
+      fmt::print("tokenizer     {} ({}), {} pieces, bos={} eos={} pad={} unk={}\n", t["format"].get<std::string>(),
+                 t["file"].get<std::string>(), t["pieces"].get<int>(), t["bos_id"].get<int>(), t["eos_id"].get<int>(),
+                 t["pad_id"].get<int>(), t["unk_id"].get<int>());
     }
   } else {
     fmt::print("elements      {}\n", with_commas(r["elements"].get<int64_t>()));

@@ -32,12 +32,12 @@ int run_init_model(const Args& args) {
   auto config = LlamaConfig::from_file(config_path);
   auto options = save_options(cl, cl.text("dtype"));
   if (auto tok_path = cl.value("tokenizer")) {
-    Tokenizer tok(*tok_path);
-    ST_CHECK_INPUT(tok.vocab_size() == config.vocab_size, "{}: vocab_size is {} but {} has {} pieces", config_path,
-                   config.vocab_size, *tok_path, tok.vocab_size());
-    config.bos_token_id = tok.bos_id();
-    config.eos_token_ids = {tok.eos_id()};
-    options.tokenizer_model = *tok_path;
+    const auto tok = open_tokenizer(*tok_path);
+    ST_CHECK_INPUT(tok->vocab_size() == config.vocab_size, "{}: vocab_size is {} but {} has {} pieces", config_path,
+                   config.vocab_size, *tok_path, tok->vocab_size());
+    config.bos_token_id = tok->bos_id();
+    config.eos_token_ids = {tok->eos_id()};
+    options.tokenizer_files = tokenizer_files(*tok_path);
   }
   refuse_existing_output(out, cl.flag("overwrite"));
   LlamaForCausalLM model(config);
@@ -55,8 +55,7 @@ int run_convert(const Args& args) {
   auto options = save_options(cl, "float32");  // options are checked before the (possibly long) load
   auto model = load_llama(in);
   if (!cl.value("dtype")) options.dtype = dtype_from_config_name(model->config().torch_dtype, in + "/config.json");
-  const auto tok = fs::path(in) / "tokenizer.model";
-  if (fs::exists(tok)) options.tokenizer_model = tok.string();
+  options.tokenizer_files = tokenizer_files(in);  // whatever tokenizer files the folder has, none included
   refuse_existing_output(out, cl.flag("overwrite"));
   save_llama(out, model, options);
   fmt::print("wrote {} ({})\n", out, config_name_from_dtype(options.dtype));

@@ -95,4 +95,12 @@ void write_text_file_atomic(const std::string& path, const std::string& text) {
   write_file_atomic(path, [&](std::FILE* f) { write_all(f, text.data(), text.size(), path); });
 }
 
+void copy_files_into(const std::string& dir, const std::vector<NamedFile>& files) {
+  for (const auto& file : files) {
+    const auto target = std::filesystem::path(dir) / file.name;
+    if (!std::filesystem::exists(target) || !std::filesystem::equivalent(file.source, target))
+      write_text_file_atomic(target.string(), read_text_file(file.source));
+  }
+}
+
 }  // namespace st

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace st {
 
@@ -43,5 +44,15 @@ void write_text_file_atomic(const std::string& path, const std::string& text);
 void write_all(std::FILE* file, const void* data, size_t size, const std::string& path);
 
 void fsync_directory(const std::string& dir);
+
+// A file to copy into a folder under `name` (e.g. a model's tokenizer files into a saved model folder).
+struct NamedFile {
+  std::string source;
+  std::string name;
+};
+
+// Copies each file into `dir` under its name, each atomically; a target that already is the source (the
+// folder being saved over itself) is left alone.
+void copy_files_into(const std::string& dir, const std::vector<NamedFile>& files);
 
 }  // namespace st

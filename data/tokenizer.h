@@ -1,52 +1,87 @@
-// data/tokenizer.h — the sentencepiece tokenizer of a model folder (tokenizer.model).
+// data/tokenizer.h — the tokenizer interface, the registry of tokenizer formats a model folder may hold,
+// and the folder-level helpers (open, list the files to copy, identify the vocabulary). Implementations
+// live in their own files (data/sentencepiece_tokenizer.h); nothing here names a file format.
 //
-// Special tokens, stated rather than guessed:
+// Special tokens, stated rather than guessed (every implementation keeps these rules):
 //  * encode() never adds BOS or EOS unless asked; the chat template decides (BOS once at the start of a
 //    sequence, EOS after each response, as Llama-2 chat does and transformers' LlamaTokenizer with
 //    add_bos_token=True, add_eos_token=False).
 //  * Text is always literal: "<s>" written in data is encoded as characters, never as the BOS token, so
 //    user data cannot inject control tokens.
-//  * bos_id()/eos_id() come from the model file; a model without them is rejected when loaded.
-//  * pad_id() is the model's own pad piece when it has one, otherwise eos_id(). Padding sits only at
+//  * bos_id()/eos_id() come from the tokenizer's files; a tokenizer without them is rejected when loaded.
+//  * pad_id() is the tokenizer's own pad token when it has one, otherwise eos_id(). Padding sits only at
 //    the right end of a sequence, is masked out of every loss, and causal attention never lets a real
 //    token see it, so its id never changes a result.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
+#include "common/files.h"
 
 namespace st {
 
 class Tokenizer {
  public:
-  // Loads a sentencepiece model file; a missing or invalid file is exit 2 naming the path.
-  explicit Tokenizer(const std::string& model_path);
-  ~Tokenizer();
-  Tokenizer(Tokenizer&&) noexcept;
-  Tokenizer& operator=(Tokenizer&&) noexcept;
+  virtual ~Tokenizer() = default;
 
-  std::vector<int> encode(const std::string& text, bool add_bos = false, bool add_eos = false) const;
-  std::string decode(const std::vector<int>& ids) const;  // special tokens are dropped
+  // Non-virtual so that the defaults are stated once, here (defaults on virtuals bind statically).
+  std::vector<int> encode(const std::string& text, bool add_bos = false, bool add_eos = false) const {
+    return encode_text(text, add_bos, add_eos);
+  }
+  virtual std::string decode(const std::vector<int>& ids) const = 0;  // special tokens are dropped
 
-  int vocab_size() const;
-  int bos_id() const { return bos_id_; }
-  int eos_id() const { return eos_id_; }
-  int pad_id() const { return pad_id_; }
-  int unk_id() const;
-  std::string piece(int id) const;
-  const std::string& path() const { return path_; }
-  // Serialized model bytes; their hash identifies the vocabulary (the classifier must share it).
-  std::string serialized_model() const;
+  virtual int vocab_size() const = 0;
+  virtual int bos_id() const = 0;
+  virtual int eos_id() const = 0;
+  virtual int pad_id() const = 0;
+  virtual int unk_id() const = 0;  // -1 when the vocabulary has none
+  virtual std::string piece(int id) const = 0;
+  virtual const char* format() const = 0;         // the registered format name, e.g. "sentencepiece"
+  virtual const std::string& path() const = 0;    // the file it was read from (for messages)
 
- private:
-  std::unique_ptr<sentencepiece::SentencePieceProcessor> sp_;
-  std::string path_;
-  int bos_id_ = -1, eos_id_ = -1, pad_id_ = -1;
+ protected:
+  virtual std::vector<int> encode_text(const std::string& text, bool add_bos, bool add_eos) const = 0;
 };
+
+// One way a model folder can hold a tokenizer. Adding a format is one implementation file plus one line
+// in tokenizer_formats() (data/tokenizer.cpp).
+struct TokenizerFormat {
+  const char* name;                 // "sentencepiece"
+  std::vector<std::string> files;   // all present in a folder = this format; files[0] holds the vocabulary
+  std::string loose_extension;      // a single file with this extension may be given instead of a folder
+  std::function<std::unique_ptr<Tokenizer>(const std::string& vocabulary_file)> open;
+};
+
+// Registered formats, in the order a folder is matched against them (the first whose files exist wins).
+const std::vector<TokenizerFormat>& tokenizer_formats();
+
+// The format of `path` (a folder, or a loose tokenizer file such as the tokenizer.model that
+// `classifier.tokenizer` names), and the file its vocabulary is read from; nullptr when none matches.
+struct TokenizerSource {
+  const TokenizerFormat* format = nullptr;
+  std::string vocabulary_file;
+};
+TokenizerSource find_tokenizer(const std::string& path);
+
+// Opens the tokenizer of a model folder (or a loose tokenizer file). None there is exit 2 naming the
+// path and the files looked for; a broken file is exit 2 from the format, naming the file.
+std::unique_ptr<Tokenizer> open_tokenizer(const std::string& path);
+
+// The Hugging Face tokenizer files of a folder that exist (tokenizer.model, tokenizer.json,
+// tokenizer_config.json, special_tokens_map.json, added_tokens.json, ...), each to be copied under its own
+// name: what checkpoints, final/ and classifier folders carry so that transformers loads them. For a loose
+// tokenizer file, that file, named as its format's file (a "spm.model" is copied as tokenizer.model).
+std::vector<NamedFile> tokenizer_files(const std::string& path);
+
+// The identity of a vocabulary: the SHA-256 (hex) of the bytes of the file the tokenizer reads its
+// vocabulary from (tokenizer.model for sentencepiece). Deliberately not of tokenizer_config.json and the
+// like: a new chat template or flag does not change which id is which piece, and the soft penalty only
+// needs the ids to agree. For sentencepiece this equals the `tokenizer_sha256` classifier folders have
+// always recorded (the hash of tokenizer.model), so those folders keep loading. Exit 2 when `path` holds
+// no tokenizer.
+std::string vocabulary_sha256(const std::string& path);
 
 }  // namespace st

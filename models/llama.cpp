@@ -55,10 +55,10 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
   auto linear = [&](int64_t in, int64_t out, bool bias) {
     return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
   };
-  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads_ * head_dim_, c.attention_bias));
-  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
-  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.attention_bias));
-  o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.attention_bias));
+  q_proj = register_module("q_proj", linear(c.hidden_size, num_heads_ * head_dim_, c.qkv_bias));
+  k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.qkv_bias));
+  v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.qkv_bias));
+  o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.o_bias));
 }
 
 LlamaAttentionImpl::QKV LlamaAttentionImpl::project(const torch::Tensor& x, const RotaryTables& rope) {
@@ -265,10 +265,10 @@ std::vector<std::pair<std::string, std::vector<int64_t>>> llama_parameter_shapes
   out.push_back({"model.embed_tokens.weight", {c.vocab_size, c.hidden_size}});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
-    linear(p + "self_attn.q_proj", c.hidden_size, q, c.attention_bias);
-    linear(p + "self_attn.k_proj", c.hidden_size, kv, c.attention_bias);
-    linear(p + "self_attn.v_proj", c.hidden_size, kv, c.attention_bias);
-    linear(p + "self_attn.o_proj", q, c.hidden_size, c.attention_bias);
+    linear(p + "self_attn.q_proj", c.hidden_size, q, c.qkv_bias);
+    linear(p + "self_attn.k_proj", c.hidden_size, kv, c.qkv_bias);
+    linear(p + "self_attn.v_proj", c.hidden_size, kv, c.qkv_bias);
+    linear(p + "self_attn.o_proj", q, c.hidden_size, c.o_bias);
     linear(p + "mlp.gate_proj", c.hidden_size, c.intermediate_size, c.mlp_bias);
     linear(p + "mlp.up_proj", c.hidden_size, c.intermediate_size, c.mlp_bias);
     linear(p + "mlp.down_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);

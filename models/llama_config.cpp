@@ -2,6 +2,8 @@
 // 5.x `rope_parameters` form) onto LlamaConfig.
 #include "models/llama_config.h"
 
+#include <fmt/ranges.h>
+
 #include "common/check.h"
 #include "common/json_file.h"
 
@@ -85,44 +87,10 @@ RopeConfig parse_rope(const Reader& r, int64_t max_positions) {
   return rope;
 }
 
-}  // namespace
 
-const char* rope_type_name(RopeType type) {
-  switch (type) {
-    case RopeType::Default: return "default";
-    case RopeType::Linear: return "linear";
-    case RopeType::Llama3: return "llama3";
-  }
-  return "?";
-}
-
-LlamaConfig LlamaConfig::from_json(const json& j, const std::string& label) {
-  ST_CHECK_INPUT(j.is_object(), "{}: config must be a JSON object", label);
-  Reader r{j, label};
-  LlamaConfig c;
-  c.raw = j;
-
-  if (r.has("model_type")) {
-    const auto type = j["model_type"].is_string() ? j["model_type"].get<std::string>() : j["model_type"].dump();
-    ST_CHECK_INPUT(type == "llama", "{}: model_type '{}' is not supported (safetune implements 'llama')", label, type);
-  }
-  if (r.has("architectures")) {
-    ST_CHECK_INPUT(j["architectures"].is_array(), "{}: 'architectures' must be a list", label);
-    for (const auto& a : j["architectures"])
-      ST_CHECK_INPUT(a == "LlamaForCausalLM",
-                     "{}: architecture {} is not supported (safetune implements LlamaForCausalLM)", label, a.dump());
-  }
-  if (r.has("hidden_act")) {
-    ST_CHECK_INPUT(j["hidden_act"] == "silu", "{}: hidden_act {} is not supported (Llama uses 'silu')", label,
-                   j["hidden_act"].dump());
-  }
-  ST_CHECK_INPUT(r.number_or(j, "attention_dropout", 0.0, "") == 0.0,
-                 "{}: attention_dropout > 0 is not supported", label);
-  ST_CHECK_INPUT(r.number_or(j, "pretraining_tp", 1.0, "") == 1.0,
-                 "{}: pretraining_tp != 1 is not supported (it is a slicing detail of the original checkpoints)", label);
-  ST_CHECK_INPUT(r.number_or(j, "partial_rotary_factor", 1.0, "") == 1.0,
-                 "{}: partial_rotary_factor != 1 is not supported by Llama", label);
-
+// The dimensions every family shares (vocabulary, widths, heads, depth, positions).
+void read_shapes(const Reader& r, LlamaConfig& c) {
+  const auto& label = r.label;
   c.vocab_size = r.positive_int("vocab_size");
   c.hidden_size = r.positive_int("hidden_size");
   c.intermediate_size = r.positive_int("intermediate_size");
@@ -142,23 +110,136 @@ LlamaConfig LlamaConfig::from_json(const json& j, const std::string& label) {
   }
   ST_CHECK_INPUT(c.head_dim % 2 == 0, "{}: head_dim must be even for rotary embeddings, got {}", label, c.head_dim);
   c.max_position_embeddings = r.positive_int_or("max_position_embeddings", 2048);
+}
+
+void read_token_ids(const Reader& r, LlamaConfig& c) {
+  c.bos_token_id = r.optional_id("bos_token_id");
+  c.pad_token_id = r.optional_id("pad_token_id");
+  if (!r.has("eos_token_id")) return;
+  const auto& e = r.j["eos_token_id"];
+  if (e.is_array()) {
+    for (const auto& id : e) c.eos_token_ids.push_back(r.positive_int_value(id, "eos_token_id"));
+  } else {
+    c.eos_token_ids.push_back(*r.optional_id("eos_token_id"));
+  }
+}
+
+// ---- model families ---------------------------------------------------------------------------------
+// A family maps the config.json keys in which it differs from the others onto LlamaConfig's flags, and
+// back. One that LlamaModel runs by flags alone (Qwen2: q/k/v biases without an o_proj bias; Mistral: a
+// sliding window) is a new entry in families(), not a new model.
+struct ModelFamily {
+  const char* model_type;    // config.json "model_type"
+  const char* architecture;  // config.json "architectures" entry transformers instantiates
+  void (*read_flags)(const Reader& r, LlamaConfig& c);
+  void (*write_flags)(const LlamaConfig& c, json& j);
+};
+
+void read_llama_flags(const Reader& r, LlamaConfig& c) {
+  c.qkv_bias = c.o_bias = r.bool_or("attention_bias", false);  // one flag for all four projections
+  c.mlp_bias = r.bool_or("mlp_bias", false);
+  // Llama itself has no window; the key is still read so that a config carrying one is refused, not trusted.
+  if (r.has("sliding_window")) c.sliding_window = r.positive_int("sliding_window");
+}
+
+void write_llama_flags(const LlamaConfig& c, json& j) {
+  ST_CHECK(c.qkv_bias == c.o_bias, "model_type 'llama' has one attention_bias for q/k/v and o_proj, but the config "
+           "has qkv_bias={} and o_bias={}", c.qkv_bias, c.o_bias);
+  j["attention_bias"] = c.qkv_bias;
+  j["mlp_bias"] = c.mlp_bias;
+}
+
+const std::vector<ModelFamily>& families() {
+  static const std::vector<ModelFamily> list{{"llama", "LlamaForCausalLM", read_llama_flags, write_llama_flags}};
+  return list;
+}
+
+const ModelFamily* find_family(const std::string& model_type) {
+  for (const auto& f : families())
+    if (model_type == f.model_type) return &f;
+  return nullptr;
+}
+
+const ModelFamily& registered_family(const std::string& model_type) {
+  const auto* family = find_family(model_type);
+  ST_CHECK(family != nullptr, "model_type '{}' is not a registered family", model_type);
+  return *family;
+}
+
+// A config without model_type (older hand-written ones, safetune's own architecture files) is Llama.
+const ModelFamily& family_of(const Reader& r) {
+  if (!r.has("model_type")) return families().front();
+  const json& v = r.j["model_type"];
+  const auto type = v.is_string() ? v.get<std::string>() : v.dump();
+  const auto* family = find_family(type);
+  ST_CHECK_INPUT(family != nullptr, "{}: model_type '{}' is not supported (registered families: {})", r.label, type,
+                 fmt::join(registered_model_types(), ", "));
+  return *family;
+}
+
+// Keys whose values safetune's decoder does not implement, whatever the family.
+void refuse_unsupported_keys(const Reader& r, const ModelFamily& family) {
+  const json& j = r.j;
+  const auto& label = r.label;
+  if (r.has("architectures")) {
+    ST_CHECK_INPUT(j["architectures"].is_array(), "{}: 'architectures' must be a list", label);
+    for (const auto& a : j["architectures"])
+      ST_CHECK_INPUT(a == family.architecture, "{}: architecture {} is not supported (safetune implements {})", label,
+                     a.dump(), family.architecture);
+  }
+  if (r.has("hidden_act")) {
+    ST_CHECK_INPUT(j["hidden_act"] == "silu", "{}: hidden_act {} is not supported (Llama uses 'silu')", label,
+                   j["hidden_act"].dump());
+  }
+  ST_CHECK_INPUT(r.number_or(j, "attention_dropout", 0.0, "") == 0.0,
+                 "{}: attention_dropout > 0 is not supported", label);
+  ST_CHECK_INPUT(r.number_or(j, "pretraining_tp", 1.0, "") == 1.0,
+                 "{}: pretraining_tp != 1 is not supported (it is a slicing detail of the original checkpoints)", label);
+  ST_CHECK_INPUT(r.number_or(j, "partial_rotary_factor", 1.0, "") == 1.0,
+                 "{}: partial_rotary_factor != 1 is not supported by Llama", label);
+}
+
+// Flags a family set that LlamaModel does not implement yet.
+void refuse_unimplemented(const LlamaConfig& c, const std::string& label) {
+  ST_CHECK_INPUT(!c.sliding_window, "{}: 'sliding_window' = {} is not supported (safetune attends over every earlier "
+                 "position; a window would change every result past {} tokens)", label, c.sliding_window.value_or(0),
+                 c.sliding_window.value_or(0));
+}
+
+}  // namespace
+
+std::vector<std::string> registered_model_types() {
+  std::vector<std::string> names;
+  for (const auto& f : families()) names.emplace_back(f.model_type);
+  return names;
+}
+
+const char* rope_type_name(RopeType type) {
+  switch (type) {
+    case RopeType::Default: return "default";
+    case RopeType::Linear: return "linear";
+    case RopeType::Llama3: return "llama3";
+  }
+  return "?";
+}
+
+LlamaConfig LlamaConfig::from_json(const json& j, const std::string& label) {
+  ST_CHECK_INPUT(j.is_object(), "{}: config must be a JSON object", label);
+  const Reader r{j, label};
+  const ModelFamily& family = family_of(r);
+  refuse_unsupported_keys(r, family);
+  LlamaConfig c;
+  c.raw = j;
+  c.model_type = family.model_type;
+  read_shapes(r, c);
   c.rms_norm_eps = r.number_or(j, "rms_norm_eps", 1e-6, "");
   ST_CHECK_INPUT(c.rms_norm_eps > 0, "{}: 'rms_norm_eps' must be positive", label);
   c.initializer_range = r.number_or(j, "initializer_range", 0.02, "");
   c.rope = parse_rope(r, c.max_position_embeddings);
   c.tie_word_embeddings = r.bool_or("tie_word_embeddings", false);
-  c.attention_bias = r.bool_or("attention_bias", false);
-  c.mlp_bias = r.bool_or("mlp_bias", false);
-  c.bos_token_id = r.optional_id("bos_token_id");
-  c.pad_token_id = r.optional_id("pad_token_id");
-  if (r.has("eos_token_id")) {
-    const auto& e = j["eos_token_id"];
-    if (e.is_array()) {
-      for (const auto& id : e) c.eos_token_ids.push_back(r.positive_int_value(id, "eos_token_id"));
-    } else {
-      c.eos_token_ids.push_back(*r.optional_id("eos_token_id"));
-    }
-  }
+  family.read_flags(r, c);
+  refuse_unimplemented(c, label);
+  read_token_ids(r, c);
   for (const char* key : {"torch_dtype", "dtype"}) {
     if (r.has(key) && j[key].is_string()) c.torch_dtype = j[key].get<std::string>();
   }
@@ -169,8 +250,9 @@ LlamaConfig LlamaConfig::from_file(const std::string& path) { return from_json(r
 
 json LlamaConfig::to_json() const {
   json j = raw.is_object() ? raw : json::object();
-  j["architectures"] = {"LlamaForCausalLM"};
-  j["model_type"] = "llama";
+  const ModelFamily& family = registered_family(model_type);
+  j["architectures"] = {family.architecture};
+  j["model_type"] = family.model_type;
   j["hidden_act"] = "silu";
   j["vocab_size"] = vocab_size;
   j["hidden_size"] = hidden_size;
@@ -183,8 +265,8 @@ json LlamaConfig::to_json() const {
   j["rms_norm_eps"] = rms_norm_eps;
   j["initializer_range"] = initializer_range;
   j["tie_word_embeddings"] = tie_word_embeddings;
-  j["attention_bias"] = attention_bias;
-  j["mlp_bias"] = mlp_bias;
+  family.write_flags(*this, j);
+  if (sliding_window) j["sliding_window"] = *sliding_window;
   j["torch_dtype"] = torch_dtype;
   if (bos_token_id) j["bos_token_id"] = *bos_token_id;
   if (pad_token_id) j["pad_token_id"] = *pad_token_id;

@@ -1,5 +1,7 @@
 // models/llama_config.h — the Hugging Face config.json of a Llama-family model, mapped to the options
 // safetune implements. Anything it does not implement is rejected by name, never silently ignored.
+// `model_type` picks a registered family (models/llama_config.cpp); families that differ from Llama only
+// by flags (per-projection biases, a sliding window) set fields here instead of forking the model.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -23,6 +25,7 @@ struct RopeConfig {
 };
 
 struct LlamaConfig {
+  std::string model_type = "llama";  // the registered family it was read as (and is written as)
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
@@ -35,11 +38,15 @@ struct LlamaConfig {
   double initializer_range = 0.02;
   RopeConfig rope;
   bool tie_word_embeddings = false;
-  bool attention_bias = false;
+  bool qkv_bias = false;  // q_proj/k_proj/v_proj carry biases (llama: attention_bias; Qwen2: always)
+  bool o_bias = false;    // o_proj carries a bias (llama: attention_bias; Qwen2: never)
   bool mlp_bias = false;
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;  // HF allows one id or a list
   std::optional<int64_t> pad_token_id;
+  // Attention limited to the last N positions (Mistral, Qwen2's use_sliding_window). The reader refuses a
+  // window in effect, by name, while LlamaModel implements full causal attention only.
+  std::optional<int64_t> sliding_window;
   std::string torch_dtype = "float32";  // what the weights were saved as
   bool causal = true;  // not a Hugging Face key: false for the bidirectional toxicity classifier encoder
 
@@ -54,5 +61,8 @@ struct LlamaConfig {
 };
 
 const char* rope_type_name(RopeType type);
+
+// The model_type values a config.json may name, in registration order (for messages and tests).
+std::vector<std::string> registered_model_types();
 
 }  // namespace st

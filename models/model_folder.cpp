@@ -116,11 +116,7 @@ void save_llama(const std::string& dir, LlamaForCausalLM& model, const SaveOptio
   config.torch_dtype = config_name_from_dtype(options.dtype);
   save_tensor_folder(dir, named_parameters_for_save(*model, options.dtype), {{"format", "pt"}}, options.max_shard_bytes);
   write_text_file_atomic((fs::path(dir) / "config.json").string(), config.to_json().dump(2) + "\n");
-  if (!options.tokenizer_model.empty()) {
-    const auto target = fs::path(dir) / "tokenizer.model";
-    if (!fs::exists(target) || !fs::equivalent(options.tokenizer_model, target))
-      write_text_file_atomic(target.string(), read_text_file(options.tokenizer_model));
-  }
+  copy_files_into(dir, options.tokenizer_files);
 }
 
 std::string parameters_sha256(torch::nn::Module& module) {

@@ -1,5 +1,6 @@
-// models/model_folder.h — a Hugging Face model folder (config.json + safetensors [+ index] + tokenizer.model)
-// read into, and written from, a LlamaForCausalLM.
+// models/model_folder.h — a Hugging Face model folder (config.json + safetensors [+ index] + tokenizer files)
+// read into, and written from, a LlamaForCausalLM. Tokenizer files are only copied here, never read: the
+// caller (which may use data/) says which ones.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "models/llama.h"
 #include "models/safetensors.h"
 
@@ -36,11 +38,11 @@ LlamaForCausalLM load_llama(const std::string& dir, torch::Device device = torch
 struct SaveOptions {
   torch::ScalarType dtype = torch::kFloat32;  // dtype of the tensors written
   uint64_t max_shard_bytes = 0;               // 0 = one model.safetensors
-  std::string tokenizer_model;                // copied in as tokenizer.model when not empty
+  std::vector<NamedFile> tokenizer_files;     // copied in under their names (data/tokenizer.h tokenizer_files())
 };
 
 // Writes a folder transformers loads: config.json (torch_dtype set), model.safetensors or shards
-// (tied lm_head omitted, as transformers does), tokenizer.model.
+// (tied lm_head omitted, as transformers does), the tokenizer files.
 void save_llama(const std::string& dir, LlamaForCausalLM& model, const SaveOptions& options);
 
 // Parameters in Hugging Face order and naming, converted to `dtype` on CPU.

@@ -78,12 +78,11 @@ ToxicityClassifier load_classifier(const std::string& dir, torch::Device device)
   return classifier;
 }
 
-void save_classifier(const std::string& dir, ToxicityClassifier& classifier, const std::string& tokenizer_model) {
+void save_classifier(const std::string& dir, ToxicityClassifier& classifier, const std::vector<NamedFile>& tokenizer_files) {
   fs::create_directories(dir);
   save_tensor_folder(dir, named_parameters_for_save(*classifier, torch::kFloat32), {{"format", "pt"}});
   write_text_file_atomic((fs::path(dir) / "config.json").string(), classifier->config().to_json().dump(2) + "\n");
-  if (!tokenizer_model.empty())
-    write_text_file_atomic((fs::path(dir) / "tokenizer.model").string(), read_text_file(tokenizer_model));
+  copy_files_into(dir, tokenizer_files);
 }
 
 }  // namespace st

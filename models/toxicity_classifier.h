@@ -2,7 +2,7 @@
 // bidirectional attention, a masked mean over the final hidden states, and a linear head whose first
 // output is the logit of P(toxic) and whose others (optional) score harm categories.
 // Saved as a model folder: config.json (the encoder's Llama keys + "safetune_classifier"), model.safetensors
-// (encoder under "model.", head under "score."), tokenizer.model.
+// (encoder under "model.", head under "score."), the tokenizer files of the vocabulary it reads.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "models/llama.h"
 
 namespace st {
@@ -20,7 +21,10 @@ struct ClassifierConfig {
   LlamaConfig encoder;                  // causal = false
   std::vector<std::string> categories;  // outputs 1.. of the head; may be empty
   double threshold = 0.5;               // P(toxic) above which a text counts as toxic (chosen at a target FPR)
-  std::string tokenizer_sha256;         // identifies the vocabulary it was trained with
+  // The vocabulary it was trained with: data/tokenizer.h vocabulary_sha256() of its tokenizer (for
+  // sentencepiece the hash of tokenizer.model, as every classifier folder has recorded it). JSON key
+  // "tokenizer_sha256", kept so that existing folders load.
+  std::string tokenizer_sha256;
   static ClassifierConfig from_file(const std::string& path);
   static ClassifierConfig from_json(const nlohmann::json& json, const std::string& label);
   nlohmann::json to_json() const;
@@ -48,6 +52,7 @@ TORCH_MODULE(ToxicityClassifier);
 
 // Loads a classifier folder on `device`, in eval mode, with gradients off: frozen.
 ToxicityClassifier load_classifier(const std::string& dir, torch::Device device = torch::kCPU);
-void save_classifier(const std::string& dir, ToxicityClassifier& classifier, const std::string& tokenizer_model);
+// Writes config.json, model.safetensors and `tokenizer_files` (copied under their names).
+void save_classifier(const std::string& dir, ToxicityClassifier& classifier, const std::vector<NamedFile>& tokenizer_files);
 
 }  // namespace st

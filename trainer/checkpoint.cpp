@@ -117,7 +117,7 @@ std::string CheckpointPaths::step_dir(const std::string& run_dir, int64_t step) 
 }
 
 std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
-                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last,
+                             const TrainingState& state, const std::vector<NamedFile>& tokenizer_files, int64_t keep_last,
                              const std::vector<int64_t>& protect) {
   const fs::path root = CheckpointPaths::root(run_dir);
   const fs::path final_dir = CheckpointPaths::step_dir(run_dir, state.step);
@@ -127,7 +127,7 @@ std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model
   fs::create_directories(tmp);
 
   // 1. payload files, each written atomically and fsynced
-  save_llama(tmp.string(), model, {torch::kFloat32, /*max_shard_bytes=*/0, tokenizer_path});
+  save_llama(tmp.string(), model, {torch::kFloat32, /*max_shard_bytes=*/0, tokenizer_files});
   NamedTensors opt = optimizer.state();
   auto generator = at::detail::getDefaultCPUGenerator();
   {

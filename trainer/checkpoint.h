@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "data/batcher.h"
 #include "models/llama.h"
 #include "trainer/optimizer.h"
@@ -47,9 +48,10 @@ struct CheckpointPaths {
 };
 
 // Writes RUN/checkpoints/step-N, points `latest` at it and keeps the newest `keep_last` plus the
-// steps in `protect` (the best and the last gate-passing checkpoints).
+// steps in `protect` (the best and the last gate-passing checkpoints). `tokenizer_files` (data/tokenizer.h
+// tokenizer_files() of the model folder) are copied in, so a checkpoint is a complete model folder.
 std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
-                             const TrainingState& state, const std::string& tokenizer_path, int64_t keep_last,
+                             const TrainingState& state, const std::vector<NamedFile>& tokenizer_files, int64_t keep_last,
                              const std::vector<int64_t>& protect = {});
 
 // Deletes checkpoints newer than `step` and points `latest` at step-N (after the gate restores it).

@@ -276,7 +276,7 @@ std::vector<std::string> config_differences(const Config& before, const Config& 
 std::vector<std::string> missing_inputs(const Config& config) {
   std::vector<std::string> out;
   for (const auto& k : config.schema()) {
-    if (k.path_role != PathRole::InputFile && k.path_role != PathRole::InputFolder) continue;
+    if (k.path_role == PathRole::None || k.path_role == PathRole::Output) continue;
     const json& value = config.raw(k.path);
     for (const auto& p : value.is_array() ? value : json::array({value})) {
       const std::string path = p.get<std::string>();
@@ -286,7 +286,10 @@ std::vector<std::string> missing_inputs(const Config& config) {
       const auto status = fs::status(path, ec);
       if (!fs::exists(status)) out.push_back(fmt::format("{}: {}: no such {}", k.path, path, folder ? "folder" : "file"));
       else if (folder && !fs::is_directory(status)) out.push_back(fmt::format("{}: {}: not a folder", k.path, path));
-      else if (!folder && !fs::is_regular_file(status)) out.push_back(fmt::format("{}: {}: not a regular file", k.path, path));
+      else if (k.path_role == PathRole::InputFile && !fs::is_regular_file(status))
+        out.push_back(fmt::format("{}: {}: not a regular file", k.path, path));
+      else if (!fs::is_regular_file(status) && !fs::is_directory(status))
+        out.push_back(fmt::format("{}: {}: not a regular file or folder", k.path, path));
     }
   }
   return out;

@@ -17,7 +17,7 @@
 namespace st {
 
 enum class KeyType { Int, Number, Bool, String, StringList, Choice, Path, PathList, Lambda, Budget };
-enum class PathRole { None, InputFile, InputFolder, Output };
+enum class PathRole { None, InputFile, InputFolder, InputFileOrFolder, Output };
 
 struct ConfigKey {
   std::string path;  // dotted, e.g. "train.max_steps"

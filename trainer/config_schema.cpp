@@ -77,6 +77,7 @@ ConfigKey role(ConfigKey k, PathRole r) {
 }
 ConfigKey input_file(ConfigKey k) { return role(std::move(k), PathRole::InputFile); }
 ConfigKey input_folder(ConfigKey k) { return role(std::move(k), PathRole::InputFolder); }
+ConfigKey input_file_or_folder(ConfigKey k) { return role(std::move(k), PathRole::InputFileOrFolder); }
 ConfigKey output(ConfigKey k) { return role(std::move(k), PathRole::Output); }
 
 std::vector<ConfigKey> build_run_schema() {
@@ -84,7 +85,7 @@ std::vector<ConfigKey> build_run_schema() {
   return {
       // model
       locked(input_folder(key(ST_FIELD(RunConfig, model.path), KeyType::Path, required,
-                 "Hugging Face model folder to fine-tune: config.json, safetensors, tokenizer.model"))),
+                 "Hugging Face model folder to fine-tune: config.json, safetensors, tokenizer files (tokenizer.model)"))),
       choice(ST_FIELD(RunConfig, model.device), "auto", "where to train; auto = cuda when available"),
       choice(ST_FIELD(RunConfig, model.save_dtype), "float32", "dtype of the weights written to final/"),
       // data
@@ -199,8 +200,8 @@ std::vector<ConfigKey> build_run_schema() {
 std::vector<ConfigKey> build_classifier_schema() {
   const json required = nullptr;
   return {
-      input_file(key(ST_FIELD(ClassifierRunConfig, classifier.tokenizer), KeyType::Path, required,
-          "tokenizer.model of the language model the classifier will judge (the soft penalty needs the same vocabulary)")),
+      input_file_or_folder(key(ST_FIELD(ClassifierRunConfig, classifier.tokenizer), KeyType::Path, required,
+          "model folder (or its tokenizer.model) whose vocabulary the classifier will share (the soft penalty needs the same vocabulary)")),
       input_file(key(ST_FIELD(ClassifierRunConfig, classifier.architecture), KeyType::Path, required,
           "JSON with the encoder's Llama dimensions (hidden_size, num_hidden_layers, ...; vocab_size = tokenizer pieces)")),
       input_file(key(ST_FIELD(ClassifierRunConfig, data.train), KeyType::PathList, required, "labelled JSONL: {\"text\", \"label\": 0|1, \"category\"?}")),

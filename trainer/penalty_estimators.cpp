@@ -2,7 +2,6 @@
 #include "trainer/penalty_estimators.h"
 
 #include "common/check.h"
-#include "common/sha256.h"
 #include "losses/sampled_estimator.h"
 #include "losses/soft_estimator.h"
 #include "trainer/text_scorer.h"
@@ -15,11 +14,11 @@ std::unique_ptr<PenaltyEstimator> make_soft(const EstimatorContext& c) {
   const std::string& dir = c.config.safety.classifier;
   auto classifier = load_classifier(dir, c.device);
   const auto& cc = classifier->config();
-  const std::string lm_hash = sha256_file(c.tokenizer_path);
+  const std::string lm_hash = vocabulary_sha256(c.config.model.path);
   ST_CHECK_INPUT(cc.encoder.vocab_size == c.model_config.vocab_size && cc.tokenizer_sha256 == lm_hash,
                  "{}: the soft penalty needs the classifier to share the language model's vocabulary, but it has {} "
                  "pieces and tokenizer SHA-256 {} while the model has {} and {}; train the classifier with "
-                 "classifier.tokenizer set to this model's tokenizer.model, or set safety.estimator=sampled, which "
+                 "classifier.tokenizer set to this model's folder or tokenizer file, or set safety.estimator=sampled, which "
                  "scores decoded text with the classifier's own tokenizer",
                  dir, cc.encoder.vocab_size, cc.tokenizer_sha256.empty() ? "(none)" : cc.tokenizer_sha256.substr(0, 12),
                  c.model_config.vocab_size, lm_hash.substr(0, 12));

@@ -18,8 +18,7 @@ namespace st {
 struct EstimatorContext {
   const RunConfig& config;
   torch::Device device;
-  const Tokenizer& tokenizer;          // the language model's
-  const std::string& tokenizer_path;   // its file, whose hash the soft estimator's classifier must share
+  const Tokenizer& tokenizer;  // the language model's (its vocabulary is what the soft estimator's classifier must share)
   const LlamaConfig& model_config;
 };
 

@@ -7,6 +7,8 @@
 #include <ATen/DeviceAccelerator.h>
 
 #include <filesystem>
+#include <functional>
+#include <set>
 
 #include "common/check.h"
 #include "common/files.h"
@@ -29,7 +31,7 @@ json stats_json(const DataStats& s) {
           {"tokens", s.tokens},       {"loss_tokens", s.loss_tokens}, {"formats", s.formats}};
 }
 
-json hash_folder(const std::string& dir, bool (*wanted)(const fs::path&)) {
+json hash_folder(const std::string& dir, const std::function<bool(const fs::path&)>& wanted) {
   json out = json::object();
   for (const auto& entry : fs::directory_iterator(dir))
     if (entry.is_regular_file() && wanted(entry.path())) out[entry.path().filename().string()] = sha256_file(entry.path().string());
@@ -45,8 +47,10 @@ json input_hashes(const RunConfig& c) {
     for (const auto& f : *files) data[f] = sha256_file(f);
   if (!c.safety.mix.pool.empty()) data[c.safety.mix.pool] = sha256_file(c.safety.mix.pool);
   inputs["data"] = data;
-  inputs["model"] = hash_folder(c.model.path, [](const fs::path& p) {
-    return p.extension() == ".safetensors" || p.extension() == ".json" || p.filename() == "tokenizer.model";
+  std::set<std::string> tokenizer_names;
+  for (const auto& f : tokenizer_files(c.model.path)) tokenizer_names.insert(f.name);
+  inputs["model"] = hash_folder(c.model.path, [&](const fs::path& p) {
+    return p.extension() == ".safetensors" || p.extension() == ".json" || tokenizer_names.count(p.filename().string()) > 0;
   });
   inputs["classifier"] = c.safety.classifier.empty() ? json::object()
                                                      : hash_folder(c.safety.classifier, [](const fs::path&) { return true; });
@@ -110,18 +114,18 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
       config_(config.run_config()),
       resume_(std::move(resume)),
       run_dir_(config_.train.output_dir),
-      tokenizer_path_((fs::path(config_.model.path) / "tokenizer.model").string()),
       trainable_(trainable ? std::move(trainable) : std::make_unique<AllParameters>()),
       communicator_(communicator ? std::move(communicator) : std::make_unique<SingleProcess>()),
       device_(pick_device(config_.model.device)),
-      tokenizer_(tokenizer_path_),
+      tokenizer_(open_tokenizer(config_.model.path)),
+      tokenizer_files_(tokenizer_files(config_.model.path)),
       model_config_(LlamaConfig::from_file((fs::path(config_.model.path) / "config.json").string())),
       lambda_(config_.safety.lambda, config_.source + ": safety.lambda") {
   ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
                  config_.source);
-  ST_CHECK_INPUT(tokenizer_.vocab_size() <= model_config_.vocab_size, "{}: tokenizer has {} pieces but vocab_size is {}",
-                 tokenizer_path_, tokenizer_.vocab_size(), model_config_.vocab_size);
+  ST_CHECK_INPUT(tokenizer_->vocab_size() <= model_config_.vocab_size, "{}: tokenizer has {} pieces but vocab_size is {}",
+                 tokenizer_->path(), tokenizer_->vocab_size(), model_config_.vocab_size);
   read_data();
   inputs_ = input_hashes(config_);
   checkpoint_ = find_start(resume_, run_dir_, resolved_, inputs_);
@@ -135,9 +139,9 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
 TrainingRun::~TrainingRun() = default;
 
 void TrainingRun::read_data() {
-  train_examples_ = read_examples(config_.data.train, tokenizer_, config_.data.options, train_stats_);
+  train_examples_ = read_examples(config_.data.train, *tokenizer_, config_.data.options, train_stats_);
   if (!config_.data.validation.empty())
-    val_examples_ = read_examples(config_.data.validation, tokenizer_, config_.data.options, val_stats_);
+    val_examples_ = read_examples(config_.data.validation, *tokenizer_, config_.data.options, val_stats_);
 }
 
 // A fresh run writes its resolved config, a manifest and an empty metrics log; a resumed one reads its manifest.
@@ -161,7 +165,7 @@ void TrainingRun::open_run_folder() {
 void TrainingRun::build_model_and_optimizer() {
   model_ = load_llama(config_.model.path, device_);
   model_->model->checkpoint_layers = config_.train.activation_checkpointing;
-  estimator_ = make_penalty_estimator({config_, device_, tokenizer_, tokenizer_path_, model_config_});
+  estimator_ = make_penalty_estimator({config_, device_, *tokenizer_, model_config_});
   if (estimator_) {
     for (auto* module : estimator_->frozen_modules()) frozen_hashes_.push_back(parameters_sha256(*module));
     manifest_["classifier"] = {{"path", config_.safety.classifier}, {"weights_sha256", frozen_hashes_.front()}};
@@ -181,7 +185,7 @@ void TrainingRun::restore_checkpoint() {
 }
 
 void TrainingRun::prepare_safety_mix() {
-  safety_mix_ = SafetyMix::prepare(config_, train_examples_, tokenizer_, model_, run_dir_, !checkpoint_.empty());
+  safety_mix_ = SafetyMix::prepare(config_, train_examples_, *tokenizer_, model_, run_dir_, !checkpoint_.empty());
   if (safety_mix_) {
     manifest_["safety_subset"] = safety_mix_->summary();
     const auto& s = manifest_["safety_subset"];
@@ -197,7 +201,7 @@ void TrainingRun::prepare_loop() {
   const auto& t = config_.train;
   schedule_ = {config_.schedule.type, config_.optim.lr, config_.schedule.warmup_steps, t.max_steps, config_.schedule.min_lr_ratio};
   batcher_ = std::make_unique<Batcher>(train_examples_, t.batch_size, static_cast<uint64_t>(t.seed),
-                                       config_.data.group_by_length, tokenizer_.pad_id());
+                                       config_.data.group_by_length, tokenizer_->pad_id());
   auto eval_settings = EvalSettings::from_config(config_, val_examples_);
   if (config_.gate.enabled) {
     ST_CHECK_INPUT(!eval_settings.harmful.empty() && config_.eval.every_steps > 0,
@@ -208,7 +212,7 @@ void TrainingRun::prepare_loop() {
                    "classifier, or gate.action=stop", config_.source);
   }
   has_eval_ = eval_settings.generates() || !eval_settings.validation.empty();
-  evaluator_ = std::make_unique<Evaluator>(std::move(eval_settings), tokenizer_);
+  evaluator_ = std::make_unique<Evaluator>(std::move(eval_settings), *tokenizer_);
   metrics_ = std::make_unique<MetricsLog>((fs::path(run_dir_) / "metrics.jsonl").string());
   progress_ = std::make_unique<Progress>(config_.log.progress, t.max_steps);
 

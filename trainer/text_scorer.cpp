@@ -1,11 +1,7 @@
 // trainer/text_scorer.cpp — the classifier folder's tokenizer wired into a TextScorer.
 #include "trainer/text_scorer.h"
 
-#include <filesystem>
-
 namespace st {
-namespace fs = std::filesystem;
-
 std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated) {
   auto ids = tok.encode(text, /*add_bos=*/false, /*add_eos=*/true);
   if (static_cast<int64_t>(ids.size()) > max_len) {
@@ -16,7 +12,7 @@ std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& 
 }
 
 std::unique_ptr<TextScorer> open_text_scorer(const std::string& classifier_dir, torch::Device device) {
-  auto tokenizer = std::make_shared<const Tokenizer>((fs::path(classifier_dir) / "tokenizer.model").string());
+  std::shared_ptr<const Tokenizer> tokenizer = open_tokenizer(classifier_dir);
   const int pad_id = tokenizer->pad_id();
   TextEncoder encode = [tokenizer](const std::string& text, int64_t max_len) {
     return encode_for_classifier(*tokenizer, text, max_len, nullptr);

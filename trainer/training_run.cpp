@@ -238,7 +238,7 @@ void TrainingRun::check_base_model_passes_gate() {
 
 void TrainingRun::save_checkpoint() {
   state_.elapsed_s = elapsed_before_ + seconds_since(started_);
-  write_checkpoint(run_dir_, model_, *optimizer_, state_, tokenizer_path_, config_.checkpoint.keep_last,
+  write_checkpoint(run_dir_, model_, *optimizer_, state_, tokenizer_files_, config_.checkpoint.keep_last,
                    {state_.best_step, state_.last_passing_step});
   if (state_.best_step >= 0)
     write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir_)) / "best").string(),
@@ -269,7 +269,7 @@ int TrainingRun::finish() {
                "the classifier's weights changed during the run (SHA-256 {} at the start); it must stay frozen", frozen_hashes_[i]);
   }
   const auto final_dir = (fs::path(run_dir_) / "final").string();
-  save_llama(final_dir, model_, {save_dtype(config_.model.save_dtype), 0, tokenizer_path_});
+  save_llama(final_dir, model_, {save_dtype(config_.model.save_dtype), 0, tokenizer_files_});
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state_.step,
              state_.tokens_seen, state_.skipped_nonfinite, final_dir);
   return 0;

@@ -7,11 +7,13 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "common/files.h"
 #include "data/batcher.h"
 #include "data/examples.h"
 #include "data/tokenizer.h"
@@ -76,11 +78,12 @@ class TrainingRun {
 
   Config resolved_;  // the checked config as written to RUN_DIR/config.json
   RunConfig config_;
-  std::string resume_, run_dir_, tokenizer_path_;
+  std::string resume_, run_dir_;
   std::unique_ptr<TrainableParameters> trainable_;
   std::unique_ptr<Communicator> communicator_;
   torch::Device device_{torch::kCPU};
-  Tokenizer tokenizer_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  std::vector<NamedFile> tokenizer_files_;  // copied into every checkpoint and final/
   LlamaConfig model_config_;
   std::vector<Example> train_examples_, val_examples_;
   DataStats train_stats_, val_stats_;

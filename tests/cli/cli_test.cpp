@@ -172,7 +172,8 @@ TEST(GenerateCli, PromptAndFileGiveJsonlThatMatchesTheLibrary) {
   EXPECT_EQ(row["prompt"], "What is 2 plus 3?");
   EXPECT_LE(row["tokens"].get<int>(), 6);
   // The same prompt through the library: template, greedy decoding, decode.
-  Tokenizer tok(model_dir + "/tokenizer.model");
+  const auto tokenizer = open_tokenizer(model_dir);
+  const Tokenizer& tok = *tokenizer;
   auto model = load_llama(model_dir);
   GenerationOptions o;
   o.max_new_tokens = 6;

@@ -9,6 +9,7 @@
 #include "common/tokens.h"
 #include "data/batcher.h"
 #include "data/examples.h"
+#include "data/sentencepiece_tokenizer.h"
 #include "tests/test_util.h"
 
 namespace st {
@@ -18,7 +19,7 @@ using test::fixture;
 using test::TempDir;
 
 const Tokenizer& tok() {
-  static const Tokenizer t(fixture("tokenizer/tokenizer.model"));
+  static const SentencePieceTokenizer t(fixture("tokenizer/tokenizer.model"));
   return t;
 }
 

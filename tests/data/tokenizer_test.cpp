@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "common/files.h"
-#include "data/tokenizer.h"
+#include "data/sentencepiece_tokenizer.h"
 #include "tests/test_util.h"
 
 namespace st {
@@ -15,7 +15,7 @@ using test::expect_error;
 using test::fixture;
 
 TEST(Tokenizer, MatchesPythonSentencepiece) {
-  Tokenizer tok(fixture("tokenizer/tokenizer.model"));
+  SentencePieceTokenizer tok(fixture("tokenizer/tokenizer.model"));
   const auto cases = nlohmann::json::parse(read_text_file(fixture("tokenizer/tokenizer_cases.json")));
   EXPECT_EQ(tok.vocab_size(), cases["vocab_size"].get<int>());
   EXPECT_EQ(tok.bos_id(), cases["bos_id"].get<int>());
@@ -29,7 +29,7 @@ TEST(Tokenizer, MatchesPythonSentencepiece) {
 }
 
 TEST(Tokenizer, SpecialTokensOnlyWhenAsked) {
-  Tokenizer tok(fixture("tokenizer/tokenizer.model"));
+  SentencePieceTokenizer tok(fixture("tokenizer/tokenizer.model"));
   const auto plain = tok.encode("hello there");
   const auto framed = tok.encode("hello there", /*add_bos=*/true, /*add_eos=*/true);
   ASSERT_EQ(framed.size(), plain.size() + 2);
@@ -44,13 +44,13 @@ TEST(Tokenizer, SpecialTokensOnlyWhenAsked) {
 }
 
 TEST(Tokenizer, PadFallsBackToEosWhenTheModelHasNoPadPiece) {
-  Tokenizer tok(fixture("tokenizer/tokenizer.model"));  // trained with pad_id=-1, like Llama's
+  SentencePieceTokenizer tok(fixture("tokenizer/tokenizer.model"));  // trained with pad_id=-1, like Llama's
   EXPECT_EQ(tok.pad_id(), tok.eos_id());
 }
 
 TEST(Tokenizer, BadFilesAreInputErrors) {
-  expect_error([] { Tokenizer("/nonexistent/tokenizer.model"); }, ExitCode::bad_input, "no such tokenizer file");
-  expect_error([] { Tokenizer(fixture("golden/gqa_default_rope/config.json")); }, ExitCode::bad_input,
+  expect_error([] { SentencePieceTokenizer("/nonexistent/tokenizer.model"); }, ExitCode::bad_input, "no such tokenizer file");
+  expect_error([] { SentencePieceTokenizer(fixture("golden/gqa_default_rope/config.json")); }, ExitCode::bad_input,
                "not a sentencepiece model");
 }
 

@@ -152,7 +152,7 @@ TEST(ToxicityClassifier, AttentionIsBidirectionalAndPaddingDoesNotMatter) {
 TEST(ToxicityClassifier, FolderRoundTripIsFrozen) {
   test::TempDir dir;
   auto classifier = tiny_classifier(20, torch::kFloat32);
-  save_classifier(dir.str(), classifier, test::fixture("tokenizer/tokenizer.model"));
+  save_classifier(dir.str(), classifier, {{test::fixture("tokenizer/tokenizer.model"), "tokenizer.model"}});
   auto loaded = load_classifier(dir.str());
   EXPECT_FALSE(loaded->is_training());
   EXPECT_EQ(loaded->config().categories, (std::vector<std::string>{"violence", "privacy"}));

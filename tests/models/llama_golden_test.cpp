@@ -285,7 +285,7 @@ TEST(LlamaLoadErrors, MissingUnusedAndMisshapedTensorsAreAllNamed) {
 TEST(LlamaSave, SaveThenLoadGivesIdenticalLogitsInAnyShardingAndTiedLmHeadIsOmitted) {
   TempDir dir;
   auto model = load_llama(fixture("golden/mha_tied_linear_rope"));
-  save_llama(dir / "out", model, {torch::kFloat32, /*max_shard_bytes=*/20000, ""});
+  save_llama(dir / "out", model, {torch::kFloat32, /*max_shard_bytes=*/20000, {}});
   auto again = load_llama(dir / "out");
   auto ids = torch::randint(3, 256, {1, 9});
   EXPECT_TRUE(torch::equal(model(ids), again(ids)));

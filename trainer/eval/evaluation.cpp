@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 #include <map>
 
 #include "common/check.h"
@@ -17,7 +16,6 @@
 #include "trainer/train_step.h"
 
 namespace st {
-namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 EvalSettings EvalSettings::from_config(const RunConfig& c, std::vector<Example> validation) {
