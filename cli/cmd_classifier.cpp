@@ -1,188 +1,24 @@
-// cli/cmd_classifier.cpp — `safetune train-classifier --config FILE` (a toxicity classifier on the
-// language model's tokenizer, with a held-out split, accuracy, AUROC and a threshold at a target FPR) and
+// cli/cmd_classifier.cpp — `safetune train-classifier --config FILE` (trainer/classifier_training.h) and
 // `safetune score --classifier DIR` (P(toxic) for texts from a JSONL file or stdin, for auditing data).
-#include <torch/nn/functional/loss.h>
-
-#include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <random>
-#include <set>
 
-#include "common/check.h"
-#include "common/files.h"
-#include "common/json_file.h"
-#include "data/batcher.h"
-#include "data/tokenizer.h"
-#include "models/toxicity_classifier.h"
-#include "trainer/eval/classifier_metrics.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
-#include "trainer/eval/evaluation.h"
+#include "common/check.h"
+#include "data/tokenizer.h"
+#include "models/classifier_scoring.h"
+#include "models/toxicity_classifier.h"
+#include "trainer/classifier_training.h"
 #include "trainer/config.h"
 #include "trainer/text_scorer.h"
-#include "trainer/optimizer.h"
-#include "trainer/run_log.h"
-#include "trainer/train_step.h"
 
 namespace st {
-namespace fs = std::filesystem;
-namespace F = torch::nn::functional;
 using json = nlohmann::json;
-
-namespace {
-
-struct LabelledText {
-  std::vector<int> ids;
-  int label = 0;
-  int category = -1;  // index into the category list, -1 = none
-};
-
-std::vector<LabelledText> read_labelled(const ClassifierRunConfig& c, const Tokenizer& tok, std::vector<std::string>& categories,
-                                        json& stats) {
-  struct Raw {
-    std::string text, category;
-    int label;
-  };
-  std::vector<Raw> raw;
-  int64_t skipped = 0, truncated = 0;
-  const bool skip = c.data.on_bad_line == "skip";
-  for (const auto& file : c.data.train) {
-    std::ifstream in(file);
-    ST_CHECK_INPUT(in.good(), "{}: cannot open data file", file);
-    std::string line;
-    for (int64_t n = 1; std::getline(in, line); ++n) {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      std::string problem;
-      if (j.is_discarded() || !j.is_object()) problem = "not a JSON object";
-      else if (!j.contains("text") || !j["text"].is_string() || j["text"].get<std::string>().empty()) problem = "needs a non-empty string \"text\"";
-      else if (!j.contains("label") || !(j["label"] == 0 || j["label"] == 1 || j["label"].is_boolean())) problem = "\"label\" must be 0 or 1";
-      else if (j.contains("category") && !j["category"].is_string()) problem = "\"category\" must be a string";
-      if (!problem.empty()) {
-        ST_CHECK_INPUT(skip, "{}:{}: {} (set data.on_bad_line=skip to skip such lines)", file, n, problem);
-        ++skipped;
-        continue;
-      }
-      const int label = j["label"].is_boolean() ? static_cast<int>(j["label"].get<bool>()) : j["label"].get<int>();
-      raw.push_back({j["text"].get<std::string>(), label == 1 ? j.value("category", std::string()) : "", label});
-    }
-  }
-  std::set<std::string> names;
-  for (const auto& r : raw)
-    if (!r.category.empty()) names.insert(r.category);
-  categories.assign(names.begin(), names.end());
-  std::vector<LabelledText> out;
-  for (const auto& r : raw) {
-    bool cut = false;
-    LabelledText t{encode_for_classifier(tok, r.text, c.data.max_seq_len, &cut), r.label, -1};
-    truncated += cut;
-    if (!r.category.empty())
-      t.category = static_cast<int>(std::find(categories.begin(), categories.end(), r.category) - categories.begin());
-    out.push_back(std::move(t));
-  }
-  stats = {{"examples", out.size()}, {"skipped_bad_lines", skipped}, {"truncated", truncated}};
-  ST_CHECK_INPUT(out.size() >= 10, "data.train: only {} usable labelled texts; need at least 10", out.size());
-  return out;
-}
-
-}  // namespace
 
 int run_train_classifier(const Args& args) {
   CommandLine cl(command_spec("train-classifier"), args);
-  const auto c = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema()).classifier_config();
-  const std::string tok_path = c.classifier.tokenizer, out_dir = c.train.output_dir;
-  const auto tokenizer = open_tokenizer(tok_path);
-  const Tokenizer& tok = *tokenizer;
-
-  // 1. data: read, encode, split deterministically into train and validation
-  std::vector<std::string> categories;
-  json data_stats;
-  auto texts = read_labelled(c, tok, categories, data_stats);
-  std::mt19937_64 rng(classifier_split_seed(static_cast<uint64_t>(c.train.seed)));
-  std::vector<size_t> order(texts.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  seeded_shuffle(order, rng);
-  const auto n_val = static_cast<size_t>(std::max(1.0, std::round(c.data.validation_fraction * static_cast<double>(texts.size()))));
-  const std::vector<size_t> val(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val));
-  std::vector<size_t> train(order.begin() + static_cast<std::ptrdiff_t>(n_val), order.end());
-
-  // 2. model: the architecture's Llama dimensions, the tokenizer's vocabulary, one output per category
-  json arch = read_json_file(c.classifier.architecture, /*allow_comments=*/true);
-  arch["architectures"] = {"SafetuneToxicityClassifier"};
-  arch["model_type"] = "llama";
-  arch["safetune_classifier"] = {{"categories", categories}};
-  ClassifierConfig config = ClassifierConfig::from_json(arch, c.classifier.architecture);
-  ST_CHECK_INPUT(config.encoder.vocab_size == tok.vocab_size(), "{}: vocab_size is {} but {} has {} pieces",
-                 c.classifier.architecture, config.encoder.vocab_size, tok_path, tok.vocab_size());
-  config.tokenizer_sha256 = vocabulary_sha256(tok_path);
-  ToxicityClassifier classifier(config);
-  classifier->init_weights(static_cast<uint64_t>(c.train.seed));
-  NamedTensors params;
-  for (auto& item : classifier->named_parameters()) params.emplace_back(item.key(), item.value());
-  AdamW optimizer(params, {0.9, 0.999, 1e-8, c.optim.weight_decay});
-  const int64_t max_steps = c.train.max_steps, batch = c.train.batch_size;
-  const ScheduleOptions schedule{ScheduleType::Cosine, c.optim.lr, c.schedule.warmup_steps, max_steps, 0.1};
-  fmt::print("train-classifier: {} train / {} validation texts, {} categories ({}), {} parameters\n", train.size(),
-             val.size(), categories.size(), fmt::join(categories, ", "), [&] {
-               int64_t n = 0;
-               for (const auto& [_, p] : params) n += p.numel();
-               return n;
-             }());
-
-  // 3. training: BCE on P(toxic), plus BCE on the category outputs (target: the toxic text's category)
-  size_t cursor = train.size();
-  int64_t epoch = 0;
-  for (int64_t step = 0; step < max_steps; ++step) {
-    std::vector<const std::vector<int>*> seqs;
-    std::vector<float> y;
-    auto cat_target = torch::zeros({batch, static_cast<int64_t>(categories.size())});
-    for (int64_t b = 0; b < batch; ++b) {
-      if (cursor >= train.size()) {  // a new epoch: reshuffle
-        std::mt19937_64 epoch_rng(classifier_epoch_seed(static_cast<uint64_t>(c.train.seed), ++epoch));
-        seeded_shuffle(train, epoch_rng);
-        cursor = 0;
-      }
-      const auto& t = texts[train[cursor++]];
-      seqs.push_back(&t.ids);
-      y.push_back(static_cast<float>(t.label));
-      if (t.category >= 0) cat_target[b][t.category] = 1.0f;
-    }
-    auto [ids, mask] = pad_token_lists(seqs, tok.pad_id());
-    auto logits = classifier(ids, mask);  // [B, 1 + C]
-    auto loss = F::binary_cross_entropy_with_logits(logits.select(1, 0), torch::tensor(y));
-    if (!categories.empty()) loss = loss + F::binary_cross_entropy_with_logits(logits.narrow(1, 1, static_cast<int64_t>(categories.size())), cat_target);
-    loss.backward();
-    clip_gradients(params, c.train.max_grad_norm);
-    optimizer.step(learning_rate(schedule, step));
-    optimizer.zero_grad();
-    if ((step + 1) % c.log.every_steps == 0 || step + 1 == max_steps)
-      fmt::print("step {}/{}  loss {:.4f}\n", step + 1, max_steps, loss.item<double>());
-  }
-
-  // 4. held-out evaluation: accuracy, AUROC, threshold at the target FPR
-  classifier->eval();
-  std::vector<const std::vector<int>*> val_seqs;
-  std::vector<int> val_labels;
-  for (size_t i : val) val_seqs.push_back(&texts[i].ids), val_labels.push_back(texts[i].label);
-  const auto scores = predict_toxicity(classifier, val_seqs, tok.pad_id());
-  const double area = auroc(scores, val_labels);
-  const auto chosen = threshold_at_fpr(scores, val_labels, c.eval.target_fpr);
-  classifier->set_threshold(chosen.threshold);
-  save_classifier(out_dir, classifier, tokenizer_files(tok_path));
-  const json report = {{"validation_texts", val.size()},
-                       {"train_texts", train.size()},
-                       {"accuracy_at_0.5", accuracy_at(scores, val_labels, 0.5)},
-                       {"auroc", area},
-                       {"target_fpr", c.eval.target_fpr},
-                       {"threshold", chosen.threshold},
-                       {"fpr_at_threshold", chosen.fpr},
-                       {"tpr_at_threshold", chosen.tpr},
-                       {"categories", categories},
-                       {"data", data_stats}};
-  write_text_file_atomic((fs::path(out_dir) / "training_report.json").string(), report.dump(2) + "\n");
-  fmt::print("train-classifier: validation accuracy {:.3f}, AUROC {:.4f}, threshold {:.4f} (FPR {:.3f}, TPR {:.3f}); "
-             "written to {}\n", report["accuracy_at_0.5"].get<double>(), area, chosen.threshold, chosen.fpr, chosen.tpr, out_dir);
+  train_classifier(Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema()).classifier_config());
   return 0;
 }
 
