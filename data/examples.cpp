@@ -165,7 +165,7 @@ std::vector<Example> read_examples(const std::vector<std::string>& files, const 
           ex.input_ids.resize(static_cast<size_t>(o.max_seq_len));
           ex.labels.resize(static_cast<size_t>(o.max_seq_len));
           const bool trainable = std::any_of(ex.labels.begin() + 1, ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
-          if (o.truncation == "drop" || !trainable) {
+          if (o.truncation == Truncation::Drop || !trainable) {
             ++stats.dropped_overlong;
             continue;
           }
@@ -178,7 +178,7 @@ std::vector<Example> read_examples(const std::vector<std::string>& files, const 
         out.push_back(std::move(ex));
       } catch (const LineError& e) {
         const std::string where = fmt::format("{}:{}: {}", file, line_no, e.message);
-        ST_CHECK_INPUT(o.on_bad_line == "skip", "{} (set data.on_bad_line=skip to skip such lines)", where);
+        ST_CHECK_INPUT(o.on_bad_line == OnBadLine::Skip, "{} (set data.on_bad_line=skip to skip such lines)", where);
         ++stats.skipped_bad_lines;
         if (stats.skipped.size() < 20) stats.skipped.push_back(where);
       }

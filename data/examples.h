@@ -20,13 +20,18 @@ struct Example {
   bool truncated = false;
 };
 
+enum class Truncation { Truncate, Drop };  // an overlong example: cut its end, or drop it
+enum class OnBadLine { Error, Skip };      // a malformed line: stop with file:line, or skip and count it
+
 struct DataOptions {
+  // Record formats and chat templates are names looked up in their tables (examples.cpp), which grow
+  // with the tokenizers' own templates; the two policies are enums.
   std::string format = "auto";    // auto | prompt_completion | chat | text
   std::string chat_template = "llama2";  // llama2 | chatml | plain
   std::string system_prompt;
   int64_t max_seq_len = 512;
-  std::string truncation = "truncate";  // truncate | drop
-  std::string on_bad_line = "error";    // error | skip
+  Truncation truncation = Truncation::Truncate;
+  OnBadLine on_bad_line = OnBadLine::Error;
 };
 
 struct DataStats {

@@ -42,7 +42,7 @@ std::vector<LabelledText> read_labelled(const ClassifierRunConfig& c, const Toke
   };
   std::vector<Raw> raw;
   int64_t skipped = 0, truncated = 0;
-  const bool skip = c.data.on_bad_line == "skip";
+  const bool skip = c.data.on_bad_line == OnBadLine::Skip;
   for (const auto& file : c.data.train) {
     std::ifstream in(file);
     ST_CHECK_INPUT(in.good(), "{}: cannot open data file", file);

@@ -73,6 +73,8 @@ ST_ENUM_NAMES(PenalizedRows, {"all", PenalizedRows::All}, {"task", PenalizedRows
               {"safety_mix", PenalizedRows::SafetyMix});
 ST_ENUM_NAMES(MixStrategy, {"random", MixStrategy::Random}, {"stratified", MixStrategy::Stratified},
               {"prototype", MixStrategy::Prototype}, {"similar", MixStrategy::Similar});
+ST_ENUM_NAMES(Truncation, {"truncate", Truncation::Truncate}, {"drop", Truncation::Drop});
+ST_ENUM_NAMES(OnBadLine, {"error", OnBadLine::Error}, {"skip", OnBadLine::Skip});
 #undef ST_ENUM_NAMES
 
 // `safetune train` (and `eval`, which reads the same keys with nothing required).
@@ -154,7 +156,7 @@ struct ClassifierRunConfig {
     std::vector<std::string> train;
     double validation_fraction;
     int64_t max_seq_len;
-    std::string on_bad_line;
+    OnBadLine on_bad_line;
   } data;
   struct Train {
     std::string output_dir;

@@ -105,7 +105,7 @@ TEST(Examples, TruncationIsExplicitAndCounted) {
   ASSERT_EQ(ex.size(), 2u);
   EXPECT_TRUE(ex[0].truncated);
   EXPECT_EQ(ex[0].input_ids.size(), 32u);
-  o.truncation = "drop";
+  o.truncation = Truncation::Drop;
   DataStats dropped;
   EXPECT_EQ(read_lines(dir, long_line + R"({"prompt": "Hi", "completion": "Yo"})" "\n", o, &dropped).size(), 1u);
   EXPECT_EQ(dropped.dropped_overlong, 1);
@@ -154,7 +154,7 @@ TEST(DataErrors, EveryMalformedFileNamesFileAndLine) {
 TEST(DataErrors, SkipPolicyCountsAndKeepsProvenance) {
   TempDir dir;
   DataOptions o;
-  o.on_bad_line = "skip";
+  o.on_bad_line = OnBadLine::Skip;
   DataStats stats;
   auto ex = read_lines(dir, "{oops\n{\"prompt\": \"a\", \"completion\": \"b\"}\n[1]\n{\"text\": \"c\"}\n", o, &stats);
   ASSERT_EQ(ex.size(), 2u);
