@@ -19,9 +19,10 @@ int run_config(const Args& args) {
   }
   ST_CHECK_INPUT(action == "validate" && cl.positional().size() == 2, "config: usage: safetune {}", spec.usage);
   const auto config = Config::load(cl.positional()[1], cl.values("set"));
-  const auto missing = missing_inputs(config);
-  ST_CHECK_INPUT(missing.empty(), "{}: {} input path(s) cannot be read:\n  {}", config.source(), missing.size(),
-                 fmt::join(missing, "\n  "));
+  auto problems = missing_inputs(config);
+  for (auto& overlap : overlapping_outputs(config)) problems.push_back(std::move(overlap));
+  ST_CHECK_INPUT(problems.empty(), "{}: {} input path(s) cannot be read or would be overwritten:\n  {}", config.source(),
+                 problems.size(), fmt::join(problems, "\n  "));
   fmt::print("{}: ok\n{}\n", config.source(), config.resolved().dump(2));
   return 0;
 }

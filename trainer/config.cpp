@@ -295,6 +295,41 @@ std::vector<std::string> missing_inputs(const Config& config) {
   return out;
 }
 
+namespace {
+// The path's values (a Path or PathList key), resolved through existing symlinks.
+std::vector<fs::path> key_paths(const Config& config, const ConfigKey& k) {
+  const json& value = config.raw(k.path);
+  std::vector<fs::path> out;
+  for (const auto& p : value.is_array() ? value : json::array({value})) {
+    std::error_code ec;
+    if (!p.get<std::string>().empty()) out.push_back(fs::weakly_canonical(p.get<std::string>(), ec).lexically_normal());
+  }
+  return out;
+}
+// `inner` is `outer` or lies below it.
+bool within(const fs::path& inner, const fs::path& outer) {
+  auto o = outer.begin(), i = inner.begin();
+  for (; o != outer.end() && !o->empty(); ++o, ++i)
+    if (i == inner.end() || *i != *o) return false;
+  return true;
+}
+}  // namespace
+
+std::vector<std::string> overlapping_outputs(const Config& config) {
+  std::vector<std::string> out;
+  for (const auto& o : config.schema()) {
+    if (o.path_role != PathRole::Output) continue;
+    for (const auto& output : key_paths(config, o))
+      for (const auto& k : config.schema()) {
+        if (k.path_role == PathRole::None || k.path_role == PathRole::Output) continue;
+        for (const auto& input : key_paths(config, k))
+          if (within(input, output) || within(output, input))
+            out.push_back(fmt::format("{} ({}) overlaps the input {} ({})", o.path, output.string(), k.path, input.string()));
+      }
+  }
+  return out;
+}
+
 std::string describe_config_defaults(const Schema& schema) {
   std::string out;
   for (const auto& k : schema) {

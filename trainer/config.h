@@ -80,6 +80,10 @@ std::vector<std::string> missing_inputs(const Config& config);
 // Keys whose values differ between two resolved configs, as "key: old -> new".
 std::vector<std::string> config_differences(const Config& before, const Config& after, bool locked_only);
 
+// Output folders that are, contain or lie inside an input (model, data, classifier, pool, eval files), one
+// line each naming both keys: writing there could overwrite what the run reads.
+std::vector<std::string> overlapping_outputs(const Config& config);
+
 // One line per key: dotted name, default, help (for `safetune config defaults`).
 std::string describe_config_defaults(const Schema& schema = config_schema());
 // The same as a Markdown table: the README's key list is this text (a test compares them).

@@ -12,6 +12,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/folder_lock.h"
 #include "common/json_file.h"
 #include "common/sha256.h"
 #include "models/model_folder.h"
@@ -121,6 +122,11 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
       tokenizer_files_(tokenizer_files(config_.model.path)),
       model_config_(LlamaConfig::from_file((fs::path(config_.model.path) / "config.json").string())),
       lambda_(config_.safety.lambda, config_.source + ": safety.lambda") {
+  const auto overlaps = overlapping_outputs(resolved_);
+  ST_CHECK_INPUT(overlaps.empty(), "{}: an output folder may not be, contain or lie inside an input, or the run could "
+                 "overwrite what it reads: {}", config_.source, fmt::join(overlaps, "; "));
+  fs::create_directories(run_dir_);
+  lock_ = std::make_unique<FolderLock>(run_dir_);  // before anything in the folder is read or written
   ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
                  config_.source);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/files.h"
+#include "common/folder_lock.h"
 #include "data/batcher.h"
 #include "data/examples.h"
 #include "data/tokenizer.h"
@@ -79,6 +80,7 @@ class TrainingRun {
   Config resolved_;  // the checked config as written to RUN_DIR/config.json
   RunConfig config_;
   std::string resume_, run_dir_;
+  std::unique_ptr<FolderLock> lock_;  // one writer per run folder, held until the run object goes
   std::unique_ptr<TrainableParameters> trainable_;
   std::unique_ptr<Communicator> communicator_;
   torch::Device device_{torch::kCPU};

@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <torch/torch.h>
 
 #include <chrono>
@@ -350,6 +352,44 @@ TEST(TrainCheckpoint, StateFormatIsChecked) {
   json old{{"format", 1}, {"step", 3}, {"cursor", {{"epoch", 0}, {"index", 3}}}, {"penalty_baseline", 0.25}};
   EXPECT_EQ(TrainingState::from_json(old, "s.json").penalty_state["baseline"], 0.25);
   EXPECT_EQ(TrainingState().to_json()["format"], 2);
+}
+
+// An output folder that is, or lies inside, the model folder would overwrite what the run reads: refused
+// with exit 2 before anything is written.
+TEST(TrainRunFolder, AnOutputOverlappingAnInputIsRefusedBeforeWriting) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const auto model = dir / "model";
+  fs::copy(fixture("golden/gqa_default_rope"), model, fs::copy_options::recursive);
+  const std::string before = read_text_file(model + "/config.json");
+  for (const auto& out : {model, model + "/run"}) {
+    const auto r = run_safetune(train_args(config, out, "--set model.path=" + shell_quote(model)));
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("overlaps the input model.path"), std::string::npos) << r.output;
+  }
+  EXPECT_EQ(read_text_file(model + "/config.json"), before);
+  EXPECT_FALSE(fs::exists(model + "/run"));
+  EXPECT_FALSE(fs::exists(model + "/metrics.jsonl"));
+}
+
+// One writer per run folder: a second run on a locked folder exits 2 naming the holder; once the holder is
+// gone (its descriptor closed, as when a process dies) the folder is free again.
+TEST(TrainRunFolder, ASecondWriterIsRefusedWithTheHoldersPid) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const auto out = dir / "run";
+  fs::create_directories(out);
+  const int fd = ::open((out + "/.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ASSERT_EQ(::write(fd, "4242\n", 5), 5);
+  auto r = run_safetune(train_args(config, out, "--set train.max_steps=1"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("in use by another safetune process (pid 4242)"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(out + "/metrics.jsonl"));
+  ::close(fd);
+  r = run_safetune(train_args(config, out, "--set train.max_steps=1"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
 }
 
 }  // namespace
