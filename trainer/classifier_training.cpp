@@ -93,6 +93,21 @@ std::pair<std::vector<size_t>, std::vector<size_t>> split(size_t n, const Classi
           std::vector<size_t>(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n_val))};
 }
 
+// Both classes in both splits: with one class the loss teaches nothing and AUROC and the threshold are
+// meaningless (a one-class run used to exit 0 with AUROC 0.5 and threshold 1.0).
+void check_both_classes(const ClassifierRunConfig& c, const std::vector<LabelledText>& texts,
+                        const std::vector<size_t>& train, const std::vector<size_t>& val) {
+  for (const auto* part : {&train, &val}) {
+    int64_t toxic = 0;
+    for (size_t i : *part) toxic += texts[i].label;
+    const int64_t safe = static_cast<int64_t>(part->size()) - toxic;
+    ST_CHECK_INPUT(toxic > 0 && safe > 0,
+                   "data.train ({}): the {} split has {} safe (label 0) and {} toxic (label 1) texts; a classifier needs "
+                   "both classes in both splits: add texts of the missing class, or change data.validation_fraction",
+                   fmt::join(c.data.train, ", "), part == &train ? "training" : "validation", safe, toxic);
+  }
+}
+
 // The architecture's Llama dimensions, the tokenizer's vocabulary, one output per category.
 ToxicityClassifier build_classifier(const ClassifierRunConfig& c, const Tokenizer& tok, const std::vector<std::string>& categories) {
   json arch = read_json_file(c.classifier.architecture, /*allow_comments=*/true);
@@ -163,6 +178,7 @@ void train_classifier(const ClassifierRunConfig& c) {
   json data_stats;
   const auto texts = read_labelled(c, tok, categories, data_stats);
   const auto [train, val] = split(texts.size(), c);
+  check_both_classes(c, texts, train, val);
   auto classifier = build_classifier(c, tok, categories);
   fmt::print("train-classifier: {} train / {} validation texts, {} categories ({}), {} parameters\n", train.size(),
              val.size(), categories.size(), fmt::join(categories, ", "), parameter_count(*classifier));

@@ -84,5 +84,24 @@ TEST(TrainClassifier, ReachesAurocAbove095OnTheBundledDataAndScores) {
   EXPECT_NE(r.output.find("did you mean 'train.max_steps'"), std::string::npos) << r.output;
 }
 
+// A classifier needs both classes: data with one label is exit 2 naming the file, before any training.
+TEST(TrainClassifier, OneClassDataIsRefused) {
+  TempDir dir;
+  write_text_file_atomic(dir / "arch.json", R"({"vocab_size": 256, "hidden_size": 32, "intermediate_size": 64,
+    "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "max_position_embeddings": 256})");
+  std::string data;
+  for (int i = 0; i < 20; ++i) data += fmt::format("{{\"text\": \"a safe sentence number {}\", \"label\": 0}}\n", i);
+  write_text_file_atomic(dir / "safe.jsonl", data);
+  write_text_file_atomic(dir / "cls.json", fmt::format(R"({{
+    "classifier": {{"tokenizer": "{}", "architecture": "arch.json"}},
+    "data": {{"train": "safe.jsonl"}},
+    "train": {{"output_dir": "out", "max_steps": 5}}}})", fixture("tokenizer/tokenizer.model")));
+  const auto r = run_safetune("train-classifier --config " + shell_quote(dir / "cls.json"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("safe.jsonl): the training split has 16 safe (label 0) and 0 toxic (label 1) texts"),
+            std::string::npos) << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+}
+
 }  // namespace
 }  // namespace st
