@@ -273,14 +273,23 @@ std::vector<std::string> config_differences(const Config& before, const Config& 
   return out;
 }
 
+namespace {
+// A Path or PathList key's values, without the unset (empty) ones.
+std::vector<std::string> path_values(const Config& config, const ConfigKey& k) {
+  const json& value = config.raw(k.path);
+  std::vector<std::string> out;
+  for (const auto& p : value.is_array() ? value : json::array({value}))
+    if (!p.get<std::string>().empty()) out.push_back(p.get<std::string>());
+  return out;
+}
+bool is_input(const ConfigKey& k) { return k.path_role != PathRole::None && k.path_role != PathRole::Output; }
+}  // namespace
+
 std::vector<std::string> missing_inputs(const Config& config) {
   std::vector<std::string> out;
   for (const auto& k : config.schema()) {
-    if (k.path_role == PathRole::None || k.path_role == PathRole::Output) continue;
-    const json& value = config.raw(k.path);
-    for (const auto& p : value.is_array() ? value : json::array({value})) {
-      const std::string path = p.get<std::string>();
-      if (path.empty()) continue;  // an optional input left unset
+    if (!is_input(k)) continue;
+    for (const auto& path : path_values(config, k)) {
       const bool folder = k.path_role == PathRole::InputFolder;
       std::error_code ec;
       const auto status = fs::status(path, ec);
@@ -296,13 +305,12 @@ std::vector<std::string> missing_inputs(const Config& config) {
 }
 
 namespace {
-// The path's values (a Path or PathList key), resolved through existing symlinks.
-std::vector<fs::path> key_paths(const Config& config, const ConfigKey& k) {
-  const json& value = config.raw(k.path);
+// A path key's values resolved through existing symlinks, so two spellings of one folder compare equal.
+std::vector<fs::path> canonical_paths(const Config& config, const ConfigKey& k) {
   std::vector<fs::path> out;
-  for (const auto& p : value.is_array() ? value : json::array({value})) {
+  for (const auto& p : path_values(config, k)) {
     std::error_code ec;
-    if (!p.get<std::string>().empty()) out.push_back(fs::weakly_canonical(p.get<std::string>(), ec).lexically_normal());
+    out.push_back(fs::weakly_canonical(p, ec).lexically_normal());
   }
   return out;
 }
@@ -319,10 +327,10 @@ std::vector<std::string> overlapping_outputs(const Config& config) {
   std::vector<std::string> out;
   for (const auto& o : config.schema()) {
     if (o.path_role != PathRole::Output) continue;
-    for (const auto& output : key_paths(config, o))
+    for (const auto& output : canonical_paths(config, o))
       for (const auto& k : config.schema()) {
-        if (k.path_role == PathRole::None || k.path_role == PathRole::Output) continue;
-        for (const auto& input : key_paths(config, k))
+        if (!is_input(k)) continue;
+        for (const auto& input : canonical_paths(config, k))
           if (within(input, output) || within(output, input))
             out.push_back(fmt::format("{} ({}) overlaps the input {} ({})", o.path, output.string(), k.path, input.string()));
       }

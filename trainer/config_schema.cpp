@@ -21,8 +21,7 @@ void assign(std::vector<std::string>& out, const json& v) { out = v.get<std::vec
 void assign(json& out, const json& v) { out = v; }
 template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
 void assign(E& out, const json& v) {
-  for (const auto& [name, value] : EnumNames<E>::values)
-    if (v == name) out = value;
+  out = enum_from_name<E>(v.get<std::string>(), "internal: a checked choice");
 }
 
 // A key's path and its member, written once: ST_FIELD(RunConfig, train.max_steps) is the key

@@ -25,10 +25,6 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // CPU seconds of this process, all threads. Unlike wall time it excludes the time a shared VM's
 // hypervisor takes (steal), so benchmarks on noisy machines can compare work done per step.
 double process_cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
-
-torch::ScalarType save_dtype(SaveDtype d) {
-  return d == SaveDtype::BFloat16 ? torch::kBFloat16 : d == SaveDtype::Float16 ? torch::kFloat16 : torch::kFloat32;
-}
 }  // namespace
 
 int TrainingRun::run() {
@@ -269,7 +265,7 @@ int TrainingRun::finish() {
                "the classifier's weights changed during the run (SHA-256 {} at the start); it must stay frozen", frozen_hashes_[i]);
   }
   const auto final_dir = (fs::path(run_dir_) / "final").string();
-  save_llama(final_dir, model_, {save_dtype(config_.model.save_dtype), 0, tokenizer_files_});
+  save_llama(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state_.step,
              state_.tokens_seen, state_.skipped_nonfinite, final_dir);
   return 0;
