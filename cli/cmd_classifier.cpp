@@ -6,6 +6,8 @@
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "common/check.h"
+#include "common/files.h"
+#include "common/json_file.h"
 #include "data/tokenizer.h"
 #include "models/classifier_scoring.h"
 #include "models/toxicity_classifier.h"
@@ -18,42 +20,36 @@ using json = nlohmann::json;
 
 int run_train_classifier(const Args& args) {
   CommandLine cl(command_spec("train-classifier"), args);
-  train_classifier(Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema()).classifier_config());
+  const Config config = Config::load(*cl.value("config"), cl.values("set"), classifier_config_schema());
+  refuse_overlapping_outputs(config);
+  train_classifier(config.classifier_config());
   return 0;
 }
 
 int run_score(const Args& args) {
   CommandLine cl(command_spec("score"), args);
   const std::string dir = *cl.value("classifier");
+  check_classifier_tokenizer(dir);
   auto classifier = load_classifier(dir);
   const auto tokenizer = open_tokenizer(dir);
   const Tokenizer& tok = *tokenizer;
-  double threshold = classifier->config().threshold;
-  if (auto t = cl.value("threshold")) {
-    try {
-      threshold = std::stod(*t);
-    } catch (const std::exception&) {
-      fail_input("score: --threshold must be a number, got '{}'", *t);
-    }
-  }
+  const double threshold = cl.number("threshold").value_or(classifier->config().threshold);
   // Texts: the "text" field of each JSONL line, or each line of standard input as plain text.
   std::vector<std::string> texts;
   std::vector<int64_t> lines;
   const auto input = cl.value("input");
   std::ifstream file;
-  if (input) {
-    file.open(*input);
-    ST_CHECK_INPUT(file.good(), "{}: cannot open", *input);
-  }
+  if (input) file = open_input_file(*input);
   std::istream& in = input ? static_cast<std::istream&>(file) : std::cin;
   std::string line;
   for (int64_t n = 1; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (input) {
-      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-      ST_CHECK_INPUT(!j.is_discarded() && j.is_object() && j.contains("text") && j["text"].is_string(),
-                     "{}:{}: expected a JSON object with a string \"text\"", *input, n);
-      texts.push_back(j["text"].get<std::string>());
+      std::string error;
+      const auto j = try_parse_json(line, error);
+      ST_CHECK_INPUT(j && j->is_object() && j->contains("text") && (*j)["text"].is_string(),
+                     "{}:{}: expected a JSON object with a string \"text\"{}", *input, n, error.empty() ? "" : ": " + error);
+      texts.push_back((*j)["text"].get<std::string>());
     } else {
       texts.push_back(line);
     }

@@ -14,19 +14,6 @@
 namespace st {
 using json = nlohmann::json;
 
-namespace {
-// The option's value, else its declared default, as a number in [min, max].
-double number_option(const CommandLine& cl, const std::string& name, double min, double max) {
-  const auto v = cl.text(name);
-  try {
-    size_t used = 0;
-    const double d = std::stod(v, &used);
-    if (used == v.size() && d >= min && d <= max) return d;
-  } catch (const std::exception&) {
-  }
-  fail_input("generate: --{} must be a number in [{}, {}], got '{}'", name, min, max, v);
-}
-}  // namespace
 
 int run_generate(const Args& args) {
   static const CommandSpec& spec = command_spec("generate");
@@ -35,13 +22,11 @@ int run_generate(const Args& args) {
                  "generate: give exactly one of --prompt and --input (usage: safetune {})", spec.usage);
   const std::string dir = *cl.value("model");
   GenerationOptions o;
-  o.max_new_tokens = cl.integer("max-new-tokens");
-  ST_CHECK_INPUT(o.max_new_tokens >= 1, "generate: --max-new-tokens must be >= 1");
-  o.temperature = number_option(cl, "temperature", 0.0, 100.0);
-  o.top_p = number_option(cl, "top-p", 1e-6, 1.0);
+  o.max_new_tokens = cl.integer("max-new-tokens");  // ranges are declared with the options (cli/commands.cpp)
+  o.temperature = *cl.number("temperature");
+  o.top_p = *cl.number("top-p");
   o.seed = static_cast<uint64_t>(cl.integer("seed"));
   const int64_t batch_size = cl.integer("batch-size");
-  ST_CHECK_INPUT(batch_size >= 1, "generate: --batch-size must be >= 1");
   DataOptions template_options;
   template_options.chat_template = cl.text("template");
   template_options.system_prompt = cl.text("system");

@@ -1,9 +1,12 @@
 // cli/cmd_model_tools.cpp — `safetune init-model` (a randomly initialised Llama folder from an
 // architecture config, for pre-training tiny models and tests) and `safetune convert` (rewrite a folder
 // with another dtype or shard size).
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "common/check.h"
+#include "common/files.h"
 #include "data/tokenizer.h"
 #include "models/model_folder.h"
 #include "cli/command_line.h"
@@ -21,6 +24,7 @@ SaveOptions save_options(const CommandLine& cl, const std::string& default_dtype
 }
 
 void refuse_existing_output(const std::string& out, bool overwrite) {
+  ST_CHECK_INPUT(!fs::exists(out) || fs::is_directory(out), "{}: exists and is not a folder", out);
   ST_CHECK_INPUT(overwrite || !fs::exists(out) || fs::is_empty(out),
                  "{}: output folder exists and is not empty (pass --overwrite to replace its files)", out);
 }
@@ -40,6 +44,12 @@ int run_init_model(const Args& args) {
     options.tokenizer_files = tokenizer_files(*tok_path);
   }
   refuse_existing_output(out, cl.flag("overwrite"));
+  // fp32 weights for the initialisation, twice over while saving: refuse what this machine cannot hold.
+  const double need_gb = config.parameter_count() * 4 * 2 / 1e9;
+  const double have_gb = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE)) / 1e9;
+  ST_CHECK_INPUT(need_gb <= have_gb, "{}: a model of this size ({:.3g} parameters) needs about {:.1f} GB to initialise "
+                 "and save; this machine has {:.1f} GB", config_path, config.parameter_count(), need_gb, have_gb);
+  create_output_folder(out, "--out");
   LlamaForCausalLM model(config);
   const int64_t seed = cl.integer("seed");
   model->init_weights(static_cast<uint64_t>(seed));
@@ -57,6 +67,7 @@ int run_convert(const Args& args) {
   if (!cl.value("dtype")) options.dtype = dtype_from_config_name(model->config().torch_dtype, in + "/config.json");
   options.tokenizer_files = tokenizer_files(in);  // whatever tokenizer files the folder has, none included
   refuse_existing_output(out, cl.flag("overwrite"));
+  create_output_folder(out, "OUT_DIR");
   save_llama(out, model, options);
   fmt::print("wrote {} ({})\n", out, config_name_from_dtype(options.dtype));
   return 0;

@@ -14,6 +14,8 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "common/json_file.h"
+#include "common/stop_signal.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "trainer/config.h"
@@ -32,11 +34,22 @@ int run_child(const std::vector<std::string>& args) {
   std::vector<char*> cargv;
   for (auto& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
+  // The child gets a process group of its own: a Ctrl-C at the terminal reaches only the sweep, which
+  // passes it on once (two would make the child exit without its checkpoint).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+  posix_spawnattr_setpgroup(&attr, 0);
   pid_t pid = -1;
-  ST_CHECK(posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ) == 0, "sweep: cannot start {}", argv[0]);
+  const int spawned = posix_spawn(&pid, cargv[0], nullptr, &attr, cargv.data(), environ);
+  posix_spawnattr_destroy(&attr);
+  ST_CHECK(spawned == 0, "sweep: cannot start {}", argv[0]);
+  forward_stop_signals_to(pid);
+  if (stop_requested()) ::kill(pid, stop_signal());  // a signal that came while it was starting
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  forward_stop_signals_to(0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -46,10 +59,11 @@ json summarize(const std::string& run_dir) {
   std::vector<json> train;
   json eval = nullptr;
   for (std::string line; std::getline(in, line);) {
-    const auto j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) continue;
-    if (j["type"] == "train") train.push_back(j);
-    if (j["type"] == "eval") eval = j;
+    std::string error;
+    const auto j = try_parse_json(line, error);
+    if (!j || !j->is_object()) continue;  // a line cut short by a crash
+    if ((*j)["type"] == "train") train.push_back(*j);
+    if ((*j)["type"] == "eval") eval = *j;
   }
   json out = {{"run", run_dir}, {"final_ce", nullptr}, {"val_ce", eval.is_null() ? json(nullptr) : eval["val_ce"]},
               {"mean_p_toxic", nullptr}};
@@ -148,6 +162,7 @@ void print_table(const std::vector<GridAxis>& axes, const json& rows) {
 }  // namespace
 
 int run_sweep(const Args& args) {
+  install_stop_handlers();  // first: a signal at any point stops the sweep cleanly (and its running child)
   CommandLine cl(command_spec("sweep"), args);
   const std::string config_file = *cl.value("config");
   const auto axes = parse_grids(cl.values("grid"));
@@ -162,6 +177,11 @@ int run_sweep(const Args& args) {
 
   json rows = json::array();
   for (size_t i = 0; i < points.size(); ++i) {
+    if (stop_requested()) {
+      fmt::print("sweep: stopped by signal {} before {}; run the same command again to resume\n", stop_signal(),
+                 describe(points[i], ", ", true));
+      return static_cast<int>(ExitCode::interrupted);
+    }
     fmt::print("sweep: {} -> {}\n", describe(points[i], ", ", true), run_dirs[i]);
     std::fflush(stdout);
     std::vector<std::string> child = {"train", "--config", config_file, "--resume", cl.text("resume")};

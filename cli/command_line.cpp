@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <sstream>
 
 #include <fmt/ranges.h>
@@ -23,6 +24,12 @@ OptionSpec& OptionSpec::set_required() {
 
 OptionSpec& OptionSpec::set_repeatable() {
   repeatable = true;
+  return *this;
+}
+
+OptionSpec& OptionSpec::set_range(double lo, double hi) {
+  min = lo;
+  max = hi;
   return *this;
 }
 
@@ -57,6 +64,7 @@ std::string option_notes(const OptionSpec& o) {
   if (o.required) notes.push_back("required");
   if (o.repeatable) notes.push_back("repeatable");
   if (!o.default_value.empty()) notes.push_back("default: " + o.default_value);
+  if (o.min && o.max) notes.push_back(fmt::format("range: {} to {}", *o.min, *o.max));
   return notes.empty() ? "" : fmt::format(" ({})", fmt::join(notes, ", "));
 }
 
@@ -215,7 +223,31 @@ std::string CommandLine::text(const std::string& name) const {
 int64_t CommandLine::integer(const std::string& name) const {
   const OptionSpec* o = spec_.find(name);
   ST_CHECK(o && !o->default_value.empty(), "{}: --{} has no declared default", spec_.name, name);
-  return int_value_or(name, std::stoll(o->default_value));
+  const int64_t v = int_value_or(name, std::stoll(o->default_value));
+  check_range(*o, static_cast<double>(v));
+  return v;
+}
+
+std::optional<double> CommandLine::number(const std::string& name) const {
+  const OptionSpec* o = spec_.find(name);
+  ST_CHECK(o != nullptr, "{}: --{} is not declared", spec_.name, name);
+  const std::string v = text(name);
+  if (v.empty()) return std::nullopt;
+  size_t used = 0;
+  double out = 0;
+  try {
+    out = std::stod(v, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  ST_CHECK_INPUT(used > 0 && used == v.size() && std::isfinite(out), "{}: --{} must be a number, got '{}'", spec_.name, name, v);
+  check_range(*o, out);
+  return out;
+}
+
+void CommandLine::check_range(const OptionSpec& o, double v) const {
+  ST_CHECK_INPUT((!o.min || v >= *o.min) && (!o.max || v <= *o.max), "{}: --{} must be in [{}, {}], got {}", spec_.name,
+                 o.name, o.min.value_or(-INFINITY), o.max.value_or(INFINITY), v);
 }
 
 uint64_t parse_byte_size(const std::string& text, const std::string& what) {

@@ -21,11 +21,13 @@ struct OptionSpec {
   std::string default_value;  // used when the option is absent (CommandLine::text); "" = none
   bool required = false;      // the parser refuses a command line without it
   bool repeatable = false;    // given several times, values() keeps them all (value() is the last)
+  std::optional<double> min, max;  // numeric options: the accepted range, checked by integer()/number()
 
   bool is_flag() const { return value_name.empty(); }
   OptionSpec& set_default(std::string value);
   OptionSpec& set_required();
   OptionSpec& set_repeatable();
+  OptionSpec& set_range(double lo, double hi);
 };
 
 // The declarations, e.g. option("seed", "N", "random seed").set_default("0").
@@ -73,9 +75,12 @@ class CommandLine {
   int64_t int_value_or(const std::string& name, int64_t fallback) const;
   std::string text(const std::string& name) const;  // the value given, else the declared default
   int64_t integer(const std::string& name) const;   // text(), as an integer (exit 2 when it is not one)
+  // The value as a finite number in the declared range; nullopt when absent and without a default.
+  std::optional<double> number(const std::string& name) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:
+  void check_range(const OptionSpec& o, double v) const;
   void check_counts() const;
   void check_required() const;
 

@@ -38,9 +38,11 @@ CommandSpec train_spec() {
           "fine-tune a model folder on JSONL data (checkpoints, resume, metrics)",
           {},
           {config_option("the run's config"), set_option(),
-           option("resume", "auto|never|PATH",
-                  "auto: continue train.output_dir from its newest valid checkpoint, if any; never: refuse a run folder "
-                  "that has checkpoints; PATH: continue from that checkpoint folder")
+           option("resume", "auto|never|restart|PATH",
+                  "auto: continue train.output_dir from its newest valid checkpoint (exit 2 when it has checkpoints "
+                  "and none is usable); never: refuse a run folder that has checkpoints; restart: start over at step 0, "
+                  "setting the old checkpoints and metrics aside (renamed, not deleted); PATH: continue from that "
+                  "checkpoint folder")
                .set_default("auto")},
           {"safetune train --config configs/demo.json",
            "safetune train --config configs/demo.json --set train.output_dir=runs/demo/penalty --set safety.lambda=1",
@@ -87,12 +89,13 @@ CommandSpec generate_spec() {
            option("prompt", "TEXT", "one prompt to continue; without it, --input is required (give exactly one)"),
            option("input", "FILE.jsonl",
                   "prompts, one {\"prompt\": ...} per line; without it, --prompt is required (give exactly one)"),
-           option("max-new-tokens", "N", "most tokens generated per prompt").set_default("128"),
-           option("temperature", "T", "sampling temperature in [0, 100]; 0 is greedy").set_default("0"),
+           option("max-new-tokens", "N", "most tokens generated per prompt").set_default("128").set_range(1, 65536),
+           option("temperature", "T", "sampling temperature; 0 is greedy").set_default("0").set_range(0, 100),
            option("top-p", "P", "nucleus sampling: keep the smallest set of tokens with this much probability")
-               .set_default("1"),
-           option("seed", "S", "random seed for sampling; the same seed gives the same output").set_default("0"),
-           option("batch-size", "B", "prompts decoded together").set_default("16"),
+               .set_default("1")
+               .set_range(1e-6, 1),
+           option("seed", "S", "random seed for sampling; the same seed gives the same output").set_default("0").set_range(0, 9007199254740991.0),
+           option("batch-size", "B", "prompts decoded together").set_default("16").set_range(1, 4096),
            option("template", "llama2|chatml|plain", "chat template around each prompt").set_default("llama2"),
            option("system", "TEXT", "system prompt for the template; without it, none")},
           {"safetune generate --model runs/demo/plain/final --prompt 'How do I boil an egg?'",
@@ -129,7 +132,7 @@ CommandSpec score_spec() {
           {},
           {option("classifier", "DIR", "classifier folder written by train-classifier").set_required(),
            option("input", "FILE.jsonl", "texts, one {\"text\": ...} per line; without it, each line of stdin is one text"),
-           option("threshold", "T", "P(toxic) above which a text counts as toxic; without it, the classifier's own")},
+           option("threshold", "T", "P(toxic) above which a text counts as toxic; without it, the classifier's own").set_range(0, 1)},
           {"safetune score --classifier runs/demo/classifier --input data.jsonl",
            "echo 'some text' | safetune score --classifier runs/demo/classifier --threshold 0.5"}};
 }
@@ -150,7 +153,7 @@ CommandSpec init_model_spec() {
            option("out", "DIR", "model folder to write").set_required(),
            option("tokenizer", "tokenizer.model",
                   "sentencepiece model to copy in (its vocabulary must match; sets bos/eos ids); without it, none"),
-           option("seed", "N", "random seed of the initialisation").set_default("0"),
+           option("seed", "N", "random seed of the initialisation").set_default("0").set_range(0, 9007199254740991.0),
            dtype_option("dtype of the saved weights").set_default("float32"),
            max_shard_option(), overwrite_flag()},
           {"safetune init-model --config configs/tiny_llama.json --tokenizer tokenizer.model --out runs/tiny"}};

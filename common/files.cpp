@@ -17,18 +17,46 @@
 
 namespace st {
 
-std::string read_text_file(const std::string& path) {
-  std::error_code ec;
-  ST_CHECK_INPUT(std::filesystem::is_regular_file(path, ec), "{}: no such file", path);
+namespace {
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe or process substitution)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+}  // namespace
+
+void require_regular_file(const std::string& path) {
+  ST_CHECK_INPUT(path.find('\0') == std::string::npos, "{}: a path may not contain a NUL character", path);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) fail_input("{}: no such file", path);
+    fail_input("{}: cannot read: {}", path, std::strerror(errno));
+  }
+  ST_CHECK_INPUT(S_ISREG(st.st_mode), "{}: is {}; safetune reads an input file more than once (hash, parse, resume), "
+                 "so it must be a regular file (write the stream to a file first)", path, file_kind(st.st_mode));
+}
+
+std::ifstream open_input_file(const std::string& path) {
+  require_regular_file(path);
   std::ifstream in(path, std::ios::binary);
   ST_CHECK_INPUT(in.good(), "{}: cannot open: {}", path, std::strerror(errno));
+  return in;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in = open_input_file(path);
   std::ostringstream out;
   out << in.rdbuf();
   return out.str();
 }
 
 std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  require_regular_file(path);
+  // O_NONBLOCK: should the path have become a FIFO since the check, open() returns instead of waiting.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   ST_CHECK_INPUT(fd >= 0, "{}: cannot open: {}", path, std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -54,6 +82,13 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::string& path) {
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+void create_output_folder(const std::string& dir, const std::string& key) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  ST_CHECK_INPUT(!ec, "{} ({}): cannot create the folder: {}", key, dir, ec.message());
+  ST_CHECK_INPUT(std::filesystem::is_directory(dir), "{} ({}): exists and is not a folder", key, dir);
 }
 
 void write_all(std::FILE* file, const void* data, size_t size, const std::string& path) {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <string>
@@ -12,7 +13,15 @@
 
 namespace st {
 
-// Reads a whole file; a missing or unreadable file is bad input (exit 2) naming the path.
+// Exit 2 naming the path unless it is a regular file (links followed). A FIFO, a device or a process
+// substitution would hang or read differently each time, and safetune reads inputs more than once (hash,
+// then parse; again on resume), so every input file passes this check before it is opened.
+void require_regular_file(const std::string& path);
+
+// An input file opened for binary reading, after require_regular_file; exit 2 if it cannot be opened.
+std::ifstream open_input_file(const std::string& path);
+
+// Reads a whole file; a missing, unreadable or non-regular file is bad input (exit 2) naming the path.
 std::string read_text_file(const std::string& path);
 
 // A private copy-on-write mapping of a whole file; stays valid while any shared_ptr to it lives.
@@ -44,6 +53,10 @@ void write_text_file_atomic(const std::string& path, const std::string& text);
 void write_all(std::FILE* file, const void* data, size_t size, const std::string& path);
 
 void fsync_directory(const std::string& dir);
+
+// Creates an output folder (and its parents); a path that cannot be one (it crosses a file, no permission)
+// is exit 2 naming `key`, the config key or option that gave it.
+void create_output_folder(const std::string& dir, const std::string& key);
 
 // A file to copy into a folder under `name` (e.g. a model's tokenizer files into a saved model folder).
 struct NamedFile {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/files.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
@@ -138,8 +139,7 @@ std::string sha256_hex(const std::string& bytes) {
 }
 
 std::string sha256_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  ST_CHECK_INPUT(in.good(), "{}: cannot open to hash", path);
+  std::ifstream in = open_input_file(path);
   Sha256 h;
   std::vector<char> buf(1 << 20);
   while (in) {

@@ -7,6 +7,9 @@
 #include <fstream>
 
 #include "common/check.h"
+#include "common/files.h"
+#include "common/json_file.h"
+#include "common/stop_signal.h"
 #include "common/tokens.h"
 
 namespace st {
@@ -144,18 +147,18 @@ std::vector<Example> read_examples(const std::vector<std::string>& files, const 
                                    const DataOptions& o, DataStats& stats) {
   std::vector<Example> out;
   for (const auto& file : files) {
-    std::ifstream in(file, std::ios::binary);
-    ST_CHECK_INPUT(in.good(), "{}: cannot open data file", file);
-    std::string line;
+    std::ifstream in = open_input_file(file);
+    std::string line, error;
     int64_t line_no = 0;
     while (std::getline(in, line)) {
-      ++line_no;
+      if (++line_no % 4096 == 0) check_stop("reading the training data");
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not records
       ++stats.lines;
       try {
-        const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-        if (j.is_discarded()) bad("not valid JSON (one JSON object per line, UTF-8)");
+        const auto parsed = try_parse_json(line, error);
+        if (!parsed) bad(fmt::format("not valid JSON (one JSON object per line, UTF-8): {}", error));
+        const json& j = *parsed;
         if (!j.is_object()) bad(fmt::format("expected a JSON object, got {}", j.type_name()));
         const std::string format = o.format == "auto" ? detect_format(j) : o.format;
         Example ex = example_from_record(j, format, tok, o);

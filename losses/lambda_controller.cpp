@@ -7,6 +7,7 @@
 #include <fmt/ranges.h>
 
 #include "common/check.h"
+#include "common/json_file.h"
 
 namespace st {
 using json = nlohmann::json;
@@ -16,7 +17,7 @@ double number(const json& spec, const char* field, const std::string& key, doubl
   ST_CHECK_INPUT(spec.contains(field), "{}: missing '{}'", key, field);
   const auto& v = spec[field];
   ST_CHECK_INPUT(v.is_number() && v.get<double>() >= min && v.get<double>() <= max,
-                 "{}.{}: expected a number in [{}, {}], got {}", key, field, min, max, v.dump());
+                 "{}.{}: expected a number in [{}, {}], got {}", key, field, min, max, json_excerpt(v));
   return v.get<double>();
 }
 void only_fields(const json& spec, const std::vector<std::string>& allowed, const std::string& key) {
@@ -28,7 +29,7 @@ void only_fields(const json& spec, const std::vector<std::string>& allowed, cons
 
 LambdaController::LambdaController(const json& spec, const std::string& key) {
   if (spec.is_number()) {
-    ST_CHECK_INPUT(spec.get<double>() >= 0 && std::isfinite(spec.get<double>()), "{}: expected λ >= 0, got {}", key, spec.dump());
+    ST_CHECK_INPUT(spec.get<double>() >= 0 && std::isfinite(spec.get<double>()), "{}: expected λ >= 0, got {}", key, json_excerpt(spec));
     type_ = "constant";
     value_ = spec.get<double>();
     return;
@@ -51,9 +52,9 @@ LambdaController::LambdaController(const json& spec, const std::string& key) {
     for (const auto& pair : spec["steps"]) {
       ST_CHECK_INPUT(pair.is_array() && pair.size() == 2 && pair[0].is_number_integer() && pair[0].get<int64_t>() >= 0 && pair[1].is_number() &&
                          pair[1].get<double>() >= 0,
-                     "{}.steps: expected [step, λ] pairs with step >= 0 and λ >= 0, got {}", key, pair.dump());
+                     "{}.steps: expected [step, λ] pairs with step >= 0 and λ >= 0, got {}", key, json_excerpt(pair));
       ST_CHECK_INPUT(steps_.empty() || pair[0].get<int64_t>() > steps_.back().first,
-                     "{}.steps: steps must increase, got {}", key, spec["steps"].dump());
+                     "{}.steps: steps must increase, got {}", key, json_excerpt(spec["steps"]));
       steps_.emplace_back(pair[0].get<int64_t>(), pair[1].get<double>());
     }
   } else if (type_ == "adaptive") {

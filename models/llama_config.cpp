@@ -11,6 +11,7 @@ namespace st {
 namespace {
 
 using json = nlohmann::json;
+constexpr int64_t kMaxVocab = int64_t{1} << 22;  // 4M pieces; the largest real vocabularies hold 256K
 
 struct Reader {
   const json& j;
@@ -18,32 +19,33 @@ struct Reader {
 
   bool has(const char* key) const { return j.contains(key) && !j[key].is_null(); }
 
-  int64_t positive_int(const char* key) const {
+  // A size in [1, max]: compared before any allocation, so 1e12 layers is an error, not an abort or a hang.
+  int64_t positive_int(const char* key, int64_t max) const {
     ST_CHECK_INPUT(has(key), "{}: missing required key '{}'", label, key);
-    return positive_int_value(j[key], key);
+    return positive_int_value(j[key], key, max);
   }
-  int64_t positive_int_value(const json& v, const std::string& key) const {
-    ST_CHECK_INPUT(v.is_number_integer() && v.get<int64_t>() > 0, "{}: '{}' must be a positive integer, got {}",
-                   label, key, v.dump());
+  int64_t positive_int_value(const json& v, const std::string& key, int64_t max) const {
+    ST_CHECK_INPUT(v.is_number_integer() && v.get<double>() >= 1 && v.get<double>() <= static_cast<double>(max),
+                   "{}: '{}' must be an integer in [1, {}], got {}", label, key, max, json_excerpt(v));
     return v.get<int64_t>();
   }
-  int64_t positive_int_or(const char* key, int64_t fallback) const {
-    return has(key) ? positive_int(key) : fallback;
+  int64_t positive_int_or(const char* key, int64_t fallback, int64_t max) const {
+    return has(key) ? positive_int(key, max) : fallback;
   }
   double number_or(const json& obj, const char* key, double fallback, const std::string& where) const {
     if (!obj.contains(key) || obj[key].is_null()) return fallback;
-    ST_CHECK_INPUT(obj[key].is_number(), "{}: '{}{}' must be a number, got {}", label, where, key, obj[key].dump());
-    return obj[key].get<double>();
+    ST_CHECK_INPUT(obj[key].is_number(), "{}: '{}{}' must be a number, got {}", label, where, key, json_excerpt(obj[key]));
+    return obj[key].get<double>();  // JSON has no NaN or infinity; a number too large fails to parse
   }
   bool bool_or(const char* key, bool fallback) const {
     if (!has(key)) return fallback;
-    ST_CHECK_INPUT(j[key].is_boolean(), "{}: '{}' must be true or false, got {}", label, key, j[key].dump());
+    ST_CHECK_INPUT(j[key].is_boolean(), "{}: '{}' must be true or false, got {}", label, key, json_excerpt(j[key]));
     return j[key].get<bool>();
   }
   std::optional<int64_t> optional_id(const char* key) const {
     if (!has(key)) return std::nullopt;
-    ST_CHECK_INPUT(j[key].is_number_integer() && j[key].get<int64_t>() >= 0,
-                   "{}: '{}' must be a non-negative token id, got {}", label, key, j[key].dump());
+    ST_CHECK_INPUT(j[key].is_number_integer() && j[key].get<double>() >= 0 && j[key].get<double>() < kMaxVocab,
+                   "{}: '{}' must be a non-negative token id, got {}", label, key, json_excerpt(j[key]));
     return j[key].get<int64_t>();
   }
 };
@@ -52,12 +54,15 @@ struct Reader {
 RopeConfig parse_rope(const Reader& r, int64_t max_positions) {
   RopeConfig rope;
   rope.theta = r.number_or(r.j, "rope_theta", 10000.0, "");
+  // theta <= 1 makes every rotary frequency 1 or more per position (theta 0 divides by zero): no model has it.
+  ST_CHECK_INPUT(rope.theta > 1, "{}: 'rope_theta' must be greater than 1, got {}", r.label, rope.theta);
   const char* key = r.has("rope_parameters") ? "rope_parameters" : (r.has("rope_scaling") ? "rope_scaling" : nullptr);
   if (key == nullptr) return rope;
   const json& p = r.j[key];
   const std::string where = std::string(key) + ".";
-  ST_CHECK_INPUT(p.is_object(), "{}: '{}' must be an object, got {}", r.label, key, p.dump());
+  ST_CHECK_INPUT(p.is_object(), "{}: '{}' must be an object, got {}", r.label, key, json_excerpt(p));
   rope.theta = r.number_or(p, "rope_theta", rope.theta, where);
+  ST_CHECK_INPUT(rope.theta > 1, "{}: '{}rope_theta' must be greater than 1, got {}", r.label, where, rope.theta);
   std::string type = "default";
   for (const char* type_key : {"rope_type", "type"}) {
     if (p.contains(type_key)) {
@@ -73,8 +78,10 @@ RopeConfig parse_rope(const Reader& r, int64_t max_positions) {
     rope.type = RopeType::Llama3;
     rope.low_freq_factor = r.number_or(p, "low_freq_factor", 1.0, where);
     rope.high_freq_factor = r.number_or(p, "high_freq_factor", 4.0, where);
-    rope.original_max_position_embeddings =
-        static_cast<int64_t>(r.number_or(p, "original_max_position_embeddings", static_cast<double>(max_positions), where));
+    const double original = r.number_or(p, "original_max_position_embeddings", static_cast<double>(max_positions), where);
+    ST_CHECK_INPUT(original >= 1 && original <= static_cast<double>(int64_t{1} << 24),
+                   "{}: '{}original_max_position_embeddings' must be in [1, 2^24], got {}", r.label, where, original);
+    rope.original_max_position_embeddings = static_cast<int64_t>(original);
     ST_CHECK_INPUT(rope.high_freq_factor > rope.low_freq_factor && rope.low_freq_factor > 0,
                    "{}: '{}' needs high_freq_factor > low_freq_factor > 0", r.label, key);
     ST_CHECK_INPUT(rope.original_max_position_embeddings > 0,
@@ -83,25 +90,26 @@ RopeConfig parse_rope(const Reader& r, int64_t max_positions) {
     fail_input("{}: '{}rope_type' = '{}' is not supported (supported: default, linear, llama3)", r.label, where, type);
   }
   rope.factor = r.number_or(p, "factor", 1.0, where);
-  ST_CHECK_INPUT(rope.factor >= 1.0, "{}: '{}factor' must be >= 1, got {}", r.label, where, rope.factor);
+  ST_CHECK_INPUT(rope.factor >= 1.0 && rope.factor <= 1e6, "{}: '{}factor' must be in [1, 1e6], got {}", r.label, where, rope.factor);
   return rope;
 }
 
 
-// The dimensions every family shares (vocabulary, widths, heads, depth, positions).
+// The dimensions every family shares (vocabulary, widths, heads, depth, positions), each bounded well
+// above the largest released model (Llama 3.1 405B: vocabulary 128256, width 16384, 126 layers, 128 heads).
 void read_shapes(const Reader& r, LlamaConfig& c) {
   const auto& label = r.label;
-  c.vocab_size = r.positive_int("vocab_size");
-  c.hidden_size = r.positive_int("hidden_size");
-  c.intermediate_size = r.positive_int("intermediate_size");
-  c.num_hidden_layers = r.positive_int("num_hidden_layers");
-  c.num_attention_heads = r.positive_int("num_attention_heads");
-  c.num_key_value_heads = r.positive_int_or("num_key_value_heads", c.num_attention_heads);
+  c.vocab_size = r.positive_int("vocab_size", kMaxVocab);
+  c.hidden_size = r.positive_int("hidden_size", 1 << 17);
+  c.intermediate_size = r.positive_int("intermediate_size", 1 << 19);
+  c.num_hidden_layers = r.positive_int("num_hidden_layers", 1024);
+  c.num_attention_heads = r.positive_int("num_attention_heads", 1024);
+  c.num_key_value_heads = r.positive_int_or("num_key_value_heads", c.num_attention_heads, 1024);
   ST_CHECK_INPUT(c.num_attention_heads % c.num_key_value_heads == 0,
                  "{}: num_attention_heads ({}) must be a multiple of num_key_value_heads ({})", label,
                  c.num_attention_heads, c.num_key_value_heads);
   if (r.has("head_dim")) {
-    c.head_dim = r.positive_int("head_dim");
+    c.head_dim = r.positive_int("head_dim", 4096);
   } else {
     ST_CHECK_INPUT(c.hidden_size % c.num_attention_heads == 0,
                    "{}: hidden_size ({}) must be divisible by num_attention_heads ({}) when head_dim is absent", label,
@@ -109,7 +117,7 @@ void read_shapes(const Reader& r, LlamaConfig& c) {
     c.head_dim = c.hidden_size / c.num_attention_heads;
   }
   ST_CHECK_INPUT(c.head_dim % 2 == 0, "{}: head_dim must be even for rotary embeddings, got {}", label, c.head_dim);
-  c.max_position_embeddings = r.positive_int_or("max_position_embeddings", 2048);
+  c.max_position_embeddings = r.positive_int_or("max_position_embeddings", 2048, int64_t{1} << 24);
 }
 
 void read_token_ids(const Reader& r, LlamaConfig& c) {
@@ -118,7 +126,7 @@ void read_token_ids(const Reader& r, LlamaConfig& c) {
   if (!r.has("eos_token_id")) return;
   const auto& e = r.j["eos_token_id"];
   if (e.is_array()) {
-    for (const auto& id : e) c.eos_token_ids.push_back(r.positive_int_value(id, "eos_token_id"));
+    for (const auto& id : e) c.eos_token_ids.push_back(r.positive_int_value(id, "eos_token_id", kMaxVocab - 1));
   } else {
     c.eos_token_ids.push_back(*r.optional_id("eos_token_id"));
   }
@@ -139,7 +147,7 @@ void read_llama_flags(const Reader& r, LlamaConfig& c) {
   c.qkv_bias = c.o_bias = r.bool_or("attention_bias", false);  // one flag for all four projections
   c.mlp_bias = r.bool_or("mlp_bias", false);
   // Llama itself has no window; the key is still read so that a config carrying one is refused, not trusted.
-  if (r.has("sliding_window")) c.sliding_window = r.positive_int("sliding_window");
+  if (r.has("sliding_window")) c.sliding_window = r.positive_int("sliding_window", int64_t{1} << 24);
 }
 
 void write_llama_flags(const LlamaConfig& c, json& j) {
@@ -170,7 +178,7 @@ const ModelFamily& registered_family(const std::string& model_type) {
 const ModelFamily& family_of(const Reader& r) {
   if (!r.has("model_type")) return families().front();
   const json& v = r.j["model_type"];
-  const auto type = v.is_string() ? v.get<std::string>() : v.dump();
+  const auto type = v.is_string() ? v.get<std::string>() : json_excerpt(v);
   const auto* family = find_family(type);
   ST_CHECK_INPUT(family != nullptr, "{}: model_type '{}' is not supported (registered families: {})", r.label, type,
                  fmt::join(registered_model_types(), ", "));
@@ -185,11 +193,11 @@ void refuse_unsupported_keys(const Reader& r, const ModelFamily& family) {
     ST_CHECK_INPUT(j["architectures"].is_array(), "{}: 'architectures' must be a list", label);
     for (const auto& a : j["architectures"])
       ST_CHECK_INPUT(a == family.architecture, "{}: architecture {} is not supported (safetune implements {})", label,
-                     a.dump(), family.architecture);
+                     json_excerpt(a), family.architecture);
   }
   if (r.has("hidden_act")) {
     ST_CHECK_INPUT(j["hidden_act"] == "silu", "{}: hidden_act {} is not supported (Llama uses 'silu')", label,
-                   j["hidden_act"].dump());
+                   json_excerpt(j["hidden_act"]));
   }
   ST_CHECK_INPUT(r.number_or(j, "attention_dropout", 0.0, "") == 0.0,
                  "{}: attention_dropout > 0 is not supported", label);
@@ -233,7 +241,7 @@ LlamaConfig LlamaConfig::from_json(const json& j, const std::string& label) {
   c.model_type = family.model_type;
   read_shapes(r, c);
   c.rms_norm_eps = r.number_or(j, "rms_norm_eps", 1e-6, "");
-  ST_CHECK_INPUT(c.rms_norm_eps > 0, "{}: 'rms_norm_eps' must be positive", label);
+  ST_CHECK_INPUT(c.rms_norm_eps > 0 && c.rms_norm_eps < 1, "{}: 'rms_norm_eps' must be in (0, 1), got {}", label, c.rms_norm_eps);
   c.initializer_range = r.number_or(j, "initializer_range", 0.02, "");
   c.rope = parse_rope(r, c.max_position_embeddings);
   c.tie_word_embeddings = r.bool_or("tie_word_embeddings", false);
@@ -247,6 +255,15 @@ LlamaConfig LlamaConfig::from_json(const json& j, const std::string& label) {
 }
 
 LlamaConfig LlamaConfig::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
+
+double LlamaConfig::parameter_count() const {
+  const double h = static_cast<double>(hidden_size), q = static_cast<double>(num_attention_heads * head_dim),
+               kv = static_cast<double>(num_key_value_heads * head_dim), i = static_cast<double>(intermediate_size);
+  const double attention = h * q * 2 + h * kv * 2 + (qkv_bias ? q + 2 * kv : 0) + (o_bias ? h : 0);
+  const double mlp = 3 * h * i + (mlp_bias ? 2 * i + h : 0);
+  const double embeddings = static_cast<double>(vocab_size) * h * (tie_word_embeddings ? 1 : 2);
+  return embeddings + static_cast<double>(num_hidden_layers) * (attention + mlp + 2 * h) + h;
+}
 
 json LlamaConfig::to_json() const {
   json j = raw.is_object() ? raw : json::object();

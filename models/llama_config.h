@@ -58,6 +58,8 @@ struct LlamaConfig {
   static LlamaConfig from_file(const std::string& path);
   // `raw` updated with the values above (dtype as given), ready to be written as config.json.
   nlohmann::json to_json() const;
+  // Parameters a model of this config holds, from the sizes alone (what building it would allocate).
+  double parameter_count() const;
 };
 
 const char* rope_type_name(RopeType type);

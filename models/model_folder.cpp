@@ -7,6 +7,7 @@
 #include "common/check.h"
 #include "common/sha256.h"
 #include "common/files.h"
+#include "common/stop_signal.h"
 
 namespace st {
 namespace fs = std::filesystem;
@@ -67,7 +68,44 @@ void load_parameters(torch::nn::Module& module, const TensorStore& store, const 
     expected.emplace_back(item.key(), item.value().sizes().vec());
   check_tensors_match(expected, store, label, ignorable);
   torch::NoGradGuard no_grad;
-  for (auto& item : module.named_parameters(/*recurse=*/true)) item.value().copy_(store.tensor(item.key()));
+  for (auto& item : module.named_parameters(/*recurse=*/true)) {
+    check_stop("loading weights");
+    item.value().copy_(store.tensor(item.key()));
+  }
+  // NaN weights train to NaN and score nothing as toxic: refuse them by name rather than run on them.
+  const auto non_finite = non_finite_parameters(module);
+  ST_CHECK_INPUT(non_finite.empty(), "{}: {} tensor(s) hold NaN or infinite values: {}", label, non_finite.size(),
+                 join(non_finite));
+}
+
+std::vector<std::string> non_finite_parameters(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  std::vector<std::string> out;
+  for (const auto& item : module.named_parameters(/*recurse=*/true))
+    if (!torch::isfinite(item.value()).all().item<bool>()) out.push_back(item.key());
+  return out;
+}
+
+ShapeList sizing_tensors(const LlamaConfig& c) {
+  const int64_t h = c.hidden_size;
+  const std::string last_layer = fmt::format("model.layers.{}.", c.num_hidden_layers - 1);
+  return {{"model.embed_tokens.weight", {c.vocab_size, h}},
+          {last_layer + "self_attn.q_proj.weight", {c.num_attention_heads * c.head_dim, h}},
+          {last_layer + "self_attn.k_proj.weight", {c.num_key_value_heads * c.head_dim, h}},
+          {last_layer + "mlp.gate_proj.weight", {c.intermediate_size, h}}};
+}
+
+void check_config_sizes(const LlamaConfig& config, const TensorStore& store, const std::string& label) {
+  std::vector<std::string> problems;
+  for (const auto& [name, shape] : sizing_tensors(config)) {
+    const auto it = store.entries().find(name);
+    if (it == store.entries().end()) problems.push_back(fmt::format("no tensor '{}'", name));
+    else if (it->second.info->shape != shape)
+      problems.push_back(fmt::format("'{}' is {} where config.json implies {}", name, fmt::join(it->second.info->shape, "x"),
+                                     fmt::join(shape, "x")));
+  }
+  ST_CHECK_INPUT(problems.empty(), "{}: config.json does not match the weights (vocab_size, hidden_size, "
+                 "num_hidden_layers, heads, intermediate_size): {}", label, fmt::join(problems, "; "));
 }
 
 std::vector<std::string> ignorable_llama_tensors(const LlamaConfig& config) {
@@ -96,8 +134,9 @@ std::string config_name_from_dtype(torch::ScalarType dtype) {
 LlamaForCausalLM load_llama(const std::string& dir, torch::Device device) {
   ST_CHECK_INPUT(fs::is_directory(dir), "{}: not a folder (expected a Hugging Face model folder)", dir);
   const auto config = LlamaConfig::from_file((fs::path(dir) / "config.json").string());
-  LlamaForCausalLM model(config);
   const auto store = TensorStore::open_folder(dir);
+  check_config_sizes(config, store, dir);  // before building: a config may claim more than the file holds
+  LlamaForCausalLM model(config);
   load_parameters(*model, store, dir, ignorable_llama_tensors(config));
   model->to(device);
   return model;

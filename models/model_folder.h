@@ -22,14 +22,22 @@ using ShapeList = std::vector<std::pair<std::string, std::vector<int64_t>>>;
 void check_tensors_match(const ShapeList& expected, const TensorStore& store, const std::string& label,
                          const std::vector<std::string>& ignorable);
 
+// Checks the sizes config.json gives against the file's tensors (the embedding and the last layer's
+// projections) before a model is built, so a config claiming 1e9 layers or a 1e12 vocabulary is exit 2
+// naming the tensor instead of an allocation that aborts or never ends.
+void check_config_sizes(const LlamaConfig& config, const TensorStore& store, const std::string& label);
+
 // Tensors a Llama folder may carry that safetune does not use (old rotary buffers, a tied lm_head).
 std::vector<std::string> ignorable_llama_tensors(const LlamaConfig& config);
 
 // Copies every parameter of `module` from `store` (converting dtype), after checking that each
-// parameter has a tensor of the same shape and that every tensor in the store is used. All problems
-// are reported together, by name (exit 2). `ignorable` names may be present and unused.
+// parameter has a tensor of the same shape and that every tensor in the store is used, and that no
+// value is NaN or infinite. All problems are reported together, by name (exit 2). `ignorable` names may be present and unused.
 void load_parameters(torch::nn::Module& module, const TensorStore& store, const std::string& label,
                      const std::vector<std::string>& ignorable = {});
+
+// Names of the parameters holding a NaN or an infinity, in order (none: empty).
+std::vector<std::string> non_finite_parameters(torch::nn::Module& module);
 
 // Reads config.json and the weights of a model folder. Parameters are fp32 on `device` (fp32 master
 // weights whatever the file dtype; autocast gives bf16 compute on CUDA).

@@ -26,10 +26,20 @@ ClassifierConfig ClassifierConfig::from_json(const json& j, const std::string& l
   c.encoder.tie_word_embeddings = true;  // no lm_head
   if (j.contains("safetune_classifier")) {
     const auto& extra = j["safetune_classifier"];
-    ST_CHECK_INPUT(extra.is_object() && extra.value("pooling", std::string("mean")) == "mean",
+    ST_CHECK_INPUT(extra.is_object() && (!extra.contains("pooling") || extra["pooling"] == "mean"),
                    "{}: safetune_classifier.pooling must be \"mean\"", label);
-    c.threshold = extra.value("threshold", 0.5);
-    c.tokenizer_sha256 = extra.value("tokenizer_sha256", std::string());
+    if (extra.contains("threshold")) {
+      const auto& t = extra["threshold"];
+      ST_CHECK_INPUT(t.is_number() && t.get<double>() >= 0 && t.get<double>() <= 1,
+                     "{}: safetune_classifier.threshold must be a probability in [0, 1], got {}", label, json_excerpt(t));
+      c.threshold = t.get<double>();
+    }
+    if (extra.contains("tokenizer_sha256")) {
+      const auto& h = extra["tokenizer_sha256"];
+      ST_CHECK_INPUT(h.is_string(), "{}: safetune_classifier.tokenizer_sha256 must be a hex string, got {}", label,
+                     json_excerpt(h));
+      c.tokenizer_sha256 = h.get<std::string>();
+    }
     if (extra.contains("categories")) {
       ST_CHECK_INPUT(extra["categories"].is_array(), "{}: safetune_classifier.categories must be a list of names", label);
       for (const auto& name : extra["categories"]) {
@@ -70,8 +80,11 @@ torch::Tensor ToxicityClassifierImpl::forward(const torch::Tensor& input_ids, co
 
 ToxicityClassifier load_classifier(const std::string& dir, torch::Device device) {
   ST_CHECK_INPUT(fs::is_directory(dir), "{}: not a folder (expected a classifier folder)", dir);
-  ToxicityClassifier classifier(ClassifierConfig::from_file((fs::path(dir) / "config.json").string()));
-  load_parameters(*classifier, TensorStore::open_folder(dir), dir);
+  const auto config = ClassifierConfig::from_file((fs::path(dir) / "config.json").string());
+  const auto store = TensorStore::open_folder(dir);
+  check_config_sizes(config.encoder, store, dir);
+  ToxicityClassifier classifier(config);
+  load_parameters(*classifier, store, dir);
   classifier->to(device);
   classifier->eval();
   for (auto& p : classifier->parameters()) p.set_requires_grad(false);

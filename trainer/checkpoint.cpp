@@ -5,6 +5,7 @@
 #include <ATen/core/Generator.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include "common/check.h"
@@ -84,31 +85,71 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
   const int64_t format = !j.is_object() ? 0 : !has_format ? 1 : j["format"].is_number_integer() ? j["format"].get<int64_t>() : 0;
   ST_CHECK_INPUT(format >= 1 && format <= kStateFormat,
                  "{}: trainer state format {} is not one this safetune reads (1 to {}); it was written by another "
-                 "version", label, has_format ? j["format"].dump() : "(none)", kStateFormat);
-  try {
-    s.step = j.at("step").get<int64_t>();
-    s.cursor.epoch = j.at("cursor").at("epoch").get<int64_t>();
-    s.cursor.index = j.at("cursor").at("index").get<int64_t>();
-    s.optimizer_steps = j.value("optimizer_steps", s.step);
-    s.tokens_seen = j.value("tokens_seen", int64_t{0});
-    s.skipped_nonfinite = j.value("skipped_nonfinite", int64_t{0});
-    s.consecutive_skips = j.value("consecutive_skips", int64_t{0});
-    s.elapsed_s = j.value("elapsed_s", 0.0);
-    s.lambda = j.value("lambda", 0.0);
-    s.lambda_state = j.value("lambda_state", json::object());
-    s.safety_draws = j.value("safety_draws", int64_t{0});
-    s.penalty_state = format == 1 ? json{{"baseline", j.value("penalty_baseline", json(nullptr))}}
-                                  : j.value("penalty_estimator", json::object());
-    s.lambda_scale = j.value("lambda_scale", 1.0);
-    s.incidents = j.value("incidents", int64_t{0});
-    s.baseline_refusal = null_as_nan(j, "baseline_refusal");
-    s.last_passing_step = j.value("last_passing_step", int64_t{-1});
-    s.best_step = j.value("best_step", int64_t{-1});
-    s.best_value = null_as_nan(j, "best_value");
-  } catch (const json::exception& e) {
-    fail_input("{}: malformed trainer state: {}", label, e.what());
-  }
+                 "version", label, has_format ? json_excerpt(j["format"]) : "(none)", kStateFormat);
+  // Integers are checked as JSON integers within ±1e18 before conversion: a float or 2^64 must not wrap.
+  auto integer = [&](const json& node, const char* key, std::optional<int64_t> fallback) -> int64_t {
+    if (!node.is_object() || !node.contains(key)) {
+      if (fallback) return *fallback;
+      fail_input("{}: malformed trainer state: no '{}'", label, key);
+    }
+    const json& v = node[key];
+    ST_CHECK_INPUT(v.is_number_integer() && std::abs(v.get<double>()) <= 1e18, "{}: '{}' must be an integer, got {}",
+                   label, key, json_excerpt(v));
+    return v.get<int64_t>();
+  };
+  auto number = [&](const char* key, double fallback) {
+    if (!j.contains(key)) return fallback;
+    ST_CHECK_INPUT(j[key].is_number(), "{}: '{}' must be a number, got {}", label, key, json_excerpt(j[key]));
+    return j[key].get<double>();
+  };
+  auto object = [&](const char* key) {
+    if (!j.contains(key)) return json::object();
+    ST_CHECK_INPUT(j[key].is_object(), "{}: '{}' must be an object, got {}", label, key, json_excerpt(j[key]));
+    return j[key];
+  };
+  s.step = integer(j, "step", std::nullopt);
+  const json cursor = j.contains("cursor") ? j["cursor"] : json();
+  s.cursor.epoch = integer(cursor, "epoch", std::nullopt);
+  s.cursor.index = integer(cursor, "index", std::nullopt);
+  s.optimizer_steps = integer(j, "optimizer_steps", s.step);
+  s.tokens_seen = integer(j, "tokens_seen", 0);
+  s.skipped_nonfinite = integer(j, "skipped_nonfinite", 0);
+  s.consecutive_skips = integer(j, "consecutive_skips", 0);
+  s.elapsed_s = number("elapsed_s", 0.0);
+  s.lambda = number("lambda", 0.0);
+  s.lambda_state = object("lambda_state");
+  s.safety_draws = integer(j, "safety_draws", 0);
+  s.penalty_state = format == 1 ? json{{"baseline", j.value("penalty_baseline", json(nullptr))}} : object("penalty_estimator");
+  s.lambda_scale = number("lambda_scale", 1.0);
+  s.incidents = integer(j, "incidents", 0);
+  s.baseline_refusal = null_as_nan(j, "baseline_refusal");
+  s.last_passing_step = integer(j, "last_passing_step", -1);
+  s.best_step = integer(j, "best_step", -1);
+  s.best_value = null_as_nan(j, "best_value");
+  s.check_ranges(label);
   return s;
+}
+
+// A state file is data like any other: a forged or damaged value is refused by name, never trained from.
+void TrainingState::check_ranges(const std::string& label) const {
+  auto in = [&](const char* key, double v, double lo, double hi) {
+    ST_CHECK_INPUT(std::isfinite(v) && v >= lo && v <= hi, "{}: '{}' = {} is out of range [{}, {}]", label, key, v, lo, hi);
+  };
+  const double steps = static_cast<double>(step);
+  in("step", steps, 0, 1e9);
+  in("cursor.epoch", static_cast<double>(cursor.epoch), 0, 1e9);
+  in("cursor.index", static_cast<double>(cursor.index), 0, 1e12);
+  in("optimizer_steps", static_cast<double>(optimizer_steps), 0, steps);
+  in("tokens_seen", static_cast<double>(tokens_seen), 0, 1e18);
+  in("skipped_nonfinite", static_cast<double>(skipped_nonfinite), 0, steps);
+  in("consecutive_skips", static_cast<double>(consecutive_skips), 0, steps);
+  in("elapsed_s", elapsed_s, 0, 1e12);
+  in("lambda", lambda, 0, 1e12);
+  in("safety_draws", static_cast<double>(safety_draws), 0, 1e18);
+  in("lambda_scale", lambda_scale, 0, 1e12);
+  in("incidents", static_cast<double>(incidents), 0, 1e6);
+  in("last_passing_step", static_cast<double>(last_passing_step), -1, steps);
+  in("best_step", static_cast<double>(best_step), -1, steps);
 }
 
 std::string CheckpointPaths::root(const std::string& run_dir) { return (fs::path(run_dir) / "checkpoints").string(); }

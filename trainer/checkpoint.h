@@ -40,6 +40,7 @@ struct TrainingState {
 
   nlohmann::json to_json() const;
   static TrainingState from_json(const nlohmann::json& j, const std::string& label);
+  void check_ranges(const std::string& label) const;  // exit 2 naming the key of a value out of range
 };
 
 struct CheckpointPaths {

@@ -44,14 +44,13 @@ std::vector<LabelledText> read_labelled(const ClassifierRunConfig& c, const Toke
   int64_t skipped = 0, truncated = 0;
   const bool skip = c.data.on_bad_line == OnBadLine::Skip;
   for (const auto& file : c.data.train) {
-    std::ifstream in(file);
-    ST_CHECK_INPUT(in.good(), "{}: cannot open data file", file);
-    std::string line;
+    std::ifstream in = open_input_file(file);
+    std::string line, error;
     for (int64_t n = 1; std::getline(in, line); ++n) {
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+      const json j = try_parse_json(line, error).value_or(json());
       std::string problem;
-      if (j.is_discarded() || !j.is_object()) problem = "not a JSON object";
+      if (!j.is_object()) problem = error.empty() ? "not a JSON object" : "not a JSON object: " + error;
       else if (!j.contains("text") || !j["text"].is_string() || j["text"].get<std::string>().empty()) problem = "needs a non-empty string \"text\"";
       else if (!j.contains("label") || !(j["label"] == 0 || j["label"] == 1 || j["label"].is_boolean())) problem = "\"label\" must be 0 or 1";
       else if (j.contains("category") && !j["category"].is_string()) problem = "\"category\" must be a string";
@@ -179,6 +178,7 @@ void train_classifier(const ClassifierRunConfig& c) {
   const auto texts = read_labelled(c, tok, categories, data_stats);
   const auto [train, val] = split(texts.size(), c);
   check_both_classes(c, texts, train, val);
+  create_output_folder(out_dir, "train.output_dir");  // before training: a path that cannot be a folder fails now
   auto classifier = build_classifier(c, tok, categories);
   fmt::print("train-classifier: {} train / {} validation texts, {} categories ({}), {} parameters\n", train.size(),
              val.size(), categories.size(), fmt::join(categories, ", "), parameter_count(*classifier));

@@ -21,7 +21,7 @@ namespace {
 
 std::string describe_expected(const ConfigKey& k) {
   std::string range;
-  if (k.min && k.max) range = fmt::format(" in [{}, {}]", *k.min, *k.max);
+  if (k.min && k.max) range = fmt::format(" in [{}, {}{}", *k.min, *k.max, k.max_exclusive ? ")" : "]");
   else if (k.min) range = fmt::format(" >= {}", *k.min);
   switch (k.type) {
     case KeyType::Int: return "an integer" + range;
@@ -33,41 +33,46 @@ std::string describe_expected(const ConfigKey& k) {
     case KeyType::PathList: return "a path or a list of paths";
     case KeyType::Lambda: return "a number >= 0 or a λ object";
     case KeyType::StringList: return "a list of strings";
-    case KeyType::Budget: return "a count >= 1 or a percentage string such as \"1%\"";
+    case KeyType::Budget: return "a count in [1, 1e9] or a percentage string such as \"1%\"";
   }
   return "?";
 }
 
+bool in_range(const ConfigKey& k, double d) {
+  return std::isfinite(d) && (!k.min || d >= *k.min) && (!k.max || (k.max_exclusive ? d < *k.max : d <= *k.max));
+}
+
+// An escaped NUL ("\u0000") would silently cut a path or name short where it reaches the C library.
+bool has_nul(const json& s) { return s.get_ref<const std::string&>().find('\0') != std::string::npos; }
+
 // Checks and normalises one value (relative paths resolved against `base_dir`).
 json check_value(const ConfigKey& k, const json& v, const std::string& label, const std::string& base_dir) {
-  auto bad = [&]() { fail_input("{}: {}: expected {}, got {}", label, k.path, describe_expected(k), v.dump()); };
+  auto bad = [&]() { fail_input("{}: {}: expected {}, got {}", label, k.path, describe_expected(k), json_excerpt(v)); };
   auto resolve = [&](const json& p) -> json {
     if (p == "" && k.default_value == "") return "";  // an optional path left unset
-    if (!p.is_string() || p.get<std::string>().empty()) bad();
+    if (!p.is_string() || p.get<std::string>().empty() || has_nul(p)) bad();
     fs::path path(p.get<std::string>());
     return (path.is_absolute() || base_dir.empty() ? path : fs::path(base_dir) / path).lexically_normal().string();
   };
   switch (k.type) {
     case KeyType::Int: {
-      if (!v.is_number_integer()) {
-        // 1e3 or 100.0 are integers written as floats; accept them when exact.
-        if (!v.is_number_float() || v.get<double>() != static_cast<double>(static_cast<int64_t>(v.get<double>()))) bad();
-      }
+      // Compared as a double before any conversion: 2^64-1 or 1e300 must fail the range, not wrap.
+      if (!v.is_number()) bad();
       const double d = v.get<double>();
-      if ((k.min && d < *k.min) || (k.max && d > *k.max)) bad();
+      if (!in_range(k, d)) bad();
+      if (d != std::floor(d)) bad();  // 1e3 or 100.0 are integers written as floats; 2.5 is not
       return static_cast<int64_t>(d);
     }
     case KeyType::Number: {
       if (!v.is_number()) bad();
-      const double d = v.get<double>();
-      if (!std::isfinite(d) || (k.min && d < *k.min) || (k.max && d > *k.max)) bad();
+      if (!in_range(k, v.get<double>())) bad();
       return v;
     }
     case KeyType::Bool:
       if (!v.is_boolean()) bad();
       return v;
     case KeyType::String:
-      if (!v.is_string()) bad();
+      if (!v.is_string() || has_nul(v)) bad();
       return v;
     case KeyType::Choice:
       if (!v.is_string() || std::find(k.choices.begin(), k.choices.end(), v.get<std::string>()) == k.choices.end()) bad();
@@ -80,10 +85,10 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
     case KeyType::StringList:
       if (!v.is_array()) bad();
       for (const auto& item : v)
-        if (!item.is_string() || item.get<std::string>().empty()) bad();
+        if (!item.is_string() || item.get<std::string>().empty() || has_nul(item)) bad();
       return v;
     case KeyType::Budget:
-      if (v.is_number_integer() && v.get<int64_t>() >= 1) return v;
+      if (v.is_number_integer() && v.get<double>() >= 1 && v.get<double>() <= 1e9) return v;
       if (v.is_string()) {
         const auto text = v.get<std::string>();
         char* end = nullptr;
@@ -152,7 +157,7 @@ void reject_unknown_keys(const json& node, const std::string& prefix, const std:
     bool is_section = false;
     for (const auto& k : schema) is_section = is_section || k.path.rfind(path + ".", 0) == 0;
     if (is_section) {
-      ST_CHECK_INPUT(value.is_object(), "{}: '{}' must be an object (a config section), got {}", label, path, value.dump());
+      ST_CHECK_INPUT(value.is_object(), "{}: '{}' must be an object (a config section), got {}", label, path, json_excerpt(value));
       reject_unknown_keys(value, path, label, schema);
       continue;
     }
@@ -198,12 +203,16 @@ Config Config::load(const std::string& file, const std::vector<std::string>& ove
     const std::string k = o.substr(0, eq), raw = o.substr(eq + 1);
     const auto* schema_key = find_config_key(k, schema);
     if (!schema_key) fail_input("--set {}: unknown key '{}'{}", o, k, did_you_mean(k, schema));
-    // A value is JSON when it parses as JSON (numbers, booleans, lists), otherwise a plain string.
-    json v = json::parse(raw, nullptr, /*allow_exceptions=*/false);
-    if (v.is_discarded()) v = raw;
+    // A value is JSON when it parses as JSON (numbers, booleans, lists), otherwise a plain string; one
+    // that opens a list or object was meant as JSON, so its syntax error is reported.
+    std::string error;
+    auto parsed = try_parse_json(raw, error);
+    ST_CHECK_INPUT(parsed || (raw.rfind('[', 0) != 0 && raw.rfind('{', 0) != 0), "--set {}: not valid JSON: {}",
+                   text_excerpt(o), error);
+    json v = parsed ? *parsed : json(raw);
     // Checked here so a bad value is blamed on --set, not on the file; paths given on the command line
     // are relative to the working directory, not the config file.
-    set_dotted(user, k, check_value(*schema_key, v, "--set " + o, fs::current_path().string()));
+    set_dotted(user, k, check_value(*schema_key, v, "--set " + text_excerpt(o), fs::current_path().string()));
   }
   Config c;
   c.resolved_ = resolve(user, file, base, schema);
@@ -268,7 +277,7 @@ std::vector<std::string> config_differences(const Config& before, const Config& 
   for (const auto& k : before.schema()) {
     if (locked_only && !k.locked_on_resume) continue;
     const json a = get_dotted(before.resolved(), k.path), b = get_dotted(after.resolved(), k.path);
-    if (a != b) out.push_back(fmt::format("{}: {} -> {}", k.path, a.dump(), b.dump()));
+    if (a != b) out.push_back(fmt::format("{}: {} -> {}", k.path, json_excerpt(a), json_excerpt(b)));
   }
   return out;
 }
@@ -336,6 +345,12 @@ std::vector<std::string> overlapping_outputs(const Config& config) {
       }
   }
   return out;
+}
+
+void refuse_overlapping_outputs(const Config& config) {
+  const auto overlaps = overlapping_outputs(config);
+  ST_CHECK_INPUT(overlaps.empty(), "{}: an output folder may not be, contain or lie inside an input, or the run could "
+                 "overwrite what it reads: {}", config.source(), fmt::join(overlaps, "; "));
 }
 
 std::string describe_config_defaults(const Schema& schema) {

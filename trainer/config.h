@@ -24,7 +24,8 @@ struct ConfigKey {
   KeyType type;
   nlohmann::json default_value;  // null = required
   std::string help;
-  std::optional<double> min, max;    // Int and Number
+  std::optional<double> min, max;    // Int and Number; every Int key has a max (sizes must not overflow)
+  bool max_exclusive = false;        // max itself is out of range (AdamW's betas must stay below 1)
   std::vector<std::string> choices;  // Choice
   bool locked_on_resume = false;     // changing it breaks resume (model, data, batching, seed)
   PathRole path_role = PathRole::None;  // Path/PathList keys: what `config validate` checks exists
@@ -83,6 +84,8 @@ std::vector<std::string> config_differences(const Config& before, const Config& 
 // Output folders that are, contain or lie inside an input (model, data, classifier, pool, eval files), one
 // line each naming both keys: writing there could overwrite what the run reads.
 std::vector<std::string> overlapping_outputs(const Config& config);
+// Exit 2 naming every overlap, before anything is written.
+void refuse_overlapping_outputs(const Config& config);
 
 // One line per key: dotted name, default, help (for `safetune config defaults`).
 std::string describe_config_defaults(const Schema& schema = config_schema());

@@ -44,11 +44,20 @@ ConfigKey key(std::string path, const std::type_info& root, Get get, KeyType typ
   k.bind = [get](void* target, const json& v) { assign(get(target), v); };
   return k;
 }
-ConfigKey ranged(ConfigKey k, std::optional<double> min, std::optional<double> max = std::nullopt) {
+ConfigKey ranged(ConfigKey k, std::optional<double> min, std::optional<double> max = std::nullopt, bool max_exclusive = false) {
   k.min = min;
   k.max = max;
+  k.max_exclusive = max_exclusive;
   return k;
 }
+
+// Upper bounds on sizes and counts: far above any real run, low enough that no product of them
+// overflows or allocates without bound, and a typo (an extra few zeros) is refused instead of hanging.
+constexpr double kMaxSteps = 1e9;
+constexpr double kMaxBatch = 4096;
+constexpr double kMaxSeqLen = 1 << 20;
+constexpr double kMaxExamples = 1e8;
+constexpr double kMaxSeed = 9007199254740991.0;  // 2^53 - 1: every seed a JSON number holds exactly
 // A choice bound to an enum: the names come from its EnumNames table.
 template <typename Get>
 ConfigKey choice(std::string path, const std::type_info& root, Get get, std::string def, std::string help) {
@@ -95,7 +104,7 @@ std::vector<ConfigKey> build_run_schema() {
       locked(choice(ST_FIELD_AS(RunConfig, "data.template", data.options.chat_template), {"llama2", "chatml", "plain"}, "llama2",
                     "chat template around prompts and responses (see README)")),
       locked(key(ST_FIELD_AS(RunConfig, "data.system_prompt", data.options.system_prompt), KeyType::String, "", "system prompt added to prompts without one")),
-      locked(ranged(key(ST_FIELD_AS(RunConfig, "data.max_seq_len", data.options.max_seq_len), KeyType::Int, 512, "tokens per example, template included"), 8)),
+      locked(ranged(key(ST_FIELD_AS(RunConfig, "data.max_seq_len", data.options.max_seq_len), KeyType::Int, 512, "tokens per example, template included"), 8, kMaxSeqLen)),
       locked(choice(ST_FIELD_AS(RunConfig, "data.truncation", data.options.truncation), "truncate",
                     "overlong examples: cut the end (counted) or drop them (counted)")),
       locked(choice(ST_FIELD_AS(RunConfig, "data.on_bad_line", data.options.on_bad_line), "error",
@@ -103,14 +112,14 @@ std::vector<ConfigKey> build_run_schema() {
       locked(key(ST_FIELD(RunConfig, data.group_by_length), KeyType::Bool, true, "batch examples of similar length to cut padding")),
       // train
       output(key(ST_FIELD(RunConfig, train.output_dir), KeyType::Path, required, "run folder: config, manifest, metrics, checkpoints, final/")),
-      ranged(key(ST_FIELD(RunConfig, train.max_steps), KeyType::Int, required, "optimizer steps to train"), 1),
-      locked(ranged(key(ST_FIELD(RunConfig, train.seed), KeyType::Int, 0, "seed for shuffling and every random choice"), 0)),
-      locked(ranged(key(ST_FIELD(RunConfig, train.batch_size), KeyType::Int, 8, "examples per micro-batch"), 1)),
-      locked(ranged(key(ST_FIELD(RunConfig, train.grad_accum), KeyType::Int, 1, "micro-batches per optimizer step"), 1)),
+      ranged(key(ST_FIELD(RunConfig, train.max_steps), KeyType::Int, required, "optimizer steps to train"), 1, kMaxSteps),
+      locked(ranged(key(ST_FIELD(RunConfig, train.seed), KeyType::Int, 0, "seed for shuffling and every random choice"), 0, kMaxSeed)),
+      locked(ranged(key(ST_FIELD(RunConfig, train.batch_size), KeyType::Int, 8, "examples per micro-batch"), 1, kMaxBatch)),
+      locked(ranged(key(ST_FIELD(RunConfig, train.grad_accum), KeyType::Int, 1, "micro-batches per optimizer step"), 1, kMaxBatch)),
       ranged(key(ST_FIELD(RunConfig, train.max_grad_norm), KeyType::Number, 1.0, "gradient clipping norm; 0 disables"), 0),
       ranged(key(ST_FIELD(RunConfig, train.stop_at_step), KeyType::Int, 0,
                  "stop cleanly after this step as if signalled (checkpoint, exit 75), e.g. for a job's time "
-                 "limit; 0 = never"), 0),
+                 "limit; 0 = never"), 0, kMaxSteps),
       choice(ST_FIELD(RunConfig, train.chunked_loss), "auto",
              "CE and the soft penalty's expected embeddings from hidden states, 1024 positions at a time and only "
              "where a label is, never building the full [B, T, V] logits; auto = on"),
@@ -120,29 +129,29 @@ std::vector<ConfigKey> build_run_schema() {
       choice(ST_FIELD(RunConfig, train.on_nonfinite), "skip",
              "NaN/Inf loss or gradient: skip the update (counted) or stop keeping the last good checkpoint"),
       ranged(key(ST_FIELD(RunConfig, train.max_consecutive_skips), KeyType::Int, 10,
-                 "stop (exit 1) when this many updates in a row were skipped as non-finite"), 1),
+                 "stop (exit 1) when this many updates in a row were skipped as non-finite"), 1, kMaxSteps),
       // optim
       ranged(key(ST_FIELD(RunConfig, optim.lr), KeyType::Number, 5e-5, "peak learning rate (AdamW)"), 0),
       ranged(key(ST_FIELD(RunConfig, optim.weight_decay), KeyType::Number, 0.0, "decoupled weight decay, on weight matrices only (not norms or biases)"), 0),
-      ranged(key(ST_FIELD(RunConfig, optim.beta1), KeyType::Number, 0.9, "AdamW beta1"), 0, 1),
-      ranged(key(ST_FIELD(RunConfig, optim.beta2), KeyType::Number, 0.999, "AdamW beta2"), 0, 1),
-      ranged(key(ST_FIELD(RunConfig, optim.eps), KeyType::Number, 1e-8, "AdamW epsilon"), 0),
+      ranged(key(ST_FIELD(RunConfig, optim.beta1), KeyType::Number, 0.9, "AdamW beta1"), 0, 1, /*max_exclusive=*/true),
+      ranged(key(ST_FIELD(RunConfig, optim.beta2), KeyType::Number, 0.999, "AdamW beta2"), 0, 1, /*max_exclusive=*/true),
+      ranged(key(ST_FIELD(RunConfig, optim.eps), KeyType::Number, 1e-8, "AdamW epsilon (> 0: a parameter whose gradient is always 0 would otherwise divide 0 by 0)"), 1e-30, 1),
       // schedule
       choice(ST_FIELD(RunConfig, schedule.type), "linear", "LR decay after warmup"),
-      ranged(key(ST_FIELD(RunConfig, schedule.warmup_steps), KeyType::Int, 0, "steps of linear warmup from 0"), 0),
+      ranged(key(ST_FIELD(RunConfig, schedule.warmup_steps), KeyType::Int, 0, "steps of linear warmup from 0"), 0, kMaxSteps),
       ranged(key(ST_FIELD(RunConfig, schedule.min_lr_ratio), KeyType::Number, 0.0, "final LR as a fraction of optim.lr"), 0, 1),
       // checkpoint
-      ranged(key(ST_FIELD(RunConfig, checkpoint.every_steps), KeyType::Int, 500, "checkpoint interval in steps; 0 = only at the end"), 0),
-      ranged(key(ST_FIELD(RunConfig, checkpoint.keep_last), KeyType::Int, 3, "newest checkpoints kept"), 1),
+      ranged(key(ST_FIELD(RunConfig, checkpoint.every_steps), KeyType::Int, 500, "checkpoint interval in steps; 0 = only at the end"), 0, kMaxSteps),
+      ranged(key(ST_FIELD(RunConfig, checkpoint.keep_last), KeyType::Int, 3, "newest checkpoints kept"), 1, 1000),
       // eval
-      ranged(key(ST_FIELD(RunConfig, eval.every_steps), KeyType::Int, 0, "evaluation interval in steps (validation and eval prompts); 0 = only at the end"), 0),
-      ranged(key(ST_FIELD(RunConfig, eval.batch_size), KeyType::Int, 8, "examples per validation or generation batch"), 1),
+      ranged(key(ST_FIELD(RunConfig, eval.every_steps), KeyType::Int, 0, "evaluation interval in steps (validation and eval prompts); 0 = only at the end"), 0, kMaxSteps),
+      ranged(key(ST_FIELD(RunConfig, eval.batch_size), KeyType::Int, 8, "examples per validation or generation batch"), 1, kMaxBatch),
       input_file(key(ST_FIELD(RunConfig, eval.harmful), KeyType::Path, "",
           "harmful prompts JSONL {prompt, category}: refusal and toxicity rates of greedy generations")),
       input_file(key(ST_FIELD(RunConfig, eval.benign), KeyType::Path, "", "benign prompts JSONL {prompt, category?}: over-refusal rate")),
-      ranged(key(ST_FIELD(RunConfig, eval.max_new_tokens), KeyType::Int, 48, "generation length for evaluation prompts"), 1),
+      ranged(key(ST_FIELD(RunConfig, eval.max_new_tokens), KeyType::Int, 48, "generation length for evaluation prompts"), 1, kMaxSeqLen),
       ranged(key(ST_FIELD(RunConfig, eval.exact_match_examples), KeyType::Int, 100,
-                 "validation examples with one response scored by greedy exact match; 0 = off"), 0),
+                 "validation examples with one response scored by greedy exact match; 0 = off"), 0, kMaxExamples),
       key(ST_FIELD(RunConfig, eval.refusal_phrases), KeyType::StringList, default_refusal_phrases(),
           "a response starting with one of these (case-insensitive, whole words) is a refusal"),
       // logging
@@ -157,8 +166,8 @@ std::vector<ConfigKey> build_run_schema() {
       choice(ST_FIELD(RunConfig, gate.action), "increase_lambda",
              "on an incident: restore the last passing checkpoint and multiply λ, or stop (exit 1)"),
       ranged(key(ST_FIELD(RunConfig, gate.lambda_factor), KeyType::Number, 2.0, "λ multiplier per incident"), 1),
-      ranged(key(ST_FIELD(RunConfig, gate.max_incidents), KeyType::Int, 3, "incidents after which the run stops anyway"), 1),
-      ranged(key(ST_FIELD(RunConfig, log.every_steps), KeyType::Int, 10, "steps between metrics.jsonl lines"), 1),
+      ranged(key(ST_FIELD(RunConfig, gate.max_incidents), KeyType::Int, 3, "incidents after which the run stops anyway"), 1, 1000),
+      ranged(key(ST_FIELD(RunConfig, log.every_steps), KeyType::Int, 10, "steps between metrics.jsonl lines"), 1, kMaxSteps),
       choice(ST_FIELD(RunConfig, log.progress), "auto", "live progress line; auto = when stderr is a terminal"),
       // safety
       locked(input_folder(key(ST_FIELD(RunConfig, safety.classifier), KeyType::Path, "",
@@ -168,7 +177,7 @@ std::vector<ConfigKey> build_run_schema() {
                     "sampled = REINFORCE on sampled continuations scored as text (any classifier)")),
       locked(ranged(key(ST_FIELD(RunConfig, safety.temperature), KeyType::Number, 1.0, "τ in softmax(logits / τ) for the soft penalty"), 1e-3)),
       locked(ranged(key(ST_FIELD(RunConfig, safety.sample.temperature), KeyType::Number, 1.0, "sampled: sampling temperature"), 1e-3)),
-      locked(ranged(key(ST_FIELD(RunConfig, safety.sample.max_new_tokens), KeyType::Int, 32, "sampled: tokens per sampled continuation"), 1)),
+      locked(ranged(key(ST_FIELD(RunConfig, safety.sample.max_new_tokens), KeyType::Int, 32, "sampled: tokens per sampled continuation"), 1, kMaxSeqLen)),
       locked(ranged(key(ST_FIELD(RunConfig, safety.sample.baseline_momentum), KeyType::Number, 0.9,
                         "sampled: running-mean baseline b <- m·b + (1-m)·(step's mean penalty)"), 0, 1)),
       key(ST_FIELD(RunConfig, safety.lambda), KeyType::Lambda, 0.0,
@@ -186,12 +195,12 @@ std::vector<ConfigKey> build_run_schema() {
                  "behaviour filter before selection; [] = every behaviour")),
       locked(key(ST_FIELD(RunConfig, safety.mix.categories), KeyType::StringList, json::array(),
                  "harm categories to draw from; [] = every category in the pool")),
-      locked(ranged(key(ST_FIELD(RunConfig, safety.mix.per_batch), KeyType::Int, 2, "safety examples added to every micro-batch"), 0)),
+      locked(ranged(key(ST_FIELD(RunConfig, safety.mix.per_batch), KeyType::Int, 2, "safety examples added to every micro-batch"), 0, kMaxBatch)),
       locked(ranged(key(ST_FIELD(RunConfig, safety.mix.ratio), KeyType::Number, 0.0,
                         "instead of per_batch: safety examples per task example (round(ratio x batch_size), at least 1)"), 0, 4)),
       ranged(key(ST_FIELD(RunConfig, safety.mix.loss_weight), KeyType::Number, 1.0, "CE weight of safety examples relative to task examples"), 0),
       locked(ranged(key(ST_FIELD(RunConfig, safety.mix.centroid_examples), KeyType::Int, 1024,
-                        "task examples (a seeded sample) whose embeddings form the centroid for strategy similar"), 1)),
+                        "task examples (a seeded sample) whose embeddings form the centroid for strategy similar"), 1, kMaxExamples)),
   };
 }
 
@@ -205,19 +214,19 @@ std::vector<ConfigKey> build_classifier_schema() {
           "JSON with the encoder's Llama dimensions (hidden_size, num_hidden_layers, ...; vocab_size = tokenizer pieces)")),
       input_file(key(ST_FIELD(ClassifierRunConfig, data.train), KeyType::PathList, required, "labelled JSONL: {\"text\", \"label\": 0|1, \"category\"?}")),
       ranged(key(ST_FIELD(ClassifierRunConfig, data.validation_fraction), KeyType::Number, 0.2, "share of examples held out for validation"), 0.01, 0.9),
-      ranged(key(ST_FIELD(ClassifierRunConfig, data.max_seq_len), KeyType::Int, 128, "tokens per text (longer ones are cut, counted)"), 4),
+      ranged(key(ST_FIELD(ClassifierRunConfig, data.max_seq_len), KeyType::Int, 128, "tokens per text (longer ones are cut, counted)"), 4, kMaxSeqLen),
       choice(ST_FIELD(ClassifierRunConfig, data.on_bad_line), "error", "malformed line: stop with file:line, or skip and count it"),
       output(key(ST_FIELD(ClassifierRunConfig, train.output_dir), KeyType::Path, required, "classifier folder to write")),
-      ranged(key(ST_FIELD(ClassifierRunConfig, train.max_steps), KeyType::Int, 300, "optimizer steps"), 1),
-      ranged(key(ST_FIELD(ClassifierRunConfig, train.batch_size), KeyType::Int, 32, "texts per step"), 1),
-      ranged(key(ST_FIELD(ClassifierRunConfig, train.seed), KeyType::Int, 0, "seed for the split, shuffling and initialisation"), 0),
+      ranged(key(ST_FIELD(ClassifierRunConfig, train.max_steps), KeyType::Int, 300, "optimizer steps"), 1, kMaxSteps),
+      ranged(key(ST_FIELD(ClassifierRunConfig, train.batch_size), KeyType::Int, 32, "texts per step"), 1, kMaxBatch),
+      ranged(key(ST_FIELD(ClassifierRunConfig, train.seed), KeyType::Int, 0, "seed for the split, shuffling and initialisation"), 0, kMaxSeed),
       ranged(key(ST_FIELD(ClassifierRunConfig, train.max_grad_norm), KeyType::Number, 1.0, "gradient clipping norm; 0 disables"), 0),
       ranged(key(ST_FIELD(ClassifierRunConfig, optim.lr), KeyType::Number, 1e-3, "peak learning rate (AdamW)"), 0),
       ranged(key(ST_FIELD(ClassifierRunConfig, optim.weight_decay), KeyType::Number, 0.01, "decoupled weight decay on weight matrices"), 0),
-      ranged(key(ST_FIELD(ClassifierRunConfig, schedule.warmup_steps), KeyType::Int, 20, "steps of linear warmup"), 0),
+      ranged(key(ST_FIELD(ClassifierRunConfig, schedule.warmup_steps), KeyType::Int, 20, "steps of linear warmup"), 0, kMaxSteps),
       ranged(key(ST_FIELD(ClassifierRunConfig, eval.target_fpr), KeyType::Number, 0.05,
                  "false-positive rate at which the decision threshold is chosen on the validation split"), 0, 1),
-      ranged(key(ST_FIELD(ClassifierRunConfig, log.every_steps), KeyType::Int, 50, "steps between progress lines"), 1),
+      ranged(key(ST_FIELD(ClassifierRunConfig, log.every_steps), KeyType::Int, 50, "steps between progress lines"), 1, kMaxSteps),
   };
 }
 

@@ -1,10 +1,8 @@
-// trainer/run_log.cpp — metrics file, progress display, stop signals.
+// trainer/run_log.cpp — metrics file and progress display.
 #include "trainer/run_log.h"
 
 #include <unistd.h>
 
-#include <atomic>
-#include <csignal>
 #include <fstream>
 
 #include "common/check.h"
@@ -76,22 +74,5 @@ void Progress::finish() {
   if (dirty_) fmt::print(stderr, "\n");
   dirty_ = false;
 }
-
-namespace {
-std::atomic<int> g_stop_signal{0};
-extern "C" void on_stop_signal(int sig) {
-  if (g_stop_signal.exchange(sig) != 0) ::_exit(128 + sig);  // second signal: leave now
-}
-}  // namespace
-
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  ::sigaction(SIGINT, &sa, nullptr);
-  ::sigaction(SIGTERM, &sa, nullptr);
-}
-bool stop_requested() { return g_stop_signal.load() != 0; }
-int stop_signal() { return g_stop_signal.load(); }
 
 }  // namespace st

@@ -1,6 +1,6 @@
 // trainer/run_log.h — what a run tells its user: metrics.jsonl (one JSON object per logged step and per
 // evaluation, appended and flushed) and the progress display (a live line on a terminal, plain lines
-// otherwise). Also the stop signals: SIGINT/SIGTERM ask for a checkpoint and exit 75; a second exits now.
+// otherwise). The stop signals live in common/stop_signal.h.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <string>
 
+#include "common/stop_signal.h"
 #include "trainer/run_config.h"
 
 namespace st {
@@ -42,9 +43,5 @@ class Progress {
   bool dirty_ = false;
   int64_t total_;
 };
-
-void install_stop_handlers();
-bool stop_requested();
-int stop_signal();  // the signal that asked, 0 if none
 
 }  // namespace st

@@ -32,21 +32,27 @@ json stats_json(const DataStats& s) {
           {"tokens", s.tokens},       {"loss_tokens", s.loss_tokens}, {"formats", s.formats}};
 }
 
+// One input's SHA-256; a stop signal is honoured between files (hashing a large model takes a while).
+std::string hash_input(const std::string& path) {
+  check_stop("hashing the inputs");
+  return sha256_file(path);
+}
+
 json hash_folder(const std::string& dir, const std::function<bool(const fs::path&)>& wanted) {
   json out = json::object();
   for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file() && wanted(entry.path())) out[entry.path().filename().string()] = sha256_file(entry.path().string());
+    if (entry.is_regular_file() && wanted(entry.path())) out[entry.path().filename().string()] = hash_input(entry.path().string());
   return out;
 }
 
 // Every file a run reads, with its SHA-256: what makes a run reproducible and a resume safe.
 json input_hashes(const RunConfig& c) {
   json inputs = json::object();
-  inputs["config"] = {{c.source, sha256_file(c.source)}};
+  inputs["config"] = {{c.source, hash_input(c.source)}};
   json data = json::object();
   for (const auto* files : {&c.data.train, &c.data.validation})
-    for (const auto& f : *files) data[f] = sha256_file(f);
-  if (!c.safety.mix.pool.empty()) data[c.safety.mix.pool] = sha256_file(c.safety.mix.pool);
+    for (const auto& f : *files) data[f] = hash_input(f);
+  if (!c.safety.mix.pool.empty()) data[c.safety.mix.pool] = hash_input(c.safety.mix.pool);
   inputs["data"] = data;
   std::set<std::string> tokenizer_names;
   for (const auto& f : tokenizer_files(c.model.path)) tokenizer_names.insert(f.name);
@@ -59,6 +65,18 @@ json input_hashes(const RunConfig& c) {
 }
 
 // A resume must see the same model, data and batching; more steps or another LR are fine.
+// The files whose hash differs between two {file: sha256} maps, each as the user knows it.
+std::vector<std::string> changed_files(const json& before, const json& now) {
+  std::vector<std::string> out;
+  if (!before.is_object()) return {"(the manifest's list is damaged)"};
+  for (const auto& [file, sum] : now.items())
+    if (!before.contains(file)) out.push_back(file + " (new)");
+    else if (before[file] != sum) out.push_back(file);
+  for (const auto& [file, _] : before.items())
+    if (!now.contains(file)) out.push_back(file + " (gone)");
+  return out;
+}
+
 void check_resume_compatible(const std::string& run_dir, const Config& resolved, const json& inputs) {
   const fs::path saved_config = fs::path(run_dir) / "config.json";
   ST_CHECK_INPUT(fs::exists(saved_config), "{}: checkpoint found but the run's config.json is missing", run_dir);
@@ -66,13 +84,31 @@ void check_resume_compatible(const std::string& run_dir, const Config& resolved,
   const auto locked = config_differences(before, resolved, /*locked_only=*/true);
   ST_CHECK_INPUT(locked.empty(), "{}: cannot resume, the config changed in a way that breaks resume ({}); "
                  "start a new train.output_dir instead", run_dir, fmt::join(locked, "; "));
-  const auto manifest = read_json_file((fs::path(run_dir) / "manifest.json").string());
-  for (const char* group : {"data", "model", "classifier"})
-    ST_CHECK_INPUT(manifest["inputs"].value(group, json::object()) == inputs[group],
-                   "{}: cannot resume, the {} files changed since the run started (SHA-256 differs from manifest.json)",
-                   run_dir, group);
+  const auto manifest_path = (fs::path(run_dir) / "manifest.json").string();
+  const auto manifest = read_json_file(manifest_path);
+  ST_CHECK_INPUT(manifest.is_object() && manifest.contains("inputs") && manifest["inputs"].is_object(),
+                 "{}: no \"inputs\" object; the run folder is damaged", manifest_path);
+  for (const char* group : {"data", "model", "classifier"}) {
+    const auto changed = changed_files(manifest["inputs"].value(group, json::object()), inputs[group]);
+    ST_CHECK_INPUT(changed.empty(), "{}: cannot resume, the {} files changed since the run started (SHA-256 differs from "
+                   "manifest.json): {}", run_dir, group, fmt::join(changed, ", "));
+  }
   for (const auto& change : config_differences(before, resolved, /*locked_only=*/false))
     fmt::print("resume: config change allowed: {}\n", change);
+}
+
+// --resume restart in a folder that holds an earlier attempt: its checkpoints and metrics are renamed
+// (checkpoints.abandoned-N, metrics.abandoned-N.jsonl), never deleted, and the run starts from step 0.
+void set_aside_earlier_attempt(const std::string& run_dir) {
+  const fs::path dir(run_dir);
+  int n = 1;
+  while (fs::exists(dir / fmt::format("checkpoints.abandoned-{}", n)) || fs::exists(dir / fmt::format("metrics.abandoned-{}.jsonl", n))) ++n;
+  for (const auto& [from, to] : {std::pair{dir / "checkpoints", dir / fmt::format("checkpoints.abandoned-{}", n)},
+                                 std::pair{dir / "metrics.jsonl", dir / fmt::format("metrics.abandoned-{}.jsonl", n)}}) {
+    if (!fs::exists(from)) continue;
+    fs::rename(from, to);
+    fmt::print("resume: restart: {} set aside as {}\n", from.filename().string(), to.filename().string());
+  }
 }
 
 // Decides where the run starts: a fresh folder (""), or a verified checkpoint with a compatible config.
@@ -83,9 +119,19 @@ std::string find_start(const std::string& resume, const std::string& run_dir, co
                    "train.output_dir", run_dir);
     return "";
   }
+  if (resume == "restart") {
+    set_aside_earlier_attempt(run_dir);
+    return "";
+  }
   std::string checkpoint;
   if (resume == "auto") {
     const auto point = find_resume_checkpoint(run_dir);
+    // Checkpoints exist but none is usable: starting over would rewrite the metrics and prune them, so it
+    // takes the user's word (--resume restart), never a silent step 0.
+    ST_CHECK_INPUT(point.dir.empty() == false || point.skipped.empty(),
+                   "{}: none of its {} checkpoint(s) can be resumed: {}. Restore one, resume a specific one with "
+                   "--resume PATH, or start over with --resume restart (the old checkpoints and metrics are set aside, "
+                   "not deleted)", run_dir, point.skipped.size(), fmt::join(point.skipped, "; "));
     for (const auto& s : point.skipped) fmt::print("resume: skipped {}\n", s);
     checkpoint = point.dir;
     if (checkpoint.empty()) return "";
@@ -122,10 +168,8 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
       tokenizer_files_(tokenizer_files(config_.model.path)),
       model_config_(LlamaConfig::from_file((fs::path(config_.model.path) / "config.json").string())),
       lambda_(config_.safety.lambda, config_.source + ": safety.lambda") {
-  const auto overlaps = overlapping_outputs(resolved_);
-  ST_CHECK_INPUT(overlaps.empty(), "{}: an output folder may not be, contain or lie inside an input, or the run could "
-                 "overwrite what it reads: {}", config_.source, fmt::join(overlaps, "; "));
-  fs::create_directories(run_dir_);
+  refuse_overlapping_outputs(resolved_);
+  create_output_folder(run_dir_, "train.output_dir");
   lock_ = std::make_unique<FolderLock>(run_dir_);  // before anything in the folder is read or written
   ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
@@ -208,6 +252,9 @@ void TrainingRun::prepare_loop() {
   schedule_ = {config_.schedule.type, config_.optim.lr, config_.schedule.warmup_steps, t.max_steps, config_.schedule.min_lr_ratio};
   batcher_ = std::make_unique<Batcher>(train_examples_, t.batch_size, static_cast<uint64_t>(t.seed),
                                        config_.data.group_by_length, tokenizer_->pad_id());
+  ST_CHECK_INPUT(state_.cursor.index <= batcher_->batches_per_epoch(),  // equal: the epoch's last batch was taken
+                 "{}/trainer_state.json: cursor.index {} is past the {} micro-batches of an epoch of this data",
+                 checkpoint_, state_.cursor.index, batcher_->batches_per_epoch());
   auto eval_settings = EvalSettings::from_config(config_, val_examples_);
   if (config_.gate.enabled) {
     ST_CHECK_INPUT(!eval_settings.harmful.empty() && config_.eval.every_steps > 0,

@@ -1,6 +1,10 @@
 // trainer/text_scorer.cpp — the classifier folder's tokenizer wired into a TextScorer.
 #include "trainer/text_scorer.h"
 
+#include <filesystem>
+
+#include "common/check.h"
+
 namespace st {
 std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated) {
   auto ids = tok.encode(text, /*add_bos=*/false, /*add_eos=*/true);
@@ -11,7 +15,17 @@ std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& 
   return ids;
 }
 
+void check_classifier_tokenizer(const std::string& classifier_dir) {
+  const auto config = ClassifierConfig::from_file((std::filesystem::path(classifier_dir) / "config.json").string());
+  const std::string actual = vocabulary_sha256(classifier_dir);
+  ST_CHECK_INPUT(config.tokenizer_sha256.empty() || config.tokenizer_sha256 == actual,
+                 "{}: the tokenizer in this folder (SHA-256 {}) is not the one the classifier was trained with "
+                 "(config.json safetune_classifier.tokenizer_sha256 {}); restore the original tokenizer file",
+                 classifier_dir, actual.substr(0, 12), config.tokenizer_sha256.substr(0, 12));
+}
+
 std::unique_ptr<TextScorer> open_text_scorer(const std::string& classifier_dir, torch::Device device) {
+  check_classifier_tokenizer(classifier_dir);
   std::shared_ptr<const Tokenizer> tokenizer = open_tokenizer(classifier_dir);
   const int pad_id = tokenizer->pad_id();
   TextEncoder encode = [tokenizer](const std::string& text, int64_t max_len) {

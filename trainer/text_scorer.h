@@ -14,6 +14,10 @@
 
 namespace st {
 
+// Exit 2 unless the folder's tokenizer is the one the classifier was trained with (the SHA-256 its
+// config.json records): a swapped file would feed it ids it never saw and every score would be noise.
+void check_classifier_tokenizer(const std::string& classifier_dir);
+
 // A text as the classifier reads it: its tokens then EOS (what the soft penalty shows the classifier),
 // cut to max_len ids; `truncated` (when given) is set when it was cut.
 std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated);

@@ -27,8 +27,7 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 double process_cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 }  // namespace
 
-int TrainingRun::run() {
-  install_stop_handlers();
+int TrainingRun::run() {  // the command installed the stop-signal handlers before set-up
   started_ = window_started_ = Clock::now();
   elapsed_before_ = state_.elapsed_s;
   if (config_.gate.enabled && checkpoint_.empty()) check_base_model_passes_gate();
@@ -232,7 +231,20 @@ void TrainingRun::check_base_model_passes_gate() {
 
 // ---- checkpoints, stopping, finishing ------------------------------------------------------------
 
+// Weights that turned NaN or infinite (an update that overflowed) are never saved, so the newest checkpoint
+// is always one a resume can train from.
+void TrainingRun::check_weights_finite(const char* before) {
+  const auto bad = non_finite_parameters(*model_);
+  if (bad.empty()) return;
+  progress_->finish();
+  fail_runtime("the model's weights hold NaN or infinite values at step {} ({}{}); {} was not written. {}. Lower "
+               "optim.lr or raise optim.eps", state_.step, bad.front(), bad.size() > 1 ? fmt::format(" and {} more", bad.size() - 1) : "",
+               before, last_checkpoint_ >= 0 ? fmt::format("The last good checkpoint is step {}", last_checkpoint_)
+                                             : std::string("No checkpoint was written yet"));
+}
+
 void TrainingRun::save_checkpoint() {
+  check_weights_finite("the checkpoint");
   state_.elapsed_s = elapsed_before_ + seconds_since(started_);
   write_checkpoint(run_dir_, model_, *optimizer_, state_, tokenizer_files_, config_.checkpoint.keep_last,
                    {state_.best_step, state_.last_passing_step});
@@ -264,6 +276,7 @@ int TrainingRun::finish() {
       ST_CHECK(parameters_sha256(*modules[i]) == frozen_hashes_[i],
                "the classifier's weights changed during the run (SHA-256 {} at the start); it must stay frozen", frozen_hashes_[i]);
   }
+  check_weights_finite("final/");
   const auto final_dir = (fs::path(run_dir_) / "final").string();
   save_llama(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state_.step,

@@ -72,6 +72,7 @@ class TrainingRun {
   std::optional<Incident> evaluate();
   void record_passing_eval(const nlohmann::json& flat);
   void rewind_after(const Incident& incident);
+  void check_weights_finite(const char* before);
   void save_checkpoint();
   int stop_with_checkpoint();
   void check_base_model_passes_gate();

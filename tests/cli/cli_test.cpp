@@ -200,7 +200,7 @@ TEST(GenerateCli, PromptAndFileGiveJsonlThatMatchesTheLibrary) {
                   {"bad.jsonl:2:", "\"prompt\""});
   expect_rejected("generate --model " + shell_quote(model_dir) + " --prompt a --input " + shell_quote(dir / "bad.jsonl"),
                   {"exactly one of --prompt and --input"});
-  expect_rejected("generate --model " + shell_quote(model_dir) + " --prompt a --top-p 2", {"--top-p must be a number in"});
+  expect_rejected("generate --model " + shell_quote(model_dir) + " --prompt a --top-p 2", {"--top-p must be in"});
 }
 
 TEST(ModelToolsCli, InitModelThenConvertToShardedBf16) {

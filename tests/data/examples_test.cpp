@@ -148,7 +148,7 @@ TEST(DataErrors, EveryMalformedFileNamesFileAndLine) {
   expect_error([&] { read_lines(dir, "{\"prompt\": \"a\", \"completion\": \"b\"}\n", chat); }, ExitCode::bad_input,
                "missing \"messages\" (data.format is chat)");
   expect_error([&] { read_lines(dir, "\n\n", {}); }, ExitCode::bad_input, "no usable examples");
-  expect_error([&] { DataStats s; read_examples({dir / "missing.jsonl"}, tok(), {}, s); }, ExitCode::bad_input, "cannot open");
+  expect_error([&] { DataStats s; read_examples({dir / "missing.jsonl"}, tok(), {}, s); }, ExitCode::bad_input, "missing.jsonl: no such file");
 }
 
 TEST(DataErrors, SkipPolicyCountsAndKeepsProvenance) {

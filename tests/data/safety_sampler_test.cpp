@@ -66,7 +66,7 @@ TEST(SafetyPool, ReadsRecordsAndRejectsBadLines) {
   EXPECT_EQ(pool[1].line, 3);
 
   const std::vector<std::pair<std::string, std::string>> bad = {
-      {"not json", ":1: not a JSON object"},
+      {"not json", ":1: not valid JSON"},
       {R"({"response": "b", "category": "c", "behavior": "refusal"})", ":1: missing \"prompt\""},
       {R"({"prompt": "a", "response": 3, "category": "c", "behavior": "refusal"})", "\"response\" must be a string"},
       {R"({"prompt": "a", "response": "b", "category": "", "behavior": "refusal"})", "\"category\" is empty"},

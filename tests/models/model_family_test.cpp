@@ -40,7 +40,7 @@ TEST(ModelFamily, ASlidingWindowIsRefusedByName) {
   EXPECT_FALSE(LlamaConfig::from_json(j, "dir/config.json").sliding_window.has_value());
   j["sliding_window"] = "wide";
   expect_error([&] { LlamaConfig::from_json(j, "dir/config.json"); }, ExitCode::bad_input,
-               "'sliding_window' must be a positive integer");
+               "'sliding_window' must be an integer in [1, 16777216]");
 }
 
 TEST(ModelFamily, LlamaAttentionBiasSetsBothBiasFlagsAndIsWrittenBack) {

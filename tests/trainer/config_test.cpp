@@ -49,7 +49,7 @@ TEST(Config, SetOverridesWithTheSameChecks) {
   EXPECT_EQ(c.string("schedule.type"), "cosine");
   EXPECT_FALSE(c.boolean("data.group_by_length"));
   expect_error([&] { Config::load(path, {"train.max_step=3"}); }, ExitCode::bad_input, "did you mean 'train.max_steps'");
-  expect_error([&] { Config::load(path, {"train.batch_size=0"}); }, ExitCode::bad_input, "train.batch_size: expected an integer >= 1");
+  expect_error([&] { Config::load(path, {"train.batch_size=0"}); }, ExitCode::bad_input, "train.batch_size: expected an integer in [1, 4096]");
   expect_error([&] { Config::load(path, {"optim.lr"}); }, ExitCode::bad_input, "expected key=value");
 }
 
@@ -83,14 +83,14 @@ const BadConfig kBadConfigs[] = {
     {"missing_train_data", R"({"model": {"path": "m"}, "train": {"output_dir": "r", "max_steps": 1}})", "missing required key 'data.train'"},
     {"missing_max_steps", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r"}})", "missing required key 'train.max_steps'"},
     {"missing_output_dir", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"max_steps": 1}})", "missing required key 'train.output_dir'"},
-    {"max_steps_zero", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 0}})", "train.max_steps: expected an integer >= 1"},
+    {"max_steps_zero", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 0}})", "train.max_steps: expected an integer in [1, 1000000000]"},
     {"max_steps_string", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": "ten"}})", "train.max_steps: expected an integer"},
     {"max_steps_fraction", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 2.5}})", "train.max_steps: expected an integer"},
     {"negative_seed", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1, "seed": -1}})", "train.seed"},
     {"batch_size_zero", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1, "batch_size": 0}})", "train.batch_size"},
     {"grad_accum_bool", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1, "grad_accum": true}})", "train.grad_accum"},
     {"lr_negative", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "optim": {"lr": -0.1}})", "optim.lr: expected a number >= 0"},
-    {"beta_above_one", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "optim": {"beta2": 1.5}})", "optim.beta2: expected a number in [0, 1]"},
+    {"beta_above_one", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "optim": {"beta2": 1.5}})", "optim.beta2: expected a number in [0, 1)"},
     {"schedule_unknown", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "schedule": {"type": "exp"}})", "schedule.type: expected one of linear, cosine, constant"},
     {"keep_last_zero", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "checkpoint": {"keep_last": 0}})", "checkpoint.keep_last"},
     {"every_steps_negative", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "checkpoint": {"every_steps": -5}})", "checkpoint.every_steps"},
@@ -99,12 +99,44 @@ const BadConfig kBadConfigs[] = {
     {"train_files_not_strings", R"({"model": {"path": "m"}, "data": {"train": [1, 2]}, "train": {"output_dir": "r", "max_steps": 1}})", "data.train: expected a path or a list of paths"},
     {"train_files_empty_list", R"({"model": {"path": "m"}, "data": {"train": []}, "train": {"output_dir": "r", "max_steps": 1}})", "data.train: expected at least one file"},
     {"section_not_object", R"({"model": "m", "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}})", "'model' must be an object"},
-    {"max_seq_len_tiny", R"({"model": {"path": "m"}, "data": {"train": "t", "max_seq_len": 4}, "train": {"output_dir": "r", "max_steps": 1}})", "data.max_seq_len: expected an integer >= 8"},
+    {"max_seq_len_tiny", R"({"model": {"path": "m"}, "data": {"train": "t", "max_seq_len": 4}, "train": {"output_dir": "r", "max_steps": 1}})", "data.max_seq_len: expected an integer in [8, 1048576]"},
     {"progress_unknown", R"({"model": {"path": "m"}, "data": {"train": "t"}, "train": {"output_dir": "r", "max_steps": 1}, "log": {"progress": "sometimes"}})", "log.progress"},
     {"not_an_object", R"([1, 2, 3])", "a config must be a JSON object"},
     {"broken_json", "{\n  \"model\": {\"path\": \"m\"},\n  \"data\": {\"train\": \"t\",}\n}", "run.json:3:"},
     {"unterminated_comment", "{ /* never closed \n \"model\": {} }", "not valid JSON"},
 };
+
+// Sizes that once hung, wrapped or trained to NaN (issue 14): every integer key has an upper bound, AdamW's
+// betas stay below 1, and strict parsing refuses duplicate keys, deep nesting and NUL characters in paths.
+TEST(ConfigErrors, EveryIntegerKeyIsBoundedAndParsingIsStrict) {
+  for (const auto* schema : {&config_schema(), &classifier_config_schema()})
+    for (const auto& k : *schema)
+      if (k.type == KeyType::Int) EXPECT_TRUE(k.min && k.max && *k.max <= 9007199254740991.0) << k.path;
+  TempDir dir;
+  const std::string head = R"({"model": {"path": "m"}, "data": {"train": "t"}, )";
+  const std::pair<std::string, std::string> cases[] = {
+      {head + R"("train": {"output_dir": "r", "max_steps": 9223372036854775807}})", "train.max_steps: expected an integer in [1, 1000000000]"},
+      {head + R"("train": {"output_dir": "r", "max_steps": 18446744073709551615}})", "train.max_steps"},
+      {head + R"("train": {"output_dir": "r", "max_steps": 1, "grad_accum": 1099511627776}})", "train.grad_accum: expected an integer in [1, 4096]"},
+      {head + R"("train": {"output_dir": "r", "max_steps": 1}, "optim": {"beta1": 1}})", "optim.beta1: expected a number in [0, 1)"},
+      {head + R"("train": {"output_dir": "r", "max_steps": 1}, "optim": {"eps": 0}})", "optim.eps"},
+      {head + R"("train": {"output_dir": "r", "max_steps": 1, "max_steps": 2}})", "key \"max_steps\" appears twice"},
+      {head + R"("train": {"output_dir": "r\u0000x", "max_steps": 1}})", "train.output_dir"},
+      {head + R"("train": {"output_dir": "r", "max_steps": 1e400}})", "run.json: not valid JSON"},
+      {head + R"("train": {"output_dir": "r", "max_steps": )" + std::string(5000, '[') + std::string(5000, ']') + "}}",
+       "nested deeper than 64 levels"},
+  };
+  for (const auto& [text, fragment] : cases) {
+    SCOPED_TRACE(fragment);
+    const auto path = write_config(dir, text);
+    expect_error([&] { Config::load(path); }, ExitCode::bad_input, fragment);
+  }
+  write_config(dir, kMinimal);
+  expect_error([&] { Config::load(dir / "run.json", {"train.max_steps=" + std::string(5000, '[')}); }, ExitCode::bad_input,
+               "--set train.max_steps=[[[[");
+  expect_error([&] { Config::load(dir / "run.json", {"train.max_steps=" + std::string(100, '[') + std::string(100, ']')}); },
+               ExitCode::bad_input, "nested deeper than 64 levels");
+}
 
 TEST(ConfigErrors, EveryMalformedConfigNamesTheKey) {
   ASSERT_GE(std::size(kBadConfigs), 20u);

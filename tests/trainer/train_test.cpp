@@ -303,25 +303,36 @@ TEST(TrainResume, RefusesChangedDataFiles) {
   const auto r = run_safetune(train_args(config, out, "--set data.train=" + shell_quote(data)));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_NE(r.output.find("data files changed"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("manifest.json): " + data), std::string::npos) << r.output;  // names the file
 }
 
-TEST(TrainNonFinite, SkipPolicyCountsAndStopPolicyKeepsTheLastGoodCheckpoint) {
+// Weights that overflow are never written: the run stops (exit 1) at the checkpoint it would have written,
+// names the last good one, and every checkpoint left behind holds finite weights.
+TEST(TrainNonFinite, OverflowedWeightsAreNeverCheckpointed) {
   TempDir dir;
   const auto config = write_run_config(dir);
-  // An absurd learning rate overflows the weights after the first update.
-  auto r = run_safetune(train_args(config, dir / "skip", "--set optim.lr=1e30 --set schedule.warmup_steps=0 --set train.max_steps=4"));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  const auto lines = deterministic_metrics(dir / "skip");
-  int64_t skipped = 0;
-  for (const auto& line : lines)
-    if (line["type"] == "train") skipped = line["skipped_nonfinite"].get<int64_t>();
-  EXPECT_EQ(skipped, 3);  // the first update overflows the weights; the three later steps are skipped
-  r = run_safetune(train_args(config, dir / "stop",
-                              "--set optim.lr=1e30 --set schedule.warmup_steps=0 --set train.on_nonfinite=stop --set checkpoint.every_steps=1"));
+  // A learning rate beyond fp32's range makes the weights infinite in the first update; the three later
+  // steps are skipped (their loss is NaN) and the checkpoint at step 4 is refused.
+  auto r = run_safetune(train_args(config, dir / "skip", "--set optim.lr=1e39 --set schedule.warmup_steps=0 --set train.max_steps=4"));
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  EXPECT_NE(r.output.find("non-finite loss or gradient at step 2"), std::string::npos) << r.output;
-  EXPECT_NE(r.output.find("last good checkpoint is step 1"), std::string::npos) << r.output;
-  EXPECT_TRUE(find_resume_checkpoint(dir / "stop").dir.find("step-00000001") != std::string::npos);
+  EXPECT_NE(r.output.find("NaN or infinite values at step 4"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("No checkpoint was written yet"), std::string::npos) << r.output;
+  EXPECT_TRUE(find_resume_checkpoint(dir / "skip").dir.empty());
+  EXPECT_FALSE(fs::exists(dir / "skip/final"));
+  int64_t skipped = 0;
+  for (const auto& line : deterministic_metrics(dir / "skip"))
+    if (line["type"] == "train") skipped = line["skipped_nonfinite"].get<int64_t>();
+  EXPECT_EQ(skipped, 3);
+  // With warmup the first update is small and its checkpoint good; the stop names it and it loads.
+  r = run_safetune(train_args(config, dir / "stop", "--set optim.lr=1e39 --set schedule.warmup_steps=4 "
+                              "--set train.on_nonfinite=stop --set checkpoint.every_steps=1"));
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  const auto point = find_resume_checkpoint(dir / "stop");
+  ASSERT_FALSE(point.dir.empty()) << r.output;
+  const std::string step = point.dir.substr(point.dir.size() - 8);
+  EXPECT_NE(r.output.find("last good checkpoint is step " + std::to_string(std::stoll(step))), std::string::npos) << r.output;
+  auto model = load_llama(fixture("golden/gqa_default_rope"));
+  load_parameters(*model, TensorStore::open_folder(point.dir), point.dir);  // refuses non-finite weights
 }
 
 // Too many skipped updates in a row end the run (exit 1) without writing final/; before the first
@@ -390,6 +401,67 @@ TEST(TrainRunFolder, ASecondWriterIsRefusedWithTheHoldersPid) {
   ::close(fd);
   r = run_safetune(train_args(config, out, "--set train.max_steps=1"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
+// Checkpoints exist but none verifies: --resume auto refuses (exit 2, listing them) instead of silently
+// starting over; --resume restart starts over and sets the old checkpoints and metrics aside.
+TEST(TrainResume, NoUsableCheckpointNeedsAnExplicitRestart) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const auto out = dir / "run";
+  ASSERT_EQ(run_safetune(train_args(config, out, "--set train.stop_at_step=4")).exit_code, 75);
+  fs::remove(fs::path(CheckpointPaths::step_dir(out, 4)) / "COMPLETE");
+  const std::string metrics = read_text_file(out + "/metrics.jsonl");
+  auto r = run_safetune(train_args(config, out));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("none of its 1 checkpoint(s) can be resumed: step-00000004: no COMPLETE marker"), std::string::npos) << r.output;
+  EXPECT_EQ(read_text_file(out + "/metrics.jsonl"), metrics);
+  EXPECT_TRUE(fs::exists(CheckpointPaths::step_dir(out, 4)));
+  r = run_safetune(train_args(config, out, "--resume restart --set train.max_steps=2"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(read_text_file(out + "/metrics.abandoned-1.jsonl"), metrics);
+  EXPECT_TRUE(fs::exists(out + "/checkpoints.abandoned-1/step-00000004"));
+  EXPECT_TRUE(fs::exists(out + "/final/model.safetensors"));
+}
+
+// A signal while the run is still setting up (here: reading a large data file) stops it cleanly with exit
+// 75 and says what it was doing, instead of killing it.
+TEST(TrainSignals, SigtermDuringSetUpStopsCleanly) {
+  TempDir dir;
+  const auto data = dir / "big.jsonl";
+  {
+    std::ofstream f(data);
+    for (int i = 0; i < 1000000; ++i) f << R"({"prompt": "What is )" << i << R"( plus 1?", "completion": "It is )" << i + 1 << R"(."})" << "\n";
+  }
+  const auto config = write_run_config(dir);
+  const pid_t pid = spawn_safetune({"train", "--config", config, "--set", "data.train=" + data}, dir / "log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past start-up, well inside reading 1M records
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 75) << read_text_file(dir / "log");
+  EXPECT_NE(read_text_file(dir / "log").find("stopped by signal 15 while"), std::string::npos) << read_text_file(dir / "log");
+  EXPECT_FALSE(fs::exists(dir / "run/checkpoints"));
+}
+
+// SIGTERM to a sweep reaches its training child, which checkpoints and exits 75; the sweep waits for it and
+// exits 75 too, so nothing trains on unobserved and the same command resumes.
+TEST(SweepSignals, SigtermStopsTheChildAndTheSweepExits75) {
+  TempDir dir;
+  const auto config = write_run_config(dir);
+  const pid_t pid = spawn_safetune({"sweep", "--config", config, "--grid", "optim.lr=1e-3,2e-3", "--set", "train.max_steps=100000",
+                                    "--set", "checkpoint.every_steps=0"}, dir / "log");
+  const fs::path metrics = dir / "run.optim.lr=1e-3/metrics.jsonl";
+  for (int i = 0; i < 400 && (!fs::exists(metrics) || fs::file_size(metrics) == 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(wait_exit_code(pid), 75) << read_text_file(dir / "log");
+  EXPECT_NE(read_text_file(dir / "log").find("stopped (signal 15)"), std::string::npos) << read_text_file(dir / "log");
+  // The child is gone: its run folder's lock is free.
+  const int fd = ::open((dir / "run.optim.lr=1e-3/.lock").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  ::close(fd);
+  EXPECT_FALSE(find_resume_checkpoint(dir / "run.optim.lr=1e-3").dir.empty());
+  EXPECT_FALSE(fs::exists(dir / "run.optim.lr=2e-3"));
 }
 
 }  // namespace
