@@ -201,6 +201,13 @@ void TrainingRun::open_run_folder() {
     manifest_ = read_json_file((fs::path(run_dir_) / "manifest.json").string());
     return;
   }
+  // A fresh run writes these; the config it was started from must not be one of them (a resume writes none).
+  for (const char* name : {"config.json", "manifest.json", "metrics.jsonl"}) {
+    std::error_code ec;
+    ST_CHECK_INPUT(!fs::equivalent(config_.source, fs::path(run_dir_) / name, ec),
+                   "{}: is the run folder's own {}, which a run starting afresh rewrites; copy it out of {} first",
+                   config_.source, name, run_dir_);
+  }
   write_text_file_atomic((fs::path(run_dir_) / "config.json").string(), resolved_.resolved().dump(2) + "\n");
   manifest_ = {{"safetune", SAFETUNE_VERSION},
                {"libtorch", TORCH_VERSION},

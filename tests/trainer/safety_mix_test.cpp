@@ -102,8 +102,8 @@ TEST(SafetyMixRun, EveryStrategyRunsAndImpossibleRequestsAreExit2) {
 
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"--set safety.mix.budget=1000", "1000 examples requested but the filtered pool has only 120"},
-      {"--set safety.mix.budget=0", "safety.mix.budget: expected a count >= 1"},
-      {"--set safety.mix.budget=150%", "safety.mix.budget: expected a count >= 1 or a percentage"},
+      {"--set safety.mix.budget=0", "safety.mix.budget: expected a count in [1, 1e9]"},
+      {"--set safety.mix.budget=150%", "safety.mix.budget: expected a count in [1, 1e9] or a percentage"},
       {"--set 'safety.mix.categories=[\"weather\"]'", "category 'weather' has no examples with behavior in [refusal]"},
       {"--set 'safety.mix.behaviors=[\"refusals\"]'", "unknown behaviour 'refusals'"},
       {"--set safety.mix.strategy=nearest", "safety.mix.strategy: expected one of random, stratified, prototype, similar"},

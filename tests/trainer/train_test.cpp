@@ -383,6 +383,19 @@ TEST(TrainRunFolder, AnOutputOverlappingAnInputIsRefusedBeforeWriting) {
   EXPECT_FALSE(fs::exists(model + "/metrics.jsonl"));
 }
 
+// The config a run starts from may live in its run folder, but a fresh run must not rewrite it there.
+TEST(TrainRunFolder, AFreshRunNeverRewritesTheConfigItWasGiven) {
+  TempDir dir;
+  const auto out = dir / "run";
+  fs::create_directories(out);
+  fs::copy_file(write_run_config(dir), out + "/config.json");
+  const std::string before = read_text_file(out + "/config.json");
+  const auto r = run_safetune("train --config " + shell_quote(out + "/config.json") + " --set train.output_dir=" + shell_quote(out));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is the run folder's own config.json"), std::string::npos) << r.output;
+  EXPECT_EQ(read_text_file(out + "/config.json"), before);
+}
+
 // One writer per run folder: a second run on a locked folder exits 2 naming the holder; once the holder is
 // gone (its descriptor closed, as when a process dies) the folder is free again.
 TEST(TrainRunFolder, ASecondWriterIsRefusedWithTheHoldersPid) {

@@ -66,9 +66,9 @@ TEST(EvalCommand, ReportsRatesPerCategoryAndRejectsBadInput) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {"--config " + shell_quote(dir / "eval.json") + " --set eval.harmful=" + shell_quote(dir / "bad_prompts.jsonl"),
        "bad_prompts.jsonl:2: expected a non-empty string \"prompt\""},
-      {"--config " + shell_quote(dir / "eval.json") + " --set eval.benign=" + shell_quote(dir / "missing.jsonl"), "missing.jsonl: cannot open"},
+      {"--config " + shell_quote(dir / "eval.json") + " --set eval.benign=" + shell_quote(dir / "missing.jsonl"), "missing.jsonl: no such file"},
       {"--config " + shell_quote(dir / "empty.json"), "nothing to evaluate"},
-      {"--config " + shell_quote(dir / "eval.json") + " --set eval.max_new_tokens=0", "eval.max_new_tokens: expected an integer >= 1"},
+      {"--config " + shell_quote(dir / "eval.json") + " --set eval.max_new_tokens=0", "eval.max_new_tokens: expected an integer in [1, 1048576]"},
       {"--config " + shell_quote(dir / "eval.json") + " --set eval.refusal_phrases=3", "eval.refusal_phrases: expected a list of strings"},
   };
   for (const auto& [args, fragment] : bad) {
