@@ -10,15 +10,17 @@
 
 #include "common/check.h"
 #include "common/sha256.h"
+#include "data/hf_tokenizer.h"
 #include "data/sentencepiece_tokenizer.h"
 
 namespace st {
 namespace fs = std::filesystem;
 
 const std::vector<TokenizerFormat>& tokenizer_formats() {
-  // One line per format. Order is precedence when a folder holds several (a fast tokenizer.json format,
-  // when added, decides here whether it wins over tokenizer.model).
-  static const std::vector<TokenizerFormat> formats{sentencepiece_format()};
+  // One line per format. Order is precedence when a folder holds several: tokenizer.model first, so that a
+  // Llama 2 folder shipping both keeps the vocabulary identity (and classifiers) it had before tokenizer.json
+  // was read; both give the same ids there.
+  static const std::vector<TokenizerFormat> formats{sentencepiece_format(), hf_tokenizer_format()};
   return formats;
 }
 
