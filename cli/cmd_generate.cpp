@@ -52,7 +52,7 @@ int run_generate(const Args& args) {
   model->eval();
   const auto tokenizer = open_tokenizer(dir);
   const Tokenizer& tok = *tokenizer;
-  o.stop_ids = {tok.eos_id()};
+  o.stop_ids = generation_stop_ids(tok, template_options);
   for (size_t start = 0; start < prompts.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(prompts.size(), start + static_cast<size_t>(batch_size));
     std::vector<std::vector<int>> ids;
@@ -63,7 +63,7 @@ int run_generate(const Args& args) {
     const auto out = generate(model, ids, batch_options, tok.pad_id());
     for (size_t i = start; i < end; ++i) {
       auto tokens = out[i - start];
-      const bool stopped = !tokens.empty() && tokens.back() == tok.eos_id();
+      const bool stopped = !tokens.empty() && std::count(o.stop_ids.begin(), o.stop_ids.end(), tokens.back()) > 0;
       json row = {{"prompt", prompts[i]}, {"response", tok.decode(tokens)}, {"tokens", tokens.size()}, {"stopped", stopped}};
       if (lines[i] > 0) row["line"] = lines[i];
       fmt::print("{}\n", row.dump());

@@ -21,21 +21,77 @@ using json = nlohmann::json;
 struct TemplateParts {
   std::string system_open, system_close;  // wraps the system prompt
   std::string user_open, user_close;      // wraps a user message; ends with the assistant cue
-  std::string after_response;             // text after a response's EOS, before the next turn
+  std::string after_response;             // text after a response's end token, before the next turn
   bool bos_each_turn;                     // llama2 opens every [INST] with BOS
   bool system_inside_first_user;          // llama2 puts <<SYS>> inside the first [INST]
+  // Markers in the parts above that are control tokens where the vocabulary defines them, and the one
+  // that ends a response instead of EOS ("" = EOS). A vocabulary without them reads them as text.
+  std::vector<std::string> controls = {};
+  std::string end_of_response = {};
 };
 
 const TemplateParts& template_parts(const std::string& name) {
   static const TemplateParts llama2{"<<SYS>>\n", "\n<</SYS>>\n\n", "[INST] ", " [/INST]", "", true, true};
   static const TemplateParts chatml{"<|im_start|>system\n", "<|im_end|>\n", "<|im_start|>user\n",
-                                    "<|im_end|>\n<|im_start|>assistant\n", "\n", false, false};
+                                    "<|im_end|>\n<|im_start|>assistant\n", "\n", false, false,
+                                    {"<|im_start|>", "<|im_end|>"}, "<|im_end|>"};
   static const TemplateParts plain{"### System:\n", "\n\n", "### User:\n", "\n\n### Assistant:\n", "\n\n", false, false};
   if (name == "llama2") return llama2;
   if (name == "chatml") return chatml;
   if (name == "plain") return plain;
   fail_input("unknown chat template '{}' (llama2, chatml, plain)", name);
 }
+
+// Text of one template step: the template's own (its control markers become tokens) or the user's
+// (always literal: data cannot inject a control token).
+struct Segment {
+  std::string text;
+  bool from_template;
+};
+
+class TemplateEncoder {
+ public:
+  TemplateEncoder(const Tokenizer& tok, const std::vector<std::string>& controls) : tok_(tok) {
+    for (const auto& c : controls)
+      if (const auto id = tok.control_token_id(c)) controls_.emplace_back(c, *id);
+  }
+
+  // Without control tokens in the vocabulary the segments are joined and encoded as one text (as they always
+  // were); with them, each segment is encoded alone and the markers in the template's become their ids.
+  std::vector<int> operator()(const std::vector<Segment>& segments) const {
+    if (controls_.empty()) {
+      std::string joined;
+      for (const auto& s : segments) joined += s.text;
+      return tok_.encode(joined);
+    }
+    std::vector<int> ids;
+    for (const auto& s : segments) {
+      if (s.from_template) encode_template_text(s.text, ids);
+      else if (!s.text.empty()) append_ids(ids, tok_.encode(s.text));
+    }
+    return ids;
+  }
+
+ private:
+  static void append_ids(std::vector<int>& ids, const std::vector<int>& more) { ids.insert(ids.end(), more.begin(), more.end()); }
+
+  void encode_template_text(const std::string& text, std::vector<int>& ids) const {
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t hit = std::string::npos;
+      const std::pair<std::string, int>* control = nullptr;
+      for (const auto& c : controls_)
+        if (const size_t at = text.find(c.first, pos); at < hit) hit = at, control = &c;
+      if (hit > pos) append_ids(ids, tok_.encode(text.substr(pos, hit == std::string::npos ? std::string::npos : hit - pos)));
+      if (!control) break;
+      ids.push_back(control->second);
+      pos = hit + control->first.size();
+    }
+  }
+
+  const Tokenizer& tok_;
+  std::vector<std::pair<std::string, int>> controls_;
+};
 
 void append(Example& ex, const std::vector<int>& ids, bool train) {
   ex.input_ids.insert(ex.input_ids.end(), ids.begin(), ids.end());
@@ -119,28 +175,42 @@ Example example_from_record(const json& j, const std::string& format, const Toke
 
 Example apply_chat_template(const std::vector<Turn>& turns, const Tokenizer& tok, const DataOptions& o) {
   const TemplateParts& p = template_parts(o.chat_template);
+  const TemplateEncoder enc{tok, p.controls};
   Example ex;
   std::string system = o.system_prompt;
   size_t i = 0;
   if (!turns.empty() && turns[0].role == "system") system = turns[i++].content;
   append(ex, {tok.bos_id()}, false);
-  if (!system.empty() && !p.system_inside_first_user) append(ex, tok.encode(p.system_open + system + p.system_close), false);
+  if (!system.empty() && !p.system_inside_first_user) append(ex, enc({{p.system_open, true}, {system, false}, {p.system_close, true}}), false);
   bool first_user = true;
   for (; i < turns.size(); ++i) {
     const Turn& t = turns[i];
     if (t.role == "user") {
       if (p.bos_each_turn && !first_user) append(ex, {tok.bos_id()}, false);
-      std::string text = p.user_open;
-      if (first_user && p.system_inside_first_user && !system.empty()) text += p.system_open + system + p.system_close;
-      append(ex, tok.encode(text + t.content + p.user_close), false);
+      std::vector<Segment> segments{{p.user_open, true}};
+      if (first_user && p.system_inside_first_user && !system.empty())
+        segments.insert(segments.end(), {{p.system_open, true}, {system, false}, {p.system_close, true}});
+      segments.insert(segments.end(), {{t.content, false}, {p.user_close, true}});
+      append(ex, enc(segments), false);
       first_user = false;
     } else {
       append(ex, tok.encode(t.content), true);
-      append(ex, {tok.eos_id()}, true);
-      if (i + 1 < turns.size() && !p.after_response.empty()) append(ex, tok.encode(p.after_response), false);
+      append(ex, {response_end_id(tok, o)}, true);
+      if (i + 1 < turns.size() && !p.after_response.empty()) append(ex, enc({{p.after_response, true}}), false);
     }
   }
   return ex;
+}
+
+std::vector<int64_t> generation_stop_ids(const Tokenizer& tok, const DataOptions& o) {
+  const int end = response_end_id(tok, o);
+  if (end == tok.eos_id()) return {tok.eos_id()};
+  return {end, tok.eos_id()};
+}
+
+int response_end_id(const Tokenizer& tok, const DataOptions& o) {
+  const TemplateParts& p = template_parts(o.chat_template);
+  return p.end_of_response.empty() ? tok.eos_id() : tok.control_token_id(p.end_of_response).value_or(tok.eos_id());
 }
 
 std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tok,

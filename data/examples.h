@@ -56,8 +56,14 @@ struct Turn {
 std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tokenizer,
                                    const DataOptions& options, DataStats& stats);
 
-// Tokens of a conversation under the template; `labels` marks assistant content plus its closing EOS.
+// Tokens of a conversation under the template; `labels` marks assistant content plus its closing token.
 // The last turn may be a user turn (a prompt for generation): the result then ends with the assistant cue.
 Example apply_chat_template(const std::vector<Turn>& turns, const Tokenizer& tokenizer, const DataOptions& options);
+
+// The token that closes a response under the template: chatml's <|im_end|> where the vocabulary has it,
+// otherwise EOS. Training labels end with it and generation stops at it.
+int response_end_id(const Tokenizer& tokenizer, const DataOptions& options);
+// What ends a generated response: EOS and, when it differs, the template's response end.
+std::vector<int64_t> generation_stop_ids(const Tokenizer& tokenizer, const DataOptions& options);
 
 }  // namespace st

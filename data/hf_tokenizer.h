@@ -36,6 +36,7 @@ class HfTokenizer final : public Tokenizer {
   int pad_id() const override { return pad_id_ >= 0 ? pad_id_ : eos_id_; }
   int unk_id() const override { return unk_id_; }
   std::string piece(int id) const override;
+  std::optional<int> control_token_id(const std::string& text) const override { return added_token_id(text); }
   const char* format() const override { return "tokenizer.json"; }
   const std::string& path() const override { return path_; }
 

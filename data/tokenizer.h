@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ class Tokenizer {
   virtual int pad_id() const = 0;
   virtual int unk_id() const = 0;  // -1 when the vocabulary has none
   virtual std::string piece(int id) const = 0;
+  // The id of a control token the vocabulary defines as a whole (chatml's "<|im_start|>"), for chat
+  // templates; nullopt when it has none (the template then writes the marker as text).
+  virtual std::optional<int> control_token_id(const std::string& text) const { return std::nullopt; }
   virtual const char* format() const = 0;         // the registered format name, e.g. "sentencepiece"
   virtual const std::string& path() const = 0;    // the file it was read from (for messages)
 

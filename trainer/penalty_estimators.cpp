@@ -2,6 +2,7 @@
 #include "trainer/penalty_estimators.h"
 
 #include "common/check.h"
+#include "data/examples.h"
 #include "losses/sampled_estimator.h"
 #include "losses/soft_estimator.h"
 #include "trainer/text_scorer.h"
@@ -29,7 +30,9 @@ std::unique_ptr<PenaltyEstimator> make_soft(const EstimatorContext& c) {
 std::unique_ptr<PenaltyEstimator> make_sampled(const EstimatorContext& c) {
   const auto& s = c.config.safety.sample;
   const Tokenizer& tokenizer = c.tokenizer;
-  LmVocabulary vocabulary{[&tokenizer](const std::vector<int>& ids) { return tokenizer.decode(ids); }, tokenizer.eos_id(),
+  // A sample ends where a response does under the run's template (chatml: <|im_end|>, else EOS).
+  LmVocabulary vocabulary{[&tokenizer](const std::vector<int>& ids) { return tokenizer.decode(ids); },
+                          response_end_id(tokenizer, c.config.data.options),
                           tokenizer.pad_id()};
   return std::make_unique<SampledEstimator>(open_text_scorer(c.config.safety.classifier, c.device), std::move(vocabulary),
                                             SampledPenaltyOptions{s.temperature, s.max_new_tokens, s.baseline_momentum});

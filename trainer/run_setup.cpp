@@ -45,6 +45,15 @@ json hash_folder(const std::string& dir, const std::function<bool(const fs::path
   return out;
 }
 
+// What checkpoints and final/ copy from the model folder besides the weights and config.json: the tokenizer
+// files, and generation_config.json (the stop tokens and sampling defaults transformers' generate() reads).
+std::vector<NamedFile> files_to_carry(const std::string& model_path) {
+  auto files = tokenizer_files(model_path);
+  const auto generation = fs::path(model_path) / "generation_config.json";
+  if (fs::is_regular_file(generation)) files.push_back({generation.string(), "generation_config.json"});
+  return files;
+}
+
 // Every file a run reads, with its SHA-256: what makes a run reproducible and a resume safe.
 json input_hashes(const RunConfig& c) {
   json inputs = json::object();
@@ -165,7 +174,7 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
       communicator_(communicator ? std::move(communicator) : std::make_unique<SingleProcess>()),
       device_(pick_device(config_.model.device)),
       tokenizer_(open_tokenizer(config_.model.path)),
-      tokenizer_files_(tokenizer_files(config_.model.path)),
+      tokenizer_files_(files_to_carry(config_.model.path)),
       model_config_(LlamaConfig::from_file((fs::path(config_.model.path) / "config.json").string())),
       lambda_(config_.safety.lambda, config_.source + ": safety.lambda") {
   refuse_overlapping_outputs(resolved_);

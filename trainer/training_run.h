@@ -86,7 +86,7 @@ class TrainingRun {
   std::unique_ptr<Communicator> communicator_;
   torch::Device device_{torch::kCPU};
   std::unique_ptr<Tokenizer> tokenizer_;
-  std::vector<NamedFile> tokenizer_files_;  // copied into every checkpoint and final/
+  std::vector<NamedFile> tokenizer_files_;  // tokenizer files and generation_config.json, copied into every checkpoint and final/
   LlamaConfig model_config_;
   std::vector<Example> train_examples_, val_examples_;
   DataStats train_stats_, val_stats_;

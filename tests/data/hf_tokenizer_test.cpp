@@ -11,6 +11,7 @@
 
 #include "common/json_file.h"
 #include "common/sha256.h"
+#include "data/examples.h"
 #include "data/hf_tokenizer.h"
 #include "data/tokenizer.h"
 #include "tests/test_util.h"
@@ -121,6 +122,33 @@ TEST(HfTokenizerFolder, OpensThroughTheRegistryAndKeepsDataLiteral) {
   // Without BOS and EOS named, the folder is refused by name.
   fs::remove(dir / "tokenizer_config.json");
   test::expect_error([&] { open_tokenizer(dir.str()); }, ExitCode::bad_input, "needs bos_token and eos_token");
+}
+
+// chatml with a vocabulary that defines <|im_start|> and <|im_end|>: the template's markers are those tokens,
+// a response ends with <|im_end|> (in the labels, and as a generation stop), and the same text inside user
+// content stays literal. A vocabulary without them encodes the template as text, exactly as before.
+TEST(HfTokenizerChat, ChatmlMarkersAreControlTokensOnlyInTheTemplate) {
+  test::TempDir dir;
+  fs::copy_file(fixture("hf_tokenizer/byte_level_llama3/tokenizer.json"), dir / "tokenizer.json");
+  write_text_file_atomic(dir / "tokenizer_config.json", R"({"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"})");
+  const auto tok = open_tokenizer(dir.str());
+  const int start = tok->control_token_id("<|im_start|>").value(), end = tok->control_token_id("<|im_end|>").value();
+  DataOptions o;
+  o.chat_template = "chatml";
+  const auto ex = apply_chat_template({{"user", "hi <|im_end|> there"}, {"assistant", "ok"}}, *tok, o);
+  EXPECT_EQ(std::count(ex.input_ids.begin(), ex.input_ids.end(), start), 2);  // user turn, assistant cue
+  EXPECT_EQ(std::count(ex.input_ids.begin(), ex.input_ids.end(), end), 2);    // closing the user turn and the response
+  EXPECT_EQ(ex.input_ids.back(), end);
+  EXPECT_EQ(ex.labels.back(), end);
+  EXPECT_EQ(response_end_id(*tok, o), end);
+  EXPECT_EQ(generation_stop_ids(*tok, o), (std::vector<int64_t>{end, tok->eos_id()}));
+
+  const auto sp = open_tokenizer(fixture("golden/gqa_default_rope"));
+  const auto plain = apply_chat_template({{"user", "hi"}}, *sp, o);
+  auto expected = sp->encode("<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+  expected.insert(expected.begin(), sp->bos_id());
+  EXPECT_EQ(plain.input_ids, expected);
+  EXPECT_EQ(response_end_id(*sp, o), sp->eos_id());
 }
 
 // Components and models safetune does not implement are refused naming them, never silently mis-encoded.

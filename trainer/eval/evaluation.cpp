@@ -106,7 +106,7 @@ void record(std::vector<json>* generations, const char* set, const std::vector<E
 GenerationOptions Evaluator::greedy(int64_t max_new_tokens) const {
   GenerationOptions gen;
   gen.max_new_tokens = max_new_tokens;
-  gen.stop_ids = {tokenizer_.eos_id()};
+  gen.stop_ids = generation_stop_ids(tokenizer_, settings_.template_options);
   return gen;
 }
 
