@@ -137,6 +137,20 @@ CommandSpec score_spec() {
            "echo 'some text' | safetune score --classifier runs/demo/classifier --threshold 0.5"}};
 }
 
+CommandSpec tokenize_spec() {
+  return {"tokenize",
+          "encode text with a model folder's tokenizer (tokenizer.json or tokenizer.model), ids as JSONL",
+          {},
+          {option("tokenizer", "DIR", "model folder (or loose tokenizer file) whose tokenizer encodes").set_required(),
+           option("text", "TEXT", "one text to encode; without it, --input is required (give exactly one)"),
+           option("input", "FILE.jsonl", "texts, one JSON string or {\"text\": ...} per line; without it, --text is required"),
+           flag("special", "match special-token text (\"<|im_end|>\") as the token, as `tokenizers` does by default; "
+                "without it such text is literal, as in training data"),
+           flag("count", "print only the number of texts and tokens and the encoding rate (for benchmarks)")},
+          {"safetune tokenize --tokenizer runs/demo/base/final --text 'Hello, world'",
+           "safetune tokenize --tokenizer smollm2 --input texts.jsonl --count"}};
+}
+
 CommandSpec inspect_spec() {
   return {"inspect",
           "show a model folder's or safetensors file's architecture, dtypes and tensors",
@@ -181,6 +195,7 @@ const std::vector<Command>& commands() {
       {train_classifier_spec(), run_train_classifier},
       {score_spec(), run_score},
       {inspect_spec(), run_inspect},
+      {tokenize_spec(), run_tokenize},
       {init_model_spec(), run_init_model},
       {convert_spec(), run_convert},
   };

@@ -128,6 +128,13 @@ void BpeModel::tokenize(const std::string& word, std::vector<int>& out) const {
       out.push_back(*id);
       return;
     }
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (const auto it = cache_.find(word); it != cache_.end()) {
+      out.insert(out.end(), it->second.begin(), it->second.end());
+      return;
+    }
+  }
   std::vector<int> symbols;
   std::optional<size_t> unk_bytes;
   for (size_t i = 0; i < word.size();) {
@@ -139,6 +146,9 @@ void BpeModel::tokenize(const std::string& word, std::vector<int>& out) const {
   if (unk_bytes) symbols.push_back(*unk_id_);
   merge(symbols);
   out.insert(out.end(), symbols.begin(), symbols.end());
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  if (cache_.size() >= 100000) cache_.clear();
+  cache_.emplace(word, std::move(symbols));
 }
 
 }  // namespace st::hf

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -39,6 +40,10 @@ class BpeModel {
   std::string prefix_, suffix_;  // continuing_subword_prefix, end_of_word_suffix
   bool fuse_unk_ = false, byte_fallback_ = false, ignore_merges_ = false;
   int byte_ids_[256];  // <0xHH> pieces, -1 where absent
+  // Words seen before (text repeats its words): their ids, cleared when it grows past a bound. A mutex keeps
+  // encode() safe to call from several threads.
+  mutable std::unordered_map<std::string, std::vector<int>> cache_;
+  mutable std::mutex cache_mutex_;
 };
 
 }  // namespace st::hf

@@ -79,6 +79,8 @@ void HfTokenizer::read_added_tokens(const json& list) {
     added_.push_back({t["content"], t["id"].get<int>(), flag_of(t, "special"), flag_of(t, "lstrip"), flag_of(t, "rstrip"),
                       flag_of(t, "single_word"), flag_of(t, "normalized")});
   }
+  by_first_byte_.assign(256, {});
+  for (const auto& t : added_) by_first_byte_[static_cast<unsigned char>(t.content[0])].push_back(&t);
   int size = 0;
   for (const auto& [_, id] : model_->vocab()) size = std::max(size, id + 1);
   for (const auto& t : added_) size = std::max(size, t.id + 1);
@@ -166,10 +168,10 @@ std::vector<hf::Split> HfTokenizer::cut_added_tokens(const std::vector<hf::Split
     size_t emitted = 0;
     for (size_t pos = 0; pos < text.size();) {
       const AddedToken* best = nullptr;
-      for (const auto& t : added_)
-        if (t.normalized == normalized && (match_special || !t.special) && (!best || t.content.size() > best->content.size()) &&
-            text.compare(pos, t.content.size(), t.content) == 0)
-          best = &t;
+      for (const AddedToken* t : by_first_byte_[static_cast<unsigned char>(text[pos])])
+        if (t->normalized == normalized && (match_special || !t->special) && (!best || t->content.size() > best->content.size()) &&
+            text.compare(pos, t->content.size(), t->content) == 0)
+          best = t;
       if (!best) {
         ++pos;
         continue;

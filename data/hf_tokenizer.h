@@ -56,6 +56,7 @@ class HfTokenizer final : public Tokenizer {
 
   std::string path_;
   std::vector<AddedToken> added_;
+  std::vector<std::vector<const AddedToken*>> by_first_byte_;  // [256]: the candidates at a position
   std::unique_ptr<hf::Normalizer> normalizer_;
   std::unique_ptr<hf::PreTokenizer> pre_tokenizer_;
   std::unique_ptr<hf::BpeModel> model_;

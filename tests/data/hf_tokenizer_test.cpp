@@ -151,6 +151,27 @@ TEST(HfTokenizerChat, ChatmlMarkersAreControlTokensOnlyInTheTemplate) {
   EXPECT_EQ(response_end_id(*sp, o), sp->eos_id());
 }
 
+// `safetune tokenize` prints the ids the library gives, literal by default and matching with --special.
+TEST(HfTokenizerCli, TokenizePrintsTheLibrarysIds) {
+  test::TempDir dir;
+  fs::copy_file(fixture("hf_tokenizer/byte_level_llama3/tokenizer.json"), dir / "tokenizer.json");
+  write_text_file_atomic(dir / "tokenizer_config.json", R"({"bos_token": "<|begin_of_text|>", "eos_token": "<|end_of_text|>"})");
+  const HfTokenizer tok(dir / "tokenizer.json");
+  const std::string text = "Hi <|im_end|> there";
+  for (const bool special : {false, true}) {
+    const auto r = test::run_safetune("tokenize --tokenizer " + test::shell_quote(dir.str()) + " --text " + test::shell_quote(text) +
+                                      (special ? " --special" : ""));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_EQ(json::parse(r.output)["ids"].get<std::vector<int>>(), tok.encode_pipeline(text, special, false)) << r.output;
+  }
+  write_text_file_atomic(dir / "texts.jsonl", "\"one\"\n{\"text\": \"two\"}\n");
+  const auto count = test::run_safetune("tokenize --tokenizer " + test::shell_quote(dir.str()) + " --input " + test::shell_quote(dir / "texts.jsonl") + " --count");
+  ASSERT_EQ(count.exit_code, 0) << count.output;
+  EXPECT_EQ(json::parse(count.output)["texts"], 2);
+  const auto both = test::run_safetune("tokenize --tokenizer " + test::shell_quote(dir.str()) + " --text a --input " + test::shell_quote(dir / "texts.jsonl"));
+  EXPECT_EQ(both.exit_code, 2) << both.output;
+}
+
 // Components and models safetune does not implement are refused naming them, never silently mis-encoded.
 TEST(HfTokenizerErrors, UnsupportedComponentsAreNamed) {
   test::TempDir dir;
