@@ -2,10 +2,13 @@
 // the `tokenizers` crate (normalizers/, pre_tokenizers/, decoders/ there).
 #include "data/hf_pipeline.h"
 
+#include <utf8proc.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -122,6 +125,25 @@ class Replace final : public Normalizer {
   std::string content_;
 };
 
+// A Unicode normalization form, by utf8proc (its tables are Debian's release; only characters newer than
+// them could normalize differently from `tokenizers`).
+class UnicodeForm final : public Normalizer {
+ public:
+  explicit UnicodeForm(utf8proc_option_t options) : options_(options) {}
+  std::string normalize(const std::string& text) const override {
+    utf8proc_uint8_t* out = nullptr;
+    const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), static_cast<utf8proc_ssize_t>(text.size()),
+                                &out, options_);
+    ST_CHECK_INPUT(n >= 0, "text to normalize is not valid UTF-8: {}", utf8proc_errmsg(n));
+    std::string result(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+    std::free(out);
+    return result;
+  }
+
+ private:
+  utf8proc_option_t options_;
+};
+
 const std::map<std::string, Factory<Normalizer>>& normalizers() {
   static const std::map<std::string, Factory<Normalizer>> table{
       {"Sequence",
@@ -131,6 +153,14 @@ const std::map<std::string, Factory<Normalizer>>& normalizers() {
          return std::make_unique<NormalizerSequence>(std::move(steps));
        }},
       {"Prepend", [](const Spec& s) { return std::make_unique<Prepend>(s.text("prepend")); }},
+      {"NFC", [](const Spec&) { return std::make_unique<UnicodeForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE)); }},
+      {"NFD", [](const Spec&) { return std::make_unique<UnicodeForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE)); }},
+      {"NFKC", [](const Spec&) {
+         return std::make_unique<UnicodeForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT));
+       }},
+      {"NFKD", [](const Spec&) {
+         return std::make_unique<UnicodeForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT));
+       }},
       {"Replace", [](const Spec& s) { return std::make_unique<Replace>(s.pattern("pattern"), s.text("content")); }},
   };
   return table;

@@ -397,6 +397,20 @@ def build_llama3(text):
     return tok
 
 
+QWEN2_PATTERN = LLAMA3_PATTERN.replace(r"\p{N}{1,3}", r"\p{N}")
+
+
+def build_qwen2(text):
+    # Qwen2 / Qwen2.5: NFC first, then Llama 3's split with single digits, ByteLevel; specials after the vocab.
+    pre = pre_tokenizers.Sequence([pre_tokenizers.Split(Regex(QWEN2_PATTERN), behavior="isolated", invert=False),
+                                   pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    _, j = byte_level(pre, text)
+    tok = from_json(j)
+    tok.normalizer = normalizers.NFC()
+    tok.add_special_tokens([special(s) for s in ("<|endoftext|>", "<|im_start|>", "<|im_end|>")])
+    return byte_level_tail(tok)
+
+
 def byte_level_tail(tok):
     tok.decoder = decoders.ByteLevel()
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
@@ -515,7 +529,7 @@ def dump_expected(e):
             f' "modes": {{\n{modes}\n }},\n "decode": {block(e["decode"], 2)}\n}}\n')
 
 
-BUILDERS = ["byte_level_llama3", "byte_level_gpt2", "digits_byte_level", "byte_fallback_llama2", "metaspace_llama2"]
+BUILDERS = ["byte_level_llama3", "byte_level_gpt2", "digits_byte_level", "byte_fallback_llama2", "metaspace_llama2", "nfc_qwen2"]
 
 
 def generate():
@@ -529,7 +543,7 @@ def generate():
     built = {"byte_level_llama3": lambda: build_llama3(train_text), "byte_level_gpt2": lambda: build_gpt2(train_text),
              "digits_byte_level": lambda: build_digits(train_text),
              "byte_fallback_llama2": lambda: build_llama2_legacy(spm),
-             "metaspace_llama2": lambda: build_llama2_metaspace(spm)}
+             "metaspace_llama2": lambda: build_llama2_metaspace(spm), "nfc_qwen2": lambda: build_qwen2(train_text)}
     for name in BUILDERS:
         d = OUT / name
         d.mkdir(exist_ok=True)
