@@ -4,6 +4,8 @@
 
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
 #include "common/check.h"
 #include "common/json_file.h"
 
@@ -157,8 +159,37 @@ void write_llama_flags(const LlamaConfig& c, json& j) {
   j["mlp_bias"] = c.mlp_bias;
 }
 
+// Qwen2 / Qwen2.5: biases on q_proj, k_proj and v_proj, none on o_proj or the MLP. Its window only applies
+// with use_sliding_window (and, in transformers 5, to layers whose layer_types say "sliding_attention").
+void read_qwen2_flags(const Reader& r, LlamaConfig& c) {
+  c.qkv_bias = true;
+  c.o_bias = c.mlp_bias = false;
+  const bool windowed_layers = r.has("layer_types") && r.j["layer_types"].is_array() &&
+                               std::find(r.j["layer_types"].begin(), r.j["layer_types"].end(), "sliding_attention") != r.j["layer_types"].end();
+  if (r.bool_or("use_sliding_window", false) || windowed_layers) c.sliding_window = r.positive_int("sliding_window", int64_t{1} << 24);
+}
+
+void write_qwen2_flags(const LlamaConfig& c, json& j) {
+  ST_CHECK(c.qkv_bias && !c.o_bias && !c.mlp_bias, "model_type 'qwen2' has q/k/v biases only, but the config has "
+           "qkv_bias={}, o_bias={}, mlp_bias={}", c.qkv_bias, c.o_bias, c.mlp_bias);
+  j["use_sliding_window"] = false;
+}
+
+// Mistral: Llama without biases, plus a sliding window (null in v0.2 and later, 4096 in v0.1: refused).
+void read_mistral_flags(const Reader& r, LlamaConfig& c) {
+  c.qkv_bias = c.o_bias = c.mlp_bias = false;
+  if (r.has("sliding_window")) c.sliding_window = r.positive_int("sliding_window", int64_t{1} << 24);
+}
+
+void write_mistral_flags(const LlamaConfig& c, json& j) {
+  ST_CHECK(!c.qkv_bias && !c.o_bias && !c.mlp_bias, "model_type 'mistral' has no biases, but the config has some");
+  j["sliding_window"] = nullptr;
+}
+
 const std::vector<ModelFamily>& families() {
-  static const std::vector<ModelFamily> list{{"llama", "LlamaForCausalLM", read_llama_flags, write_llama_flags}};
+  static const std::vector<ModelFamily> list{{"llama", "LlamaForCausalLM", read_llama_flags, write_llama_flags},
+                                             {"qwen2", "Qwen2ForCausalLM", read_qwen2_flags, write_qwen2_flags},
+                                             {"mistral", "MistralForCausalLM", read_mistral_flags, write_mistral_flags}};
   return list;
 }
 

@@ -175,6 +175,32 @@ TEST(LlamaRope, Llama3FrequenciesKeepHighDivideLowAndBlendBetween) {
   EXPECT_TRUE((ratio.diff() >= -1e-6).all().item<bool>());  // monotone blend
 }
 
+// A Qwen2 model is the Llama model plus q/k/v biases: with those biases zero its logits equal the Llama model's
+// with the same weights, bit for bit, and a non-zero bias moves them. (Equality with transformers' Qwen2 needs
+// fixtures from scripts/make_reference, not yet generated.)
+TEST(LlamaFamilies, Qwen2WithZeroBiasesIsLlamaAndItsBiasesAreUsed) {
+  auto llama = load_llama(fixture("golden/gqa_default_rope"));
+  LlamaConfig qc = llama->config();
+  qc.model_type = "qwen2";
+  qc.qkv_bias = true;
+  LlamaForCausalLM qwen(qc);
+  {
+    torch::NoGradGuard no_grad;
+    auto source = llama->named_parameters();
+    for (auto& item : qwen->named_parameters()) {
+      if (const auto* p = source.find(item.key())) item.value().copy_(*p);
+      else item.value().zero_();  // the biases Llama does not have
+    }
+  }
+  const auto ids = torch::randint(/*high=*/200, {2, 9}, torch::kLong);
+  EXPECT_TRUE(torch::equal(qwen(ids), llama(ids)));
+  {
+    torch::NoGradGuard no_grad;
+    qwen->named_parameters()["model.layers.0.self_attn.k_proj.bias"].fill_(0.5);
+  }
+  EXPECT_GT((qwen(ids) - llama(ids)).abs().max().item<double>(), 1e-3);
+}
+
 TEST(LlamaLoss, AllMaskedBatchGivesZeroLossAndFiniteGradient) {
   auto logits = torch::randn({2, 5, 11}, torch::requires_grad());
   auto labels = torch::full({2, 5}, kIgnoreIndex, torch::kLong);

@@ -1,5 +1,6 @@
 // tests/models/model_family_test.cpp — config.json dispatch on model_type through the family registry:
-// unknown families and unimplemented flags are refused by name; llama's attention_bias sets both bias flags.
+// llama, qwen2 and mistral; unknown families and unimplemented flags are refused by name; each family's bias
+// flags and window rules, read and written back.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -16,8 +17,8 @@ nlohmann::json golden_config() {
   return nlohmann::json::parse(read_text_file(fixture("golden/gqa_default_rope/config.json")));
 }
 
-TEST(ModelFamily, OnlyLlamaIsRegistered) {
-  EXPECT_EQ(registered_model_types(), std::vector<std::string>{"llama"});
+TEST(ModelFamily, LlamaQwen2AndMistralAreRegistered) {
+  EXPECT_EQ(registered_model_types(), (std::vector<std::string>{"llama", "qwen2", "mistral"}));
   EXPECT_EQ(LlamaConfig::from_json(golden_config(), "c.json").model_type, "llama");
   auto untyped = golden_config();
   untyped.erase("model_type");  // safetune's own architecture files may leave it out: Llama
@@ -28,7 +29,7 @@ TEST(ModelFamily, AnUnknownModelTypeIsRefusedWithTheRegisteredFamilies) {
   auto j = golden_config();
   j["model_type"] = "qwen3";
   expect_error([&] { LlamaConfig::from_json(j, "dir/config.json"); }, ExitCode::bad_input,
-               "dir/config.json: model_type 'qwen3' is not supported (registered families: llama)");
+               "dir/config.json: model_type 'qwen3' is not supported (registered families: llama, qwen2, mistral)");
 }
 
 TEST(ModelFamily, ASlidingWindowIsRefusedByName) {
@@ -59,6 +60,48 @@ TEST(ModelFamily, LlamaAttentionBiasSetsBothBiasFlagsAndIsWrittenBack) {
   auto c = LlamaConfig::from_json(golden_config(), "c.json");
   c.qkv_bias = true;
   expect_error([&] { c.to_json(); }, ExitCode::failure, "one attention_bias");
+}
+
+// Qwen2: q/k/v biases, none on o_proj; its window counts only with use_sliding_window. Written back as qwen2.
+TEST(ModelFamily, Qwen2HasQkvBiasesOnlyAndItsWindowOnlyWhenUsed) {
+  auto j = golden_config();
+  j["model_type"] = "qwen2";
+  j["architectures"] = {"Qwen2ForCausalLM"};
+  j.erase("attention_bias");
+  j.erase("mlp_bias");
+  j["sliding_window"] = 4096;
+  j["use_sliding_window"] = false;
+  const auto c = LlamaConfig::from_json(j, "c.json");
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_FALSE(c.o_bias);
+  EXPECT_FALSE(c.mlp_bias);
+  EXPECT_FALSE(c.sliding_window.has_value());
+  const auto written = c.to_json();
+  EXPECT_EQ(written["model_type"], "qwen2");
+  EXPECT_EQ(written["architectures"], nlohmann::json::array({"Qwen2ForCausalLM"}));
+  EXPECT_EQ(written["use_sliding_window"], false);
+  EXPECT_FALSE(written.contains("attention_bias"));
+  EXPECT_EQ(LlamaConfig::from_json(written, "again.json").qkv_bias, true);
+  j["use_sliding_window"] = true;
+  expect_error([&] { LlamaConfig::from_json(j, "q/config.json"); }, ExitCode::bad_input, "'sliding_window' = 4096 is not supported");
+  j["use_sliding_window"] = false;
+  j["architectures"] = {"LlamaForCausalLM"};
+  expect_error([&] { LlamaConfig::from_json(j, "q/config.json"); }, ExitCode::bad_input, "safetune implements Qwen2ForCausalLM");
+}
+
+// Mistral: no biases; sliding_window null (v0.2 and later) loads, a set window (v0.1's 4096) is refused.
+TEST(ModelFamily, MistralLoadsWithoutAWindowAndRefusesOne) {
+  auto j = golden_config();
+  j["model_type"] = "mistral";
+  j["architectures"] = {"MistralForCausalLM"};
+  j.erase("attention_bias");
+  j["sliding_window"] = nullptr;
+  const auto c = LlamaConfig::from_json(j, "c.json");
+  EXPECT_FALSE(c.qkv_bias || c.o_bias || c.mlp_bias);
+  EXPECT_EQ(c.to_json()["model_type"], "mistral");
+  EXPECT_TRUE(c.to_json()["sliding_window"].is_null());
+  j["sliding_window"] = 4096;
+  expect_error([&] { LlamaConfig::from_json(j, "m/config.json"); }, ExitCode::bad_input, "'sliding_window' = 4096 is not supported");
 }
 
 }  // namespace
