@@ -16,7 +16,8 @@ using json = nlohmann::json;
 int run_eval(const Args& args) {
   CommandLine cl(command_spec("eval"), args);
   const std::string dir = *cl.value("model");
-  const auto config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config();
+  auto config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config();
+  config.data.options.chat = resolve_chat_format(config.data.options.chat_template, dir);
   const auto tokenizer_owner = open_tokenizer(dir);
   const Tokenizer& tokenizer = *tokenizer_owner;
   std::vector<Example> validation;

@@ -28,7 +28,7 @@ int run_generate(const Args& args) {
   o.seed = static_cast<uint64_t>(cl.integer("seed"));
   const int64_t batch_size = cl.integer("batch-size");
   DataOptions template_options;
-  template_options.chat_template = cl.text("template");
+  template_options.chat = resolve_chat_format(cl.text("template"), dir);
   template_options.system_prompt = cl.text("system");
 
   // Prompts with their provenance.

@@ -29,6 +29,12 @@ OptionSpec max_shard_option() {
                 "model.safetensors.index.json; without it, one model.safetensors");
 }
 
+// The chat template choice: "auto" reads the model folder's chat_template (data/chat_format.h).
+OptionSpec template_option(const std::string& what) {
+  return option("template", "auto|llama2|llama3|chatml|mistral|plain", what + "; auto = the model folder's chat_template")
+      .set_default("auto");
+}
+
 OptionSpec overwrite_flag() {
   return flag("overwrite", "write into an output folder that is not empty, replacing its files");
 }
@@ -96,8 +102,8 @@ CommandSpec generate_spec() {
                .set_range(1e-6, 1),
            option("seed", "S", "random seed for sampling; the same seed gives the same output").set_default("0").set_range(0, 9007199254740991.0),
            option("batch-size", "B", "prompts decoded together").set_default("16").set_range(1, 4096),
-           option("template", "llama2|chatml|plain", "chat template around each prompt").set_default("llama2"),
-           option("system", "TEXT", "system prompt for the template; without it, none")},
+           template_option("chat template around each prompt"),
+           option("system", "TEXT", "system prompt for the template; without it, the template's own (if any)")},
           {"safetune generate --model runs/demo/plain/final --prompt 'How do I boil an egg?'",
            "safetune generate --model runs/demo/plain/final --input prompts.jsonl --temperature 0.8 --top-p 0.9 --seed 3"}};
 }
@@ -139,16 +145,23 @@ CommandSpec score_spec() {
 
 CommandSpec tokenize_spec() {
   return {"tokenize",
-          "encode text with a model folder's tokenizer (tokenizer.json or tokenizer.model), ids as JSONL",
+          "encode text with a model folder's tokenizer (tokenizer.json or tokenizer.model), ids as JSONL; with --chat "
+          "through the chat template, as training and generation see it",
           {},
-          {option("tokenizer", "DIR", "model folder (or loose tokenizer file) whose tokenizer encodes").set_required(),
-           option("text", "TEXT", "one text to encode; without it, --input is required (give exactly one)"),
-           option("input", "FILE.jsonl", "texts, one JSON string or {\"text\": ...} per line; without it, --text is required"),
+          {option("model", "DIR", "model folder (or loose tokenizer file) whose tokenizer encodes").set_required(),
+           option("text", "TEXT", "one text to encode (with --chat: a user prompt); without it, --input is required "
+                  "(give exactly one)"),
+           option("input", "FILE.jsonl", "one JSON string or {\"text\": ...} per line; with --chat also training "
+                  "records ({\"prompt\", \"completion\"}, {\"messages\"}); without it, --text is required"),
+           flag("chat", "apply the chat template: a string becomes a user prompt ending in the assistant cue, a record "
+                "a training example; \"loss_mask\" marks the tokens the loss trains"),
+           template_option("with --chat: the chat template"),
            flag("special", "match special-token text (\"<|im_end|>\") as the token, as `tokenizers` does by default; "
                 "without it such text is literal, as in training data"),
            flag("count", "print only the number of texts and tokens and the encoding rate (for benchmarks)")},
-          {"safetune tokenize --tokenizer runs/demo/base/final --text 'Hello, world'",
-           "safetune tokenize --tokenizer smollm2 --input texts.jsonl --count"}};
+          {"safetune tokenize --model runs/demo/base/final --text 'Hello, world'",
+           "safetune tokenize --model downloads/SmolLM2-135M-Instruct --chat --input train.jsonl",
+           "safetune tokenize --model downloads/SmolLM2-135M-Instruct --input texts.jsonl --count"}};
 }
 
 CommandSpec inspect_spec() {

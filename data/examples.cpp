@@ -16,30 +16,17 @@ namespace st {
 namespace {
 using json = nlohmann::json;
 
-// The template's text around each turn. Segments are encoded one by one, so prompt/response
-// boundaries fall exactly between tokens and generation later sees the same tokens as training.
-struct TemplateParts {
-  std::string system_open, system_close;  // wraps the system prompt
-  std::string user_open, user_close;      // wraps a user message; ends with the assistant cue
-  std::string after_response;             // text after a response's end token, before the next turn
-  bool bos_each_turn;                     // llama2 opens every [INST] with BOS
-  bool system_inside_first_user;          // llama2 puts <<SYS>> inside the first [INST]
-  // Markers in the parts above that are control tokens where the vocabulary defines them, and the one
-  // that ends a response instead of EOS ("" = EOS). A vocabulary without them reads them as text.
-  std::vector<std::string> controls = {};
-  std::string end_of_response = {};
-};
+// The layout in force: the resolved one, or the family named when no model folder was involved.
+const ChatFormat& chat_format_of(const DataOptions& o) {
+  if (!o.chat.name.empty()) return o.chat;
+  ST_CHECK(o.chat_template != "auto", "internal: data.template auto was not resolved against the model folder");
+  return named_chat_format(o.chat_template);
+}
 
-const TemplateParts& template_parts(const std::string& name) {
-  static const TemplateParts llama2{"<<SYS>>\n", "\n<</SYS>>\n\n", "[INST] ", " [/INST]", "", true, true};
-  static const TemplateParts chatml{"<|im_start|>system\n", "<|im_end|>\n", "<|im_start|>user\n",
-                                    "<|im_end|>\n<|im_start|>assistant\n", "\n", false, false,
-                                    {"<|im_start|>", "<|im_end|>"}, "<|im_end|>"};
-  static const TemplateParts plain{"### System:\n", "\n\n", "### User:\n", "\n\n### Assistant:\n", "\n\n", false, false};
-  if (name == "llama2") return llama2;
-  if (name == "chatml") return chatml;
-  if (name == "plain") return plain;
-  fail_input("unknown chat template '{}' (llama2, chatml, plain)", name);
+std::string trimmed(const std::string& text) {
+  const size_t first = text.find_first_not_of(" \t\n\r");
+  if (first == std::string::npos) return "";
+  return text.substr(first, text.find_last_not_of(" \t\n\r") - first + 1);
 }
 
 // Text of one template step: the template's own (its control markers become tokens) or the user's
@@ -152,7 +139,7 @@ Example example_from_record(const json& j, const std::string& format, const Toke
     Example ex;
     const std::string text = string_field(j, "text");
     if (text.empty()) bad("\"text\" is empty");
-    append(ex, {tok.bos_id()}, /*train=*/false);
+    if (tok.bos_id() >= 0) append(ex, {tok.bos_id()}, /*train=*/false);
     append(ex, tok.encode(text), /*train=*/true);
     append(ex, {tok.eos_id()}, /*train=*/true);
     return ex;
@@ -173,33 +160,50 @@ Example example_from_record(const json& j, const std::string& format, const Toke
 
 }  // namespace
 
+// Segments are encoded one by one, so prompt/response boundaries fall exactly between tokens and generation
+// later sees the same tokens as training.
 Example apply_chat_template(const std::vector<Turn>& turns, const Tokenizer& tok, const DataOptions& o) {
-  const TemplateParts& p = template_parts(o.chat_template);
-  const TemplateEncoder enc{tok, p.controls};
+  const ChatFormat& f = chat_format_of(o);
+  const TemplateEncoder enc{tok, f.controls};
+  auto content = [&](const std::string& text) { return f.trim_content ? trimmed(text) : text; };
   Example ex;
-  std::string system = o.system_prompt;
   size_t i = 0;
+  std::string system = o.system_prompt;  // a conversation's own system message wins, then data.system_prompt
   if (!turns.empty() && turns[0].role == "system") system = turns[i++].content;
-  append(ex, {tok.bos_id()}, false);
-  if (!system.empty() && !p.system_inside_first_user) append(ex, enc({{p.system_open, true}, {system, false}, {p.system_close, true}}), false);
+  if (system.empty()) system = f.default_system;
+  const std::vector<Segment> system_segments{{f.system_open, true}, {content(system), false}, {f.system_close, true}};
+  if (f.bos_at_start || f.bos_each_turn)
+    ST_CHECK_INPUT(tok.bos_id() >= 0, "{}: the tokenizer has no bos_token, which the {} chat template writes; set "
+                   "data.template to one without it (chatml)", tok.path(), f.name);
+  if (f.bos_at_start) append(ex, {tok.bos_id()}, false);
+  if (!system.empty() && !f.system_inside_first_user) append(ex, enc(system_segments), false);
   bool first_user = true;
   for (; i < turns.size(); ++i) {
     const Turn& t = turns[i];
     if (t.role == "user") {
-      if (p.bos_each_turn && !first_user) append(ex, {tok.bos_id()}, false);
-      std::vector<Segment> segments{{p.user_open, true}};
-      if (first_user && p.system_inside_first_user && !system.empty())
-        segments.insert(segments.end(), {{p.system_open, true}, {system, false}, {p.system_close, true}});
-      segments.insert(segments.end(), {{t.content, false}, {p.user_close, true}});
+      if (f.bos_each_turn && !first_user) append(ex, {tok.bos_id()}, false);
+      std::vector<Segment> segments{{f.user_open, true}};
+      if (first_user && f.system_inside_first_user && !system.empty())
+        segments.insert(segments.end(), system_segments.begin(), system_segments.end());
+      segments.insert(segments.end(), {{content(t.content), false}, {f.user_close, true}});
       append(ex, enc(segments), false);
       first_user = false;
     } else {
-      append(ex, tok.encode(t.content), true);
+      append(ex, tok.encode(content(t.content) + f.response_suffix), true);
       append(ex, {response_end_id(tok, o)}, true);
-      if (i + 1 < turns.size() && !p.after_response.empty()) append(ex, enc({{p.after_response, true}}), false);
+      if (!f.after_response.empty() && (i + 1 < turns.size() || f.after_last_response)) append(ex, enc({{f.after_response, true}}), false);
     }
   }
   return ex;
+}
+
+Example example_from_json(const json& record, const Tokenizer& tok, const DataOptions& o, const std::string& where) {
+  try {
+    if (!record.is_object()) bad(fmt::format("expected a JSON object, got {}", record.type_name()));
+    return example_from_record(record, o.format == "auto" ? detect_format(record) : o.format, tok, o);
+  } catch (const LineError& e) {
+    fail_input("{}: {}", where, e.message);
+  }
 }
 
 std::vector<int64_t> generation_stop_ids(const Tokenizer& tok, const DataOptions& o) {
@@ -209,8 +213,8 @@ std::vector<int64_t> generation_stop_ids(const Tokenizer& tok, const DataOptions
 }
 
 int response_end_id(const Tokenizer& tok, const DataOptions& o) {
-  const TemplateParts& p = template_parts(o.chat_template);
-  return p.end_of_response.empty() ? tok.eos_id() : tok.control_token_id(p.end_of_response).value_or(tok.eos_id());
+  const ChatFormat& f = chat_format_of(o);
+  return f.end_of_response.empty() ? tok.eos_id() : tok.control_token_id(f.end_of_response).value_or(tok.eos_id());
 }
 
 std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tok,

@@ -8,12 +8,15 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
+#include "data/chat_format.h"
 #include "data/tokenizer.h"
 
 namespace st {
 
 struct Example {
-  std::vector<int> input_ids;  // BOS first, template applied
+  std::vector<int> input_ids;  // template applied (BOS first where the template and tokenizer have one)
   std::vector<int> labels;     // input id where the loss applies, kIgnoreIndex elsewhere (aligned, unshifted)
   std::string file;
   int64_t line = 0;
@@ -24,10 +27,12 @@ enum class Truncation { Truncate, Drop };  // an overlong example: cut its end, 
 enum class OnBadLine { Error, Skip };      // a malformed line: stop with file:line, or skip and count it
 
 struct DataOptions {
-  // Record formats and chat templates are names looked up in their tables (examples.cpp), which grow
-  // with the tokenizers' own templates; the two policies are enums.
+  // Record formats are names looked up in a table (examples.cpp); the two policies are enums.
   std::string format = "auto";    // auto | prompt_completion | chat | text
-  std::string chat_template = "llama2";  // llama2 | chatml | plain
+  // data.template: "auto" or a family (data/chat_format.h). `chat` is what it resolves to against the model
+  // folder (resolve_chat_format); code without a folder names a family here and leaves `chat` unset.
+  std::string chat_template = "llama2";
+  ChatFormat chat;
   std::string system_prompt;
   int64_t max_seq_len = 512;
   Truncation truncation = Truncation::Truncate;
@@ -55,6 +60,11 @@ struct Turn {
 // on_bad_line = skip (then it is counted in `stats`). No examples at all is also exit 2.
 std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tokenizer,
                                    const DataOptions& options, DataStats& stats);
+
+// One JSONL record (prompt/completion, chat or text, as data.format says) as an example; a malformed record
+// is exit 2 prefixed with `where` ("file:line").
+Example example_from_json(const nlohmann::json& record, const Tokenizer& tokenizer, const DataOptions& options,
+                          const std::string& where);
 
 // Tokens of a conversation under the template; `labels` marks assistant content plus its closing token.
 // The last turn may be a user turn (a prompt for generation): the result then ends with the assistant cue.

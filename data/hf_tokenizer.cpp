@@ -232,8 +232,8 @@ TokenizerFormat hf_tokenizer_format() {
   return {"tokenizer.json", {"tokenizer.json"}, "", [](const std::string& path) -> std::unique_ptr<Tokenizer> {
             auto tokenizer = std::make_unique<HfTokenizer>(path);
             const auto config = (fs::path(path).parent_path() / "tokenizer_config.json").string();
-            ST_CHECK_INPUT(tokenizer->bos_id() >= 0 && tokenizer->eos_id() >= 0, "{}: needs bos_token and eos_token (safetune's "
-                           "chat templates place them), set in {}", path, config);
+            ST_CHECK_INPUT(tokenizer->eos_id() >= 0, "{}: needs an eos_token (the end of a response when the chat template "
+                           "names none), set in {}", path, config);
             return tokenizer;
           }};
 }

@@ -8,7 +8,8 @@
 //    add_bos_token=True, add_eos_token=False).
 //  * Text is always literal: "<s>" written in data is encoded as characters, never as the BOS token, so
 //    user data cannot inject control tokens.
-//  * bos_id()/eos_id() come from the tokenizer's files; a tokenizer without them is rejected when loaded.
+//  * bos_id()/eos_id() come from the tokenizer's files. A tokenizer without EOS is rejected when loaded; one
+//    without BOS (Qwen2's) has bos_id() -1, and a chat template that writes BOS is then exit 2.
 //  * pad_id() is the tokenizer's own pad token when it has one, otherwise eos_id(). Padding sits only at
 //    the right end of a sequence, is masked out of every loss, and causal attention never lets a real
 //    token see it, so its id never changes a result.

@@ -48,7 +48,7 @@ def main():
         folder.mkdir(exist_ok=True)
         (folder / "tokenizer.json").write_bytes((FIXTURES / name / "tokenizer.json").read_bytes())
         (folder / "tokenizer_config.json").write_text(json.dumps({"bos_token": bos, "eos_token": eos}))
-        run = subprocess.run([str(ROOT / "build" / "safetune"), "tokenize", "--tokenizer", str(folder), "--input",
+        run = subprocess.run([str(ROOT / "build" / "safetune"), "tokenize", "--model", str(folder), "--input",
                               str(OUT / "corpus.jsonl"), "--count"], check=True, capture_output=True, text=True)
         ours = json.loads(run.stdout)
         tokens, loop, batch = python_rates(folder / "tokenizer.json", texts)

@@ -101,8 +101,9 @@ std::vector<ConfigKey> build_run_schema() {
       locked(input_file(key(ST_FIELD(RunConfig, data.validation), KeyType::PathList, json::array(), "validation JSONL file(s) for validation CE"))),
       locked(choice(ST_FIELD_AS(RunConfig, "data.format", data.options.format), {"auto", "prompt_completion", "chat", "text"}, "auto",
                     "record format; auto detects it per line from the keys present")),
-      locked(choice(ST_FIELD_AS(RunConfig, "data.template", data.options.chat_template), {"llama2", "chatml", "plain"}, "llama2",
-                    "chat template around prompts and responses (see README)")),
+      locked(choice(ST_FIELD_AS(RunConfig, "data.template", data.options.chat_template), {"auto", "llama2", "llama3", "chatml", "mistral", "plain"}, "auto",
+                    "chat template around prompts and responses; auto = the family of the model folder's chat_template "
+                    "(llama2 when it has none); see README")),
       locked(key(ST_FIELD_AS(RunConfig, "data.system_prompt", data.options.system_prompt), KeyType::String, "", "system prompt added to prompts without one")),
       locked(ranged(key(ST_FIELD_AS(RunConfig, "data.max_seq_len", data.options.max_seq_len), KeyType::Int, 512, "tokens per example, template included"), 8, kMaxSeqLen)),
       locked(choice(ST_FIELD_AS(RunConfig, "data.truncation", data.options.truncation), "truncate",

@@ -198,6 +198,8 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
 TrainingRun::~TrainingRun() = default;
 
 void TrainingRun::read_data() {
+  config_.data.options.chat = resolve_chat_format(config_.data.options.chat_template, config_.model.path);
+  fmt::print("chat template: {}\n", config_.data.options.chat.origin);
   train_examples_ = read_examples(config_.data.train, *tokenizer_, config_.data.options, train_stats_);
   if (!config_.data.validation.empty())
     val_examples_ = read_examples(config_.data.validation, *tokenizer_, config_.data.options, val_stats_);
@@ -223,7 +225,8 @@ void TrainingRun::open_run_folder() {
                {"seed", config_.train.seed},
                {"device", device_.str()},
                {"inputs", inputs_},
-               {"data", {{"train", stats_json(train_stats_)}, {"validation", stats_json(val_stats_)}}},
+               {"data", {{"train", stats_json(train_stats_)}, {"validation", stats_json(val_stats_)},
+                         {"chat_template", config_.data.options.chat.origin}}},
                {"resumes", json::array()}};
   write_text_file_atomic((fs::path(run_dir_) / "metrics.jsonl").string(), "");
 }
