@@ -139,7 +139,8 @@ Example example_from_record(const json& j, const std::string& format, const Toke
     Example ex;
     const std::string text = string_field(j, "text");
     if (text.empty()) bad("\"text\" is empty");
-    if (tok.bos_id() >= 0) append(ex, {tok.bos_id()}, /*train=*/false);
+    // BOS opens plain text where the family's template opens with it (not chatml's, whose BOS is <|im_start|>).
+    if (chat_format_of(o).bos_at_start && tok.bos_id() >= 0) append(ex, {tok.bos_id()}, /*train=*/false);
     append(ex, tok.encode(text), /*train=*/true);
     append(ex, {tok.eos_id()}, /*train=*/true);
     return ex;

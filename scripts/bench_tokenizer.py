@@ -14,10 +14,11 @@ from tokenizers import Tokenizer, __version__ as tokenizers_version
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures" / "hf_tokenizer"
 OUT = ROOT / "runs" / "bench" / "tokenizer"
+REAL_SMOLLM2 = ROOT / "downloads" / "SmolLM2-135M-Instruct"
 # safetune opens a folder only with BOS and EOS named; any two tokens of each vocabulary do for encoding.
 SPECIALS = {"byte_level_llama3": ("<|begin_of_text|>", "<|end_of_text|>"), "byte_level_gpt2": ("<|endoftext|>", "<|endoftext|>"),
             "digits_byte_level": ("<|im_start|>", "<|im_end|>"), "byte_fallback_llama2": ("<s>", "</s>"),
-            "metaspace_llama2": ("<s>", "</s>")}
+            "metaspace_llama2": ("<s>", "</s>"), "nfc_qwen2": ("<|im_start|>", "<|im_end|>")}
 
 
 def python_rates(path, texts):
@@ -43,11 +44,15 @@ def main():
     results = {"tokenizers": tokenizers_version, "strings": len(texts), "mb": mb, "rows": []}
     print(f"{len(texts)} strings, {mb:.1f} MB, tokenizers {tokenizers_version}, one thread each\n")
     print(f"{'tokenizer':<22} {'tokens':>9} {'safetune MB/s':>14} {'tokenizers loop':>16} {'encode_batch':>13} {'ratio (batch)':>14}")
+    folders = {}
     for name, (bos, eos) in SPECIALS.items():
-        folder = OUT / name
-        folder.mkdir(exist_ok=True)
-        (folder / "tokenizer.json").write_bytes((FIXTURES / name / "tokenizer.json").read_bytes())
-        (folder / "tokenizer_config.json").write_text(json.dumps({"bos_token": bos, "eos_token": eos}))
+        folders[name] = OUT / name
+        folders[name].mkdir(exist_ok=True)
+        (folders[name] / "tokenizer.json").write_bytes((FIXTURES / name / "tokenizer.json").read_bytes())
+        (folders[name] / "tokenizer_config.json").write_text(json.dumps({"bos_token": bos, "eos_token": eos}))
+    if (REAL_SMOLLM2 / "tokenizer.json").exists():  # scripts/get_smollm2 fetches it
+        folders["smollm2 (real)"] = REAL_SMOLLM2
+    for name, folder in folders.items():
         run = subprocess.run([str(ROOT / "build" / "safetune"), "tokenize", "--model", str(folder), "--input",
                               str(OUT / "corpus.jsonl"), "--count"], check=True, capture_output=True, text=True)
         ours = json.loads(run.stdout)

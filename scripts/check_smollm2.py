@@ -4,8 +4,9 @@ Needs the full install (torch, transformers, accelerate: scripts/check_smollm2 s
 
 Writes tests/fixtures/smollm2/reference.json (small, committed): for each prompt the ids of transformers'
 apply_chat_template(..., add_generation_prompt=True), the greedy continuation of its generate(), and the 20
-largest next-token logits at the prompt's end; plus transformers' CPU timings on this machine (generation
-tokens/s, one prompt at a time; seconds per AdamW training step on the batch shape given by --train-*).
+largest next-token logits at the prompt's end. With --bench it writes nothing and prints transformers' CPU
+timings instead (decoding tokens/s, one prompt at a time; seconds per AdamW training step on the batch
+shape given by --train-*), for scripts/bench_smollm2.
 It also checks that the converted folder holds the same weights as transformers' own GGUF reader when the
 GGUF is given (--gguf)."""
 import argparse
@@ -30,23 +31,39 @@ TOP = 20
 
 
 def generations(model, tok):
-    cases, seconds, generated = [], 0.0, 0
+    cases = []
     for prompt in PROMPTS:
         ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True)
         ids = list(ids["input_ids"] if hasattr(ids, "keys") else ids)
         x = torch.tensor([ids])
         with torch.no_grad():
             logits = model(x).logits[0, -1].float()
-            start = time.perf_counter()
             out = model.generate(x, max_new_tokens=NEW_TOKENS, do_sample=False, eos_token_id=tok.eos_token_id,
                                  pad_token_id=tok.pad_token_id)
-            seconds += time.perf_counter() - start
         new = out[0, len(ids):].tolist()
-        generated += len(new)
         top = torch.topk(logits, TOP)
         cases.append({"prompt": prompt, "prompt_ids": ids, "greedy_ids": new, "text": tok.decode(new, skip_special_tokens=True),
                       "top_ids": top.indices.tolist(), "top_logits": [round(v, 5) for v in top.values.tolist()]})
-    return cases, generated / seconds
+    return cases
+
+
+def decode_tokens_per_s(model, tok):
+    """Tokens per second of decoding alone: each prompt generated to 1 and to NEW_TOKENS tokens, the difference
+    timed (so the prefill and the first token cancel), summed over the prompts; as scripts/bench_smollm2
+    times safetune generate."""
+    seconds, tokens = 0.0, 0
+    for prompt in PROMPTS:
+        ids = tok.apply_chat_template([{"role": "user", "content": prompt}], add_generation_prompt=True)
+        x = torch.tensor([list(ids["input_ids"] if hasattr(ids, "keys") else ids)])
+        times = []
+        for n in (1, NEW_TOKENS):
+            start = time.perf_counter()
+            with torch.no_grad():
+                out = model.generate(x, max_new_tokens=n, do_sample=False, pad_token_id=tok.pad_token_id)
+            times.append(time.perf_counter() - start)
+        seconds += times[1] - times[0]
+        tokens += out.shape[1] - x.shape[1] - 1
+    return tokens / seconds
 
 
 def train_step_seconds(model, batch, seq, steps=3):
@@ -70,19 +87,24 @@ def main():
     ap.add_argument("--gguf", help="the GGUF the folder was converted from: compare with transformers' reader")
     ap.add_argument("--train-batch", type=int, default=4)
     ap.add_argument("--train-seq", type=int, default=128)
+    ap.add_argument("--bench", action="store_true", help="print timings; write nothing")
     args = ap.parse_args()
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32).eval()
     report = {"transformers": transformers.__version__, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if args.bench:
+        report["decode_tokens_per_s"] = decode_tokens_per_s(model, tok)
+        report["train_step_s"] = {"batch": args.train_batch, "seq": args.train_seq,
+                                  "seconds": train_step_seconds(model, args.train_batch, args.train_seq)}
+        print(json.dumps(report))
+        return
     if args.gguf:
         gguf = Path(args.gguf)
         ref = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
         a, b = model.state_dict(), ref.state_dict()
         report["max_weight_diff_vs_transformers_gguf_reader"] = max((a[k] - b[k]).abs().max().item() for k in a)
-    report["cases"], report["generate_tokens_per_s"] = generations(model, tok)
-    report["train_step_s"] = {"batch": args.train_batch, "seq": args.train_seq,
-                              "seconds": train_step_seconds(model, args.train_batch, args.train_seq)}
+    report["cases"] = generations(model, tok)
     out = ROOT / "tests" / "fixtures" / "smollm2" / "reference.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n")

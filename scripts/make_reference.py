@@ -44,7 +44,18 @@ MODELS = {
                             max_position_embeddings=128,
                             rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
                                           "high_freq_factor": 4.0, "original_max_position_embeddings": 64}),
+    # The other registered families, through transformers' own classes: Qwen2 (biases on q/k/v only) and
+    # Mistral (no window: null, as v0.2 and later ship it).
+    "qwen2_qkv_bias": dict(family="qwen2", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                           num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False, rope_theta=10000.0,
+                           use_sliding_window=False),
+    "mistral_gqa": dict(family="mistral", hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                        num_attention_heads=4, num_key_value_heads=1, head_dim=16, tie_word_embeddings=True,
+                        rope_theta=10000.0, sliding_window=None),
 }
+FAMILIES = {"llama": (transformers.LlamaConfig, transformers.LlamaForCausalLM),
+            "qwen2": (transformers.Qwen2Config, transformers.Qwen2ForCausalLM),
+            "mistral": (transformers.MistralConfig, transformers.MistralForCausalLM)}
 VOCAB = 256
 SEQ = 24
 
@@ -79,9 +90,11 @@ def train_tokenizer(out_dir: Path, retrain: bool) -> Path:
 
 def make_model(name: str, spec: dict, tokenizer: Path, seed: int) -> None:
     torch.manual_seed(seed)
-    config = transformers.LlamaConfig(vocab_size=VOCAB, bos_token_id=1, eos_token_id=2, rms_norm_eps=1e-5,
-                                      initializer_range=0.1, attn_implementation="sdpa", **spec)
-    model = transformers.LlamaForCausalLM(config).float().eval()
+    spec = dict(spec)
+    config_class, model_class = FAMILIES[spec.pop("family", "llama")]
+    config = config_class(vocab_size=VOCAB, bos_token_id=1, eos_token_id=2, rms_norm_eps=1e-5,
+                          initializer_range=0.1, attn_implementation="sdpa", **spec)
+    model = model_class(config).float().eval()
     with torch.no_grad():  # biases and norms start at 0 / 1; make them non-trivial so they are tested
         for pname, p in model.named_parameters():
             if pname.endswith("bias") or "norm" in pname:
@@ -296,9 +309,15 @@ def main() -> None:
                     help="built safetune binary used to check the writer (skip with --no-writer-check)")
     ap.add_argument("--no-writer-check", action="store_true")
     ap.add_argument("--retrain-tokenizer", action="store_true")
+    ap.add_argument("--only", nargs="+", metavar="MODEL", help="write only these golden models, nothing else")
     args = ap.parse_args()
     torch.use_deterministic_algorithms(True)
     tokenizer = train_tokenizer(FIX / "tokenizer", args.retrain_tokenizer)
+    if args.only:
+        for i, (name, spec) in enumerate(MODELS.items()):
+            if name in args.only:
+                make_model(name, spec, tokenizer, seed=100 + i)
+        return
     for i, (name, spec) in enumerate(MODELS.items()):
         make_model(name, spec, tokenizer, seed=100 + i)
     make_dtypes()

@@ -607,12 +607,29 @@ def check():
     return ok
 
 
+def real(folder, name):
+    """The expected ids of a real model's tokenizer.json (not committed: fetched by a script, e.g.
+    scripts/get_smollm2) on the committed corpus, into tests/fixtures/hf_tokenizer_real/NAME/expected.json."""
+    corpus = (OUT / "corpus.jsonl").read_bytes()
+    texts = [json.loads(line) for line in corpus.decode("utf-8").split("\n")[:-1]]
+    tok = Tokenizer.from_file(str(Path(folder) / "tokenizer.json"))
+    out = OUT.parent / "hf_tokenizer_real" / name
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "expected.json").write_text(dump_expected(expectations(tok, texts, hashlib.sha256(corpus).hexdigest())),
+                                       encoding="utf-8")
+    print(f"make_tokenizer_fixtures: {out / 'expected.json'} (vocab {tok.get_vocab_size()})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--check", action="store_true", help="only verify the fixtures already written")
+    ap.add_argument("--real", nargs=2, metavar=("FOLDER", "NAME"),
+                    help="write the expected ids of a real model folder's tokenizer.json on the corpus")
     args = ap.parse_args()
     if TOKENIZERS_VERSION != PINNED_VERSION:
         sys.exit(f"make_tokenizer_fixtures: needs tokenizers=={PINNED_VERSION}, found {TOKENIZERS_VERSION}")
+    if args.real:
+        return real(*args.real)
     if not args.check:
         generate()
     sys.exit(0 if check() else 1)

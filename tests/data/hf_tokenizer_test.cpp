@@ -70,38 +70,52 @@ int mismatched_chunks(const HfTokenizer& tok, const std::vector<std::string>& co
   return bad;
 }
 
+// Every mode on the whole corpus, and decoding, for one tokenizer.json against its expected.json.
+void expect_golden(const std::string& name, const std::string& tokenizer_json, const std::string& expected_json,
+                   const std::vector<std::string>& corpus) {
+  const auto expected = read_json_file(expected_json);
+  ASSERT_EQ(expected.at("corpus_sha256"), sha256_file(fixture("hf_tokenizer/corpus.jsonl"))) << name;
+  const HfTokenizer tok(tokenizer_json);
+  for (const auto& mode : kModes) {
+    SCOPED_TRACE(name + " / " + mode.name);
+    const auto started = std::chrono::steady_clock::now();
+    const int bad = mismatched_chunks(tok, corpus, mode, expected.at("modes").at(mode.name));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::printf("[tokenizer.json golden] %-22s %-20s %zu strings, %d of %zu chunks differ (%.2f s)\n", name.c_str(), mode.name,
+                corpus.size(), bad, (corpus.size() + 99) / 100, s);
+    EXPECT_EQ(bad, 0);
+  }
+  const auto& decoded = expected.at("decode");
+  int decode_bad = 0;
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    const auto ids = expected.at("modes").at("plain").at("first_ids")[i].get<std::vector<int>>();
+    const auto text = tok.decode_pipeline(ids, /*skip_special=*/false);
+    if (text != decoded[i].get<std::string>() && decode_bad++ < 3)
+      ADD_FAILURE() << name << " decode of string " << i << ": got " << json(text).dump() << ", expected " << decoded[i].dump();
+  }
+  EXPECT_EQ(decode_bad, 0) << name;
+}
+
 TEST(HfTokenizerGolden, IdsEqualTheTokenizersPackageOnTheWholeCorpus) {
   const auto corpus = read_corpus();
   ASSERT_GE(corpus.size(), 50000u);
-  const std::string corpus_hash = sha256_file(fixture("hf_tokenizer/corpus.jsonl"));
   int tokenizers = 0;
   for (const auto& entry : fs::directory_iterator(fixture("hf_tokenizer"))) {
     if (!fs::exists(entry.path() / "expected.json")) continue;
     ++tokenizers;
-    const std::string name = entry.path().filename().string();
-    const auto expected = read_json_file((entry.path() / "expected.json").string());
-    ASSERT_EQ(expected.at("corpus_sha256"), corpus_hash) << name;
-    const HfTokenizer tok((entry.path() / "tokenizer.json").string());
-    for (const auto& mode : kModes) {
-      SCOPED_TRACE(name + " / " + mode.name);
-      const auto started = std::chrono::steady_clock::now();
-      const int bad = mismatched_chunks(tok, corpus, mode, expected.at("modes").at(mode.name));
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      std::printf("[tokenizer.json golden] %-22s %-20s %zu strings, %d of %zu chunks differ (%.2f s)\n", name.c_str(), mode.name,
-                  corpus.size(), bad, (corpus.size() + 99) / 100, s);
-      EXPECT_EQ(bad, 0);
-    }
-    const auto& decoded = expected.at("decode");
-    int decode_bad = 0;
-    for (size_t i = 0; i < decoded.size(); ++i) {
-      const auto ids = expected.at("modes").at("plain").at("first_ids")[i].get<std::vector<int>>();
-      const auto text = tok.decode_pipeline(ids, /*skip_special=*/false);
-      if (text != decoded[i].get<std::string>() && decode_bad++ < 3)
-        ADD_FAILURE() << name << " decode of string " << i << ": got " << json(text).dump() << ", expected " << decoded[i].dump();
-    }
-    EXPECT_EQ(decode_bad, 0) << name;
+    expect_golden(entry.path().filename().string(), (entry.path() / "tokenizer.json").string(),
+                  (entry.path() / "expected.json").string(), corpus);
   }
   EXPECT_GE(tokenizers, 6);
+}
+
+// SmolLM2-135M-Instruct's own tokenizer.json (49,152 pieces; scripts/get_smollm2 fetches it, and scripts/test
+// runs that) on the same corpus; expected ids from scripts/make_tokenizer_fixtures.py --real.
+TEST(HfTokenizerGolden, SmolLM2sRealTokenizerEqualsTheTokenizersPackage) {
+  const char* env = std::getenv("SAFETUNE_SMOLLM2");
+  const std::string folder = env ? env : fixture("../../downloads/SmolLM2-135M-Instruct");
+  if (!fs::exists(folder + "/tokenizer.json")) GTEST_SKIP() << folder << " is absent (scripts/get_smollm2 fetches it)";
+  expect_golden("smollm2 (real)", folder + "/tokenizer.json", fixture("hf_tokenizer_real/smollm2/expected.json"), read_corpus());
 }
 
 // A folder with tokenizer.json (and tokenizer_config.json naming BOS and EOS) opens through the registry;

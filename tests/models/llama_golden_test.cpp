@@ -22,7 +22,8 @@ using test::expect_error;
 using test::fixture;
 using test::TempDir;
 
-const char* kGoldenModels[] = {"gqa_default_rope", "mha_tied_linear_rope", "gqa_llama3_rope"};
+// The last two are transformers' Qwen2ForCausalLM and MistralForCausalLM (model_type qwen2, mistral).
+const char* kGoldenModels[] = {"gqa_default_rope", "mha_tied_linear_rope", "gqa_llama3_rope", "qwen2_qkv_bias", "mistral_gqa"};
 
 struct Reference {
   torch::Tensor input_ids, labels, logits;
