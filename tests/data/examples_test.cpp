@@ -38,7 +38,9 @@ void expect_response(const Example& ex, const std::string& response, bool bos_fi
   EXPECT_EQ(trained.back(), tok().eos_id());
   trained.pop_back();
   EXPECT_EQ(tok().decode(trained), response);
-  if (bos_first) EXPECT_EQ(ex.input_ids.front(), tok().bos_id());
+  if (bos_first) {
+    EXPECT_EQ(ex.input_ids.front(), tok().bos_id());
+  }
   EXPECT_EQ(ex.labels.front(), kIgnoreIndex);
 }
 

@@ -109,9 +109,13 @@ const BadConfig kBadConfigs[] = {
 // Sizes that once hung, wrapped or trained to NaN (issue 14): every integer key has an upper bound, AdamW's
 // betas stay below 1, and strict parsing refuses duplicate keys, deep nesting and NUL characters in paths.
 TEST(ConfigErrors, EveryIntegerKeyIsBoundedAndParsingIsStrict) {
-  for (const auto* schema : {&config_schema(), &classifier_config_schema()})
-    for (const auto& k : *schema)
-      if (k.type == KeyType::Int) EXPECT_TRUE(k.min && k.max && *k.max <= 9007199254740991.0) << k.path;
+  for (const auto* schema : {&config_schema(), &classifier_config_schema()}) {
+    for (const auto& k : *schema) {
+      if (k.type == KeyType::Int) {
+        EXPECT_TRUE(k.min && k.max && *k.max <= 9007199254740991.0) << k.path;
+      }
+    }
+  }
   TempDir dir;
   const std::string head = R"({"model": {"path": "m"}, "data": {"train": "t"}, )";
   const std::pair<std::string, std::string> cases[] = {
