@@ -4,6 +4,7 @@
 #include "common/check.h"
 #include "common/files.h"
 #include "data/tokenizer.h"
+#include "models/lora_adapter.h"
 #include "models/model_folder.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -29,7 +30,7 @@ int run_eval(const Args& args) {
   ST_CHECK_INPUT(settings.generates() || !settings.validation.empty(),
                  "{}: nothing to evaluate; set eval.harmful, eval.benign or data.validation", config.source);
   Evaluator evaluator(std::move(settings), tokenizer);
-  auto model = load_llama(dir);
+  auto model = load_llama_with_adapter(dir, cl.text("adapter"));
   model->eval();
   std::vector<json> generations;
   json report = evaluator.run(model, &generations);

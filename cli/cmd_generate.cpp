@@ -7,6 +7,7 @@
 #include "data/examples.h"
 #include "data/tokenizer.h"
 #include "models/generation.h"
+#include "models/lora_adapter.h"
 #include "models/model_folder.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -48,7 +49,7 @@ int run_generate(const Args& args) {
     ST_CHECK_INPUT(!prompts.empty(), "{}: no prompts", file);
   }
 
-  auto model = load_llama(dir);
+  auto model = load_llama_with_adapter(dir, cl.text("adapter"));
   model->eval();
   const auto tokenizer = open_tokenizer(dir);
   const Tokenizer& tok = *tokenizer;

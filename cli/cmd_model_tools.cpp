@@ -1,6 +1,6 @@
 // cli/cmd_model_tools.cpp — `safetune init-model` (a randomly initialised Llama folder from an
 // architecture config, for pre-training tiny models and tests) and `safetune convert` (rewrite a folder
-// with another dtype or shard size).
+// with another dtype or shard size) and `safetune merge` (a PEFT LoRA adapter merged into its base).
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include "common/check.h"
 #include "common/files.h"
 #include "data/tokenizer.h"
+#include "models/lora_adapter.h"
 #include "models/model_folder.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -58,19 +59,31 @@ int run_init_model(const Args& args) {
   return 0;
 }
 
-int run_convert(const Args& args) {
-  CommandLine cl(command_spec("convert"), args);
-  const std::string in = cl.positional()[0], out = cl.positional()[1];
-  ST_CHECK_INPUT(fs::weakly_canonical(in) != fs::weakly_canonical(out), "convert: IN_DIR and OUT_DIR must differ");
+namespace {
+// Rewrites the model of folder `in` (with a LoRA adapter merged when `adapter` is set) into `out`.
+int rewrite_model(const CommandLine& cl, const std::string& in, const std::string& adapter, const std::string& out,
+                  const std::string& out_key) {
+  ST_CHECK_INPUT(fs::weakly_canonical(in) != fs::weakly_canonical(out), "{}: the output folder must differ from the input", out);
   auto options = save_options(cl, "float32");  // options are checked before the (possibly long) load
-  auto model = load_llama(in);
+  auto model = load_llama_with_adapter(in, adapter);
   if (!cl.value("dtype")) options.dtype = dtype_from_config_name(model->config().torch_dtype, in + "/config.json");
   options.tokenizer_files = tokenizer_files(in);  // whatever tokenizer files the folder has, none included
   refuse_existing_output(out, cl.flag("overwrite"));
-  create_output_folder(out, "OUT_DIR");
+  create_output_folder(out, out_key);
   save_llama(out, model, options);
   fmt::print("wrote {} ({})\n", out, config_name_from_dtype(options.dtype));
   return 0;
+}
+}  // namespace
+
+int run_convert(const Args& args) {
+  CommandLine cl(command_spec("convert"), args);
+  return rewrite_model(cl, cl.positional()[0], "", cl.positional()[1], "OUT_DIR");
+}
+
+int run_merge(const Args& args) {
+  CommandLine cl(command_spec("merge"), args);
+  return rewrite_model(cl, *cl.value("base"), *cl.value("adapter"), *cl.value("out"), "--out");
 }
 
 }  // namespace st

@@ -29,6 +29,10 @@ OptionSpec max_shard_option() {
                 "model.safetensors.index.json; without it, one model.safetensors");
 }
 
+OptionSpec adapter_option() {
+  return option("adapter", "DIR", "a PEFT LoRA adapter folder to merge into the model first; without it, none");
+}
+
 // The chat template choice: "auto" reads the model folder's chat_template (data/chat_format.h).
 OptionSpec template_option(const std::string& what) {
   return option("template", "auto|llama2|llama3|chatml|mistral|plain", what + "; auto = the model folder's chat_template")
@@ -82,7 +86,8 @@ CommandSpec eval_spec() {
           {option("model", "DIR", "model folder to evaluate (config.json, safetensors, tokenizer.model)").set_required(),
            config_option("a run's config, or one with only eval.*, data.validation, data.template, safety.classifier"),
            set_option(), option("out", "REPORT.json", "also write the report as JSON; without it, only the table"),
-           option("generations", "FILE.jsonl", "also write every generated response; without it, none are written")},
+           option("generations", "FILE.jsonl", "also write every generated response; without it, none are written"),
+           adapter_option()},
           {"safetune eval --model runs/demo/plain/final --config configs/demo.json",
            "safetune eval --model runs/demo/plain/final --config configs/demo.json --out eval.json --generations gen.jsonl"}};
 }
@@ -102,7 +107,7 @@ CommandSpec generate_spec() {
                .set_range(1e-6, 1),
            option("seed", "S", "random seed for sampling; the same seed gives the same output").set_default("0").set_range(0, 9007199254740991.0),
            option("batch-size", "B", "prompts decoded together").set_default("16").set_range(1, 4096),
-           template_option("chat template around each prompt"),
+           template_option("chat template around each prompt"), adapter_option(),
            option("system", "TEXT", "system prompt for the template; without it, the template's own (if any)")},
           {"safetune generate --model runs/demo/plain/final --prompt 'How do I boil an egg?'",
            "safetune generate --model runs/demo/plain/final --input prompts.jsonl --temperature 0.8 --top-p 0.9 --seed 3"}};
@@ -186,6 +191,18 @@ CommandSpec init_model_spec() {
           {"safetune init-model --config configs/tiny_llama.json --tokenizer tokenizer.model --out runs/tiny"}};
 }
 
+CommandSpec merge_spec() {
+  return {"merge",
+          "merge a PEFT LoRA adapter into its base model and write a Hugging Face folder",
+          {},
+          {option("base", "DIR", "the base model folder the adapter was trained on").set_required(),
+           option("adapter", "DIR", "the PEFT adapter folder (adapter_config.json, adapter_model.safetensors)").set_required(),
+           option("out", "DIR", "the merged model folder to write").set_required(),
+           dtype_option("dtype of the saved weights; without it, the base's torch_dtype"), max_shard_option(),
+           overwrite_flag()},
+          {"safetune merge --base downloads/SmolLM2-135M-Instruct --adapter runs/lora/final --out runs/lora-merged"}};
+}
+
 CommandSpec convert_spec() {
   return {"convert",
           "rewrite a model folder with another dtype or shard size",
@@ -211,6 +228,7 @@ const std::vector<Command>& commands() {
       {tokenize_spec(), run_tokenize},
       {init_model_spec(), run_init_model},
       {convert_spec(), run_convert},
+      {merge_spec(), run_merge},
   };
   return all;
 }

@@ -15,6 +15,7 @@ using Args = std::vector<std::string>;
 int run_inspect(const Args& args);
 int run_init_model(const Args& args);
 int run_convert(const Args& args);
+int run_merge(const Args& args);
 int run_train(const Args& args);
 int run_config(const Args& args);
 int run_train_classifier(const Args& args);
