@@ -79,6 +79,14 @@ std::unique_ptr<Component> build(const json& spec, const std::string& where, con
   return it->second(Spec{spec, where, type});
 }
 
+// A "Sequence" component of any kind: its steps (the list under `key`), each built by `make`, in a `Sequence`.
+template <typename Sequence, typename Make>
+auto sequence_of(const Spec& s, const char* key, Make make) {
+  std::vector<decltype(make(json(), s.where))> steps;
+  for (const auto& step : s.list(key)) steps.push_back(make(step, s.where));
+  return std::make_unique<Sequence>(std::move(steps));
+}
+
 // ---- normalizers ----------------------------------------------------------------------------------------
 
 class NormalizerSequence final : public Normalizer {
@@ -146,12 +154,7 @@ class UnicodeForm final : public Normalizer {
 
 const std::map<std::string, Factory<Normalizer>>& normalizers() {
   static const std::map<std::string, Factory<Normalizer>> table{
-      {"Sequence",
-       [](const Spec& s) {
-         std::vector<std::unique_ptr<Normalizer>> steps;
-         for (const auto& step : s.list("normalizers")) steps.push_back(make_normalizer(step, s.where));
-         return std::make_unique<NormalizerSequence>(std::move(steps));
-       }},
+      {"Sequence", [](const Spec& s) { return sequence_of<NormalizerSequence>(s, "normalizers", make_normalizer); }},
       {"Prepend", [](const Spec& s) { return std::make_unique<Prepend>(s.text("prepend")); }},
       {"NFC", [](const Spec&) { return std::make_unique<UnicodeForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE)); }},
       {"NFD", [](const Spec&) { return std::make_unique<UnicodeForm>(utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_DECOMPOSE)); }},
@@ -334,12 +337,7 @@ PrependScheme prepend_scheme_of(const Spec& s) {
 
 const std::map<std::string, Factory<PreTokenizer>>& pre_tokenizers() {
   static const std::map<std::string, Factory<PreTokenizer>> table{
-      {"Sequence",
-       [](const Spec& s) {
-         std::vector<std::unique_ptr<PreTokenizer>> steps;
-         for (const auto& step : s.list("pretokenizers")) steps.push_back(make_pre_tokenizer(step, s.where));
-         return std::make_unique<PreTokenizerSequence>(std::move(steps));
-       }},
+      {"Sequence", [](const Spec& s) { return sequence_of<PreTokenizerSequence>(s, "pretokenizers", make_pre_tokenizer); }},
       {"Split",
        [](const Spec& s) { return std::make_unique<SplitPattern>(s.pattern("pattern"), behavior_of(s), s.flag("invert", false)); }},
       {"ByteLevel",
@@ -485,12 +483,7 @@ size_t count_of(const Spec& s, const char* key) {
 
 const std::map<std::string, Factory<Decoder>>& decoders() {
   static const std::map<std::string, Factory<Decoder>> table{
-      {"Sequence",
-       [](const Spec& s) {
-         std::vector<std::unique_ptr<Decoder>> steps;
-         for (const auto& step : s.list("decoders")) steps.push_back(make_decoder(step, s.where));
-         return std::make_unique<DecoderSequence>(std::move(steps));
-       }},
+      {"Sequence", [](const Spec& s) { return sequence_of<DecoderSequence>(s, "decoders", make_decoder); }},
       {"ByteLevel", [](const Spec&) { return std::make_unique<ByteLevelDecoder>(); }},
       {"ByteFallback", [](const Spec&) { return std::make_unique<ByteFallbackDecoder>(); }},
       {"Fuse", [](const Spec&) { return std::make_unique<FuseDecoder>(); }},

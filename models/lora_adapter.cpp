@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <string_view>
 
 #include "common/check.h"
 #include "common/json_file.h"
@@ -18,7 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr const char* kPrefix = "base_model.model.";  // PEFT's name for the wrapped model in saved keys
+constexpr std::string_view kPrefix = "base_model.model.";  // PEFT's name for the wrapped model in saved keys
+constexpr std::string_view kSuffixA = ".lora_A.weight", kSuffixB = ".lora_B.weight";  // the same length
 const char* const kProjections[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
 
 // adapter_config.json: the LoRA settings, with every PEFT option that would change the computation and
@@ -65,11 +67,13 @@ std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> read_pairs(const 
                                                                           const std::map<std::string, torch::Tensor>& weights) {
   std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> pairs;
   for (const auto& [name, entry] : store.entries()) {
-    const bool a = name.size() > 14 && name.compare(name.size() - 14, 14, ".lora_A.weight") == 0;
-    const bool b = name.size() > 14 && name.compare(name.size() - 14, 14, ".lora_B.weight") == 0;
-    ST_CHECK_INPUT(name.rfind(kPrefix, 0) == 0 && (a || b), "{}: tensor '{}' is not a LoRA A or B weight of a PEFT "
-                   "adapter (base_model.model.<module>.lora_A.weight)", file, name);
-    const std::string module = name.substr(std::string(kPrefix).size(), name.size() - std::string(kPrefix).size() - 14);
+    const std::string_view n = name;
+    const bool a = n.size() > kSuffixA.size() && n.substr(n.size() - kSuffixA.size()) == kSuffixA;
+    const bool b = n.size() > kSuffixB.size() && n.substr(n.size() - kSuffixB.size()) == kSuffixB;
+    ST_CHECK_INPUT(n.substr(0, kPrefix.size()) == kPrefix && n.size() > kPrefix.size() + kSuffixA.size() && (a || b),
+                   "{}: tensor '{}' is not a LoRA A or B weight of a PEFT adapter (base_model.model.<module>.lora_A.weight)",
+                   file, name);
+    const std::string module(n.substr(kPrefix.size(), n.size() - kPrefix.size() - kSuffixA.size()));
     ST_CHECK_INPUT(is_projection(module) && weights.count(module + ".weight"), "{}: tensor '{}' adapts '{}', which is not "
                    "a projection of this model (supported: {})", file, name, module, fmt::join(kProjections, ", "));
     (a ? pairs[module].first : pairs[module].second) = store.tensor(name).to(torch::kFloat32);

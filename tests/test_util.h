@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -20,6 +21,13 @@
 namespace st::test {
 
 inline std::string fixture(const std::string& relative) { return std::string(SAFETUNE_FIXTURES) + "/" + relative; }
+
+// SmolLM2-135M-Instruct as scripts/get_smollm2 writes it (scripts/test runs that), or $SAFETUNE_SMOLLM2.
+// Tests that need it skip when it is absent.
+inline std::string smollm2_folder() {
+  const char* env = std::getenv("SAFETUNE_SMOLLM2");
+  return env ? env : fixture("../../downloads/SmolLM2-135M-Instruct");
+}
 
 // A fresh folder under the system temp dir, removed when the test ends.
 class TempDir {

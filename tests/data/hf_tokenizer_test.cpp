@@ -112,8 +112,7 @@ TEST(HfTokenizerGolden, IdsEqualTheTokenizersPackageOnTheWholeCorpus) {
 // SmolLM2-135M-Instruct's own tokenizer.json (49,152 pieces; scripts/get_smollm2 fetches it, and scripts/test
 // runs that) on the same corpus; expected ids from scripts/make_tokenizer_fixtures.py --real.
 TEST(HfTokenizerGolden, SmolLM2sRealTokenizerEqualsTheTokenizersPackage) {
-  const char* env = std::getenv("SAFETUNE_SMOLLM2");
-  const std::string folder = env ? env : fixture("../../downloads/SmolLM2-135M-Instruct");
+  const std::string folder = test::smollm2_folder();
   if (!fs::exists(folder + "/tokenizer.json")) GTEST_SKIP() << folder << " is absent (scripts/get_smollm2 fetches it)";
   expect_golden("smollm2 (real)", folder + "/tokenizer.json", fixture("hf_tokenizer_real/smollm2/expected.json"), read_corpus());
 }

@@ -23,19 +23,14 @@ using json = nlohmann::json;
 
 constexpr double kLogitTolerance = 2e-3;
 
-std::string smollm2_folder() {
-  const char* env = std::getenv("SAFETUNE_SMOLLM2");
-  return env ? env : test::fixture("../../downloads/SmolLM2-135M-Instruct");
-}
-
 class SmolLM2 : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(fs::path(smollm2_folder()) / "model.safetensors"))
-      GTEST_SKIP() << smollm2_folder() << " is absent (scripts/get_smollm2 fetches it)";
+    if (!fs::exists(fs::path(test::smollm2_folder()) / "model.safetensors"))
+      GTEST_SKIP() << test::smollm2_folder() << " is absent (scripts/get_smollm2 fetches it)";
     reference_ = read_json_file(test::fixture("smollm2/reference.json"));
-    tokenizer_ = open_tokenizer(smollm2_folder());
-    options_.chat = resolve_chat_format("auto", smollm2_folder());
+    tokenizer_ = open_tokenizer(test::smollm2_folder());
+    options_.chat = resolve_chat_format("auto", test::smollm2_folder());
   }
   json reference_;
   std::unique_ptr<Tokenizer> tokenizer_;
@@ -43,7 +38,7 @@ class SmolLM2 : public ::testing::Test {
 };
 
 TEST_F(SmolLM2, PromptsLogitsAndGreedyTokensEqualTransformers) {
-  auto model = load_llama(smollm2_folder());
+  auto model = load_llama(test::smollm2_folder());
   model->eval();
   torch::NoGradGuard no_grad;
   std::vector<std::vector<int>> prompts;
