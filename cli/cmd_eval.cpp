@@ -6,6 +6,7 @@
 #include "data/tokenizer.h"
 #include "models/lora_adapter.h"
 #include "models/model_folder.h"
+#include "trainer/model_tokenizer.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 #include "trainer/config.h"
@@ -31,6 +32,7 @@ int run_eval(const Args& args) {
                  "{}: nothing to evaluate; set eval.harmful, eval.benign or data.validation", config.source);
   Evaluator evaluator(std::move(settings), tokenizer);
   auto model = load_llama_with_adapter(dir, cl.text("adapter"));
+  check_tokenizer_matches_model(tokenizer, model->config(), dir + "/config.json");
   model->eval();
   std::vector<json> generations;
   json report = evaluator.run(model, &generations);

@@ -9,6 +9,7 @@
 #include "models/generation.h"
 #include "models/lora_adapter.h"
 #include "models/model_folder.h"
+#include "trainer/model_tokenizer.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
 
@@ -53,6 +54,7 @@ int run_generate(const Args& args) {
   model->eval();
   const auto tokenizer = open_tokenizer(dir);
   const Tokenizer& tok = *tokenizer;
+  check_tokenizer_matches_model(tok, model->config(), dir + "/config.json");
   o.stop_ids = generation_stop_ids(tok, template_options);
   for (size_t start = 0; start < prompts.size(); start += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(prompts.size(), start + static_cast<size_t>(batch_size));

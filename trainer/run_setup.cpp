@@ -17,6 +17,7 @@
 #include "common/sha256.h"
 #include "models/model_folder.h"
 #include "trainer/config.h"
+#include "trainer/model_tokenizer.h"
 #include "trainer/penalty_estimators.h"
 #include "trainer/training_run.h"
 
@@ -183,8 +184,7 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
   ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
                  config_.source);
-  ST_CHECK_INPUT(tokenizer_->vocab_size() <= model_config_.vocab_size, "{}: tokenizer has {} pieces but vocab_size is {}",
-                 tokenizer_->path(), tokenizer_->vocab_size(), model_config_.vocab_size);
+  check_tokenizer_matches_model(*tokenizer_, model_config_, (fs::path(config_.model.path) / "config.json").string());
   read_data();
   inputs_ = input_hashes(config_);
   checkpoint_ = find_start(resume_, run_dir_, resolved_, inputs_);

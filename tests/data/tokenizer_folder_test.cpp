@@ -7,6 +7,8 @@
 #include "common/files.h"
 #include "common/sha256.h"
 #include "data/tokenizer.h"
+#include "models/llama_config.h"
+#include "trainer/model_tokenizer.h"
 #include "tests/test_util.h"
 
 namespace st {
@@ -86,6 +88,27 @@ TEST(TokenizerFolder, VocabularyIdentityFollowsTheVocabularyFile) {
   // A changed vocabulary file does (one byte more is enough: the identity is of the bytes).
   write_text_file_atomic(dir / "tokenizer.model", read_text_file(fixture("tokenizer/tokenizer.model")) + "\n");
   EXPECT_NE(vocabulary_sha256(dir.str()), before);
+}
+
+// A tokenizer that disagrees with config.json's vocab_size, bos_token_id or eos_token_id is exit 2 naming
+// config.json and the field; a config naming no BOS, or a tokenizer without one, is not compared.
+TEST(TokenizerFolder, TokenizerMustAgreeWithConfigJson) {
+  const std::string dir = fixture("golden/gqa_default_rope");
+  const auto tok = open_tokenizer(dir);
+  const auto good = LlamaConfig::from_file(dir + "/config.json");
+  check_tokenizer_matches_model(*tok, good, "config.json");
+  auto c = good;
+  c.vocab_size = tok->vocab_size() - 1;
+  test::expect_error([&] { check_tokenizer_matches_model(*tok, c, "config.json"); }, ExitCode::bad_input, "config.json: vocab_size is");
+  c = good;
+  c.bos_token_id = tok->bos_id() + 5;
+  test::expect_error([&] { check_tokenizer_matches_model(*tok, c, "config.json"); }, ExitCode::bad_input, "config.json: bos_token_id is");
+  c.bos_token_id.reset();
+  check_tokenizer_matches_model(*tok, c, "config.json");
+  c.eos_token_ids = {tok->eos_id() + 1, tok->eos_id() + 2};
+  test::expect_error([&] { check_tokenizer_matches_model(*tok, c, "config.json"); }, ExitCode::bad_input, "config.json: eos_token_id is");
+  c.eos_token_ids.push_back(tok->eos_id());  // one of several EOS ids (Llama 3 Instruct lists three)
+  check_tokenizer_matches_model(*tok, c, "config.json");
 }
 
 }  // namespace
