@@ -16,6 +16,8 @@ enum class RngStream : uint64_t {
   SafetyMixer = 202,      // the mixer's per-group order (+ group index), reshuffled each pass
   SafetyCentroid = 303,   // the task sample whose embeddings form the `similar` centroid
   SafetyMixDraws = 404,   // the mixer itself
+  LoraInit = 505,         // the LoRA A matrices' initial values
+  TorchGlobal = 606,      // LibTorch's default generators (LoRA dropout), seeded at a fresh start
   SampledPenalty = 1000,  // the sampled estimator's continuations (+ step)
 };
 

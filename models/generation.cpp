@@ -28,6 +28,7 @@ std::vector<std::vector<int>> generate(LlamaForCausalLM& model, const std::vecto
                                        const GenerationOptions& o, int pad_id) {
   ST_CHECK(!prompts.empty(), "generate: no prompts");
   torch::NoGradGuard no_grad;
+  EvalModeGuard eval_mode(*model);
   const auto device = model->parameters().front().device();
   const int64_t B = static_cast<int64_t>(prompts.size());
   size_t longest = 0;

@@ -52,9 +52,7 @@ torch::Tensor rope_inverse_frequencies(const LlamaConfig& c) {
 
 LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
     : num_heads_(c.num_attention_heads), num_kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim), causal_(c.causal) {
-  auto linear = [&](int64_t in, int64_t out, bool bias) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(bias));
-  };
+  auto linear = [&](int64_t in, int64_t out, bool bias) { return Projection(in, out, bias); };
   q_proj = register_module("q_proj", linear(c.hidden_size, num_heads_ * head_dim_, c.qkv_bias));
   k_proj = register_module("k_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.qkv_bias));
   v_proj = register_module("v_proj", linear(c.hidden_size, num_kv_heads_ * head_dim_, c.qkv_bias));
@@ -98,9 +96,7 @@ torch::Tensor LlamaAttentionImpl::forward_cached(const torch::Tensor& x, const R
 }
 
 LlamaMLPImpl::LlamaMLPImpl(const LlamaConfig& c) {
-  auto linear = [&](int64_t in, int64_t out) {
-    return torch::nn::Linear(torch::nn::LinearOptions(in, out).bias(c.mlp_bias));
-  };
+  auto linear = [&](int64_t in, int64_t out) { return Projection(in, out, c.mlp_bias); };
   gate_proj = register_module("gate_proj", linear(c.hidden_size, c.intermediate_size));
   up_proj = register_module("up_proj", linear(c.hidden_size, c.intermediate_size));
   down_proj = register_module("down_proj", linear(c.intermediate_size, c.hidden_size));
@@ -133,10 +129,13 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
+at::Generator default_generator(const torch::Tensor& on) { return at::globalContext().defaultGenerator(on.device()); }
+
 // Activation checkpointing of one decoder layer (PyTorch's reentrant checkpoint): the forward runs
 // without a graph and keeps only the layer's input; the backward reruns the layer with a graph, under the
 // autocast state of the forward, and backpropagates through it, which also accumulates the layer's
-// parameter gradients. There is no dropout, so the rerun computes exactly what the forward did.
+// parameter gradients. The rerun starts from the forward's generator state, so LoRA dropout draws the
+// same masks and the rerun computes exactly what the forward did (PyTorch's preserve_rng_state).
 class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
@@ -145,6 +144,7 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
     ctx->saved_data["layer"] = reinterpret_cast<int64_t>(layer);
     ctx->saved_data["autocast"] = at::autocast::is_autocast_enabled(type);
     ctx->saved_data["autocast_dtype"] = at::autocast::get_autocast_dtype(type);
+    ctx->saved_data["rng"] = default_generator(x).get_state();  // LoRA dropout draws the same masks in the rerun
     ctx->save_for_backward({x, cos, sin});
     torch::NoGradGuard no_grad;
     return layer->forward(x, {cos, sin});
@@ -162,7 +162,11 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
     torch::Tensor y;
     {
       torch::AutoGradMode grad(true);
+      auto generator = default_generator(x);
+      const auto now = generator.get_state();
+      generator.set_state(ctx->saved_data["rng"].toTensor());
       y = layer->forward(x, {saved[1], saved[2]});
+      generator.set_state(now);  // the backward's own position in the stream, as if the rerun drew nothing
     }
     // The rerun's casts of the weights sit in this thread's autocast cache, which knows nothing of the
     // optimizer's in-place updates: drop them, or the next step's rerun would read stale weights.

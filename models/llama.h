@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/llama_config.h"
+#include "models/projection.h"
 
 namespace st {
 
@@ -51,7 +52,7 @@ class LlamaAttentionImpl : public torch::nn::Module {
   // Incremental decoding: x [B, Tq, H] are new tokens; their keys/values are appended to `cache`, and
   // `mask` [B, 1, Tq, S] (bool, true = attend) says which cached and new keys each query may see.
   torch::Tensor forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache, const torch::Tensor& mask);
-  torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
+  Projection q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
   struct QKV {
@@ -68,7 +69,7 @@ class LlamaMLPImpl : public torch::nn::Module {
  public:
   explicit LlamaMLPImpl(const LlamaConfig& config);
   torch::Tensor forward(const torch::Tensor& x);  // down(silu(gate(x)) * up(x))
-  torch::nn::Linear gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
+  Projection gate_proj{nullptr}, up_proj{nullptr}, down_proj{nullptr};
 };
 TORCH_MODULE(LlamaMLP);
 
@@ -108,6 +109,20 @@ class LlamaModelImpl : public torch::nn::Module {
   torch::Tensor inv_freq_;  // buffer [head_dim / 2]; not a parameter, never saved (as in transformers)
 };
 TORCH_MODULE(LlamaModel);
+
+// Evaluation mode (no LoRA dropout) for a scope: generation and evaluation inside a training run, which
+// puts the model back in the mode it found.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(torch::nn::Module& module) : module_(module), was_training_(module.is_training()) { module_.eval(); }
+  ~EvalModeGuard() { module_.train(was_training_); }
+  EvalModeGuard(const EvalModeGuard&) = delete;
+  EvalModeGuard& operator=(const EvalModeGuard&) = delete;
+
+ private:
+  torch::nn::Module& module_;
+  bool was_training_;
+};
 
 // Fills every parameter as transformers' _init_weights does: normal(0, std) for linear and embedding
 // weights, zeros for biases, ones for norm weights; drawn on CPU from `seed` alone, whatever the device.

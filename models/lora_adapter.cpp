@@ -6,10 +6,14 @@
 
 #include <cmath>
 #include <filesystem>
+#include <algorithm>
 #include <map>
 #include <string_view>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "common/check.h"
+#include "common/files.h"
 #include "common/json_file.h"
 #include "models/model_folder.h"
 #include "models/safetensors.h"
@@ -21,7 +25,13 @@ using json = nlohmann::json;
 
 constexpr std::string_view kPrefix = "base_model.model.";  // PEFT's name for the wrapped model in saved keys
 constexpr std::string_view kSuffixA = ".lora_A.weight", kSuffixB = ".lora_B.weight";  // the same length
-const char* const kProjections[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+constexpr const char* kConfigFile = "adapter_config.json";
+constexpr const char* kWeightsFile = "adapter_model.safetensors";
+
+bool contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+std::string last_component(const std::string& name) { return name.substr(name.rfind('.') + 1); }
 
 // adapter_config.json: the LoRA settings, with every PEFT option that would change the computation and
 // that safetune does not apply refused by name rather than ignored.
@@ -54,11 +64,20 @@ LoraAdapterInfo read_adapter_config(const std::string& path) {
   return info;
 }
 
-bool is_projection(const std::string& module) {
-  const std::string last = module.substr(module.rfind('.') + 1);
-  for (const char* p : kProjections)
-    if (last == p) return true;
-  return false;
+bool is_projection(const std::string& module) { return contains(projection_names(), last_component(module)); }
+
+// Every projection of the model by Hugging Face module name (model.layers.0.self_attn.q_proj), in registration order.
+std::vector<std::pair<std::string, Projection>> projections(LlamaForCausalLM& model) {
+  std::vector<std::pair<std::string, Projection>> out;
+  for (const auto& item : model->named_modules(/*name_prefix=*/"", /*include_self=*/false))
+    if (auto p = std::dynamic_pointer_cast<ProjectionImpl>(item.value())) out.emplace_back(item.key(), Projection(p));
+  return out;
+}
+
+std::map<std::string, torch::Tensor> parameters_by_name(LlamaForCausalLM& model) {
+  std::map<std::string, torch::Tensor> weights;
+  for (auto& item : model->named_parameters()) weights[item.key()] = item.value();
+  return weights;
 }
 
 // The adapted modules: every "<prefix><module>.lora_A.weight" and its B, shapes checked against the model.
@@ -75,7 +94,7 @@ std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> read_pairs(const 
                    file, name);
     const std::string module(n.substr(kPrefix.size(), n.size() - kPrefix.size() - kSuffixA.size()));
     ST_CHECK_INPUT(is_projection(module) && weights.count(module + ".weight"), "{}: tensor '{}' adapts '{}', which is not "
-                   "a projection of this model (supported: {})", file, name, module, fmt::join(kProjections, ", "));
+                   "a projection of this model (supported: {})", file, name, module, fmt::join(projection_names(), ", "));
     (a ? pairs[module].first : pairs[module].second) = store.tensor(name).to(torch::kFloat32);
   }
   ST_CHECK_INPUT(!pairs.empty(), "{}: holds no LoRA weights", file);
@@ -96,14 +115,13 @@ std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> read_pairs(const 
 }  // namespace
 
 LoraAdapterInfo merge_lora_adapter(LlamaForCausalLM& model, const std::string& adapter_dir) {
-  const std::string config_path = (fs::path(adapter_dir) / "adapter_config.json").string();
-  const std::string weights_path = (fs::path(adapter_dir) / "adapter_model.safetensors").string();
+  const std::string config_path = (fs::path(adapter_dir) / kConfigFile).string();
+  const std::string weights_path = (fs::path(adapter_dir) / kWeightsFile).string();
   ST_CHECK_INPUT(fs::is_directory(adapter_dir), "{}: adapter folder not found", adapter_dir);
   ST_CHECK_INPUT(fs::exists(weights_path), "{}: not found (a PEFT adapter folder holds adapter_config.json and "
                  "adapter_model.safetensors; .bin adapters are not read)", weights_path);
   LoraAdapterInfo info = read_adapter_config(config_path);
-  std::map<std::string, torch::Tensor> weights;
-  for (auto& item : model->named_parameters()) weights[item.key()] = item.value();
+  auto weights = parameters_by_name(model);
   const auto pairs = read_pairs(TensorStore::open_file(weights_path), weights_path, info, weights);
   torch::NoGradGuard no_grad;
   for (const auto& [module, ab] : pairs) {
@@ -121,6 +139,89 @@ LlamaForCausalLM load_llama_with_adapter(const std::string& dir, const std::stri
   fmt::print(stderr, "adapter: {} merged (LoRA r={}, alpha={}{}, {} projections)\n", adapter_dir, info.r, info.alpha,
              info.rslora ? ", rsLoRA" : "", info.modules.size());
   return model;
+}
+
+std::vector<std::string> lora_target_names() {
+  auto names = projection_names();
+  names.push_back("all-linear");
+  return names;
+}
+
+std::vector<std::string> expand_lora_targets(const std::vector<std::string>& names, const std::string& label) {
+  ST_CHECK_INPUT(!names.empty(), "{}: names no module; give projections ({}) or all-linear", label,
+                 fmt::join(projection_names(), ", "));
+  for (const auto& n : names)
+    ST_CHECK_INPUT(contains(lora_target_names(), n), "{}: '{}' is not a module safetune adapts (supported: {})", label, n,
+                   fmt::join(lora_target_names(), ", "));
+  std::vector<std::string> out;
+  for (const auto& p : projection_names())
+    if (contains(names, p) || contains(names, "all-linear")) out.push_back(p);
+  return out;
+}
+
+NamedTensors attach_lora(LlamaForCausalLM& model, const LoraSettings& settings, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model->parameters()) p.requires_grad_(false);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (auto& [name, projection] : projections(model)) {
+    if (!contains(settings.targets, last_component(name))) continue;
+    projection->attach_lora(settings.r, settings.scale(), settings.dropout);
+    const double bound = 1.0 / std::sqrt(static_cast<double>(projection->in_features()));
+    projection->lora_A->weight.copy_(torch::empty({settings.r, projection->in_features()}).uniform_(-bound, bound, gen));
+  }
+  return lora_parameters(model);
+}
+
+NamedTensors lora_parameters(LlamaForCausalLM& model) {
+  NamedTensors out;
+  for (auto& item : model->named_parameters())
+    if (item.key().find(".lora_A.") != std::string::npos || item.key().find(".lora_B.") != std::string::npos)
+      out.emplace_back(item.key(), item.value());
+  return out;
+}
+
+void save_lora_adapter(const std::string& dir, LlamaForCausalLM& model, const LoraSettings& settings,
+                       const std::string& base_model, const std::map<std::string, std::string>& metadata) {
+  fs::create_directories(dir);
+  NamedTensors tensors;
+  for (const auto& [name, t] : lora_parameters(model))
+    tensors.emplace_back(std::string(kPrefix) + name, t.detach().to(torch::kCPU, torch::kFloat32).contiguous());
+  ST_CHECK(!tensors.empty(), "save_lora_adapter: the model has no adapter attached");
+  auto header = metadata;
+  header["format"] = "pt";
+  save_safetensors((fs::path(dir) / kWeightsFile).string(), tensors, header);
+  // The keys PEFT's LoraConfig reads; every other option keeps PEFT's default.
+  const json config = {{"peft_type", "LORA"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
+                       {"r", settings.r}, {"lora_alpha", settings.alpha}, {"lora_dropout", settings.dropout},
+                       {"use_rslora", settings.rslora}, {"target_modules", settings.targets}, {"bias", "none"},
+                       {"fan_in_fan_out", false}, {"use_dora", false}, {"init_lora_weights", true},
+                       {"inference_mode", true}, {"modules_to_save", nullptr}, {"revision", nullptr}};
+  write_text_file_atomic((fs::path(dir) / kConfigFile).string(), config.dump(2) + "\n");
+}
+
+std::map<std::string, std::string> load_lora_weights(LlamaForCausalLM& model, const LoraSettings& settings,
+                                                     const std::string& dir) {
+  const std::string config_path = (fs::path(dir) / kConfigFile).string();
+  const std::string weights_path = (fs::path(dir) / kWeightsFile).string();
+  const LoraAdapterInfo info = read_adapter_config(config_path);
+  ST_CHECK_INPUT(info.r == settings.r && info.alpha == settings.alpha && info.rslora == settings.rslora,
+                 "{}: r {}, lora_alpha {}, use_rslora {} differ from this run's lora.r {}, lora.alpha {}, "
+                 "lora.use_rslora {}", config_path, info.r, info.alpha, info.rslora, settings.r, settings.alpha,
+                 settings.rslora);
+  const auto store = TensorStore::open_file(weights_path);
+  const auto pairs = read_pairs(store, weights_path, info, parameters_by_name(model));
+  for (auto& [name, projection] : projections(model)) {
+    if (!projection->has_lora()) {
+      ST_CHECK_INPUT(!pairs.count(name), "{}: adapts '{}', which lora.target_modules does not name", weights_path, name);
+      continue;
+    }
+    ST_CHECK_INPUT(pairs.count(name), "{}: has no lora_A/lora_B for '{}', which lora.target_modules names",
+                   weights_path, name);
+    torch::NoGradGuard no_grad;
+    projection->lora_A->weight.copy_(pairs.at(name).first);
+    projection->lora_B->weight.copy_(pairs.at(name).second);
+  }
+  return store.metadata();
 }
 
 }  // namespace st

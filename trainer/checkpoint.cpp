@@ -157,7 +157,8 @@ std::string CheckpointPaths::step_dir(const std::string& run_dir, int64_t step) 
   return (fs::path(root(run_dir)) / fmt::format("step-{:08d}", step)).string();
 }
 
-std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
+std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
+                             const AdamW& optimizer,
                              const TrainingState& state, const std::vector<NamedFile>& tokenizer_files, int64_t keep_last,
                              const std::vector<int64_t>& protect) {
   const fs::path root = CheckpointPaths::root(run_dir);
@@ -168,7 +169,7 @@ std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model
   fs::create_directories(tmp);
 
   // 1. payload files, each written atomically and fsynced
-  save_llama(tmp.string(), model, {torch::kFloat32, /*max_shard_bytes=*/0, tokenizer_files});
+  trainable.save(tmp.string(), model, {torch::kFloat32, /*max_shard_bytes=*/0, tokenizer_files});
   NamedTensors opt = optimizer.state();
   auto generator = at::detail::getDefaultCPUGenerator();
   {
@@ -216,8 +217,12 @@ std::optional<std::string> verify_checkpoint(const std::string& dir) {
   if (!fs::exists(complete)) return std::string("no COMPLETE marker (interrupted while writing)");
   json j = json::parse(read_text_file(complete.string()), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.contains("sha256") || !j["sha256"].is_object()) return std::string("COMPLETE is malformed");
-  for (const char* needed : {"model.safetensors", "config.json", kOptimizerFile, kStateFile})
+  for (const char* needed : {kOptimizerFile, kStateFile})
     if (!j["sha256"].contains(needed)) return fmt::format("COMPLETE does not list {}", needed);
+  // A full fine-tune's checkpoint is a model folder, a LoRA run's an adapter folder.
+  if (!(j["sha256"].contains("model.safetensors") && j["sha256"].contains("config.json")) &&
+      !(j["sha256"].contains("adapter_model.safetensors") && j["sha256"].contains("adapter_config.json")))
+    return std::string("COMPLETE lists neither model.safetensors and config.json nor an adapter's two files");
   for (const auto& [name, sum] : j["sha256"].items()) {
     const fs::path file = fs::path(dir) / name;
     if (!fs::exists(file)) return fmt::format("{} is missing", name);
@@ -240,11 +245,11 @@ ResumePoint find_resume_checkpoint(const std::string& run_dir) {
   return r;
 }
 
-TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, AdamW& optimizer) {
+TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
+                              AdamW& optimizer) {
   const auto state =
       TrainingState::from_json(read_json_file((fs::path(dir) / kStateFile).string()), dir + "/" + kStateFile);
-  const auto weights = TensorStore::open_folder(dir);
-  load_parameters(*model, weights, dir, ignorable_llama_tensors(model->config()));  // copy_ crosses devices
+  trainable.load(dir, model);
   const auto opt_path = (fs::path(dir) / kOptimizerFile).string();
   const auto opt_store = TensorStore::open_file(opt_path);
   optimizer.load_state(opt_store, state.optimizer_steps, opt_path);

@@ -14,6 +14,7 @@
 #include "data/batcher.h"
 #include "models/llama.h"
 #include "trainer/optimizer.h"
+#include "trainer/trainable_parameters.h"
 
 namespace st {
 
@@ -49,9 +50,11 @@ struct CheckpointPaths {
 };
 
 // Writes RUN/checkpoints/step-N, points `latest` at it and keeps the newest `keep_last` plus the
-// steps in `protect` (the best and the last gate-passing checkpoints). `tokenizer_files` (data/tokenizer.h
-// tokenizer_files() of the model folder) are copied in, so a checkpoint is a complete model folder.
-std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const AdamW& optimizer,
+// steps in `protect` (the best and the last gate-passing checkpoints). `trainable` writes the weights it
+// trains (a whole model folder, or a LoRA adapter folder); `tokenizer_files` (data/tokenizer.h
+// tokenizer_files() of the model folder) are copied in, so a checkpoint is a complete folder of its kind.
+std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
+                             const AdamW& optimizer,
                              const TrainingState& state, const std::vector<NamedFile>& tokenizer_files, int64_t keep_last,
                              const std::vector<int64_t>& protect = {});
 
@@ -67,7 +70,8 @@ struct ResumePoint {
 };
 ResumePoint find_resume_checkpoint(const std::string& run_dir);
 
-// Restores model weights, optimizer moments and the CPU RNG; returns the TrainingState.
-TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, AdamW& optimizer);
+// Restores the trained weights (through `trainable`), optimizer moments and the CPU RNG; returns the TrainingState.
+TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
+                              AdamW& optimizer);
 
 }  // namespace st

@@ -1,6 +1,7 @@
 // trainer/config.cpp — strict validation of a config against its schema, --set overrides, and the typed view.
 #include "trainer/config.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <cmath>
 #include <cstdlib>
@@ -21,8 +22,9 @@ namespace {
 
 std::string describe_expected(const ConfigKey& k) {
   std::string range;
-  if (k.min && k.max) range = fmt::format(" in [{}, {}{}", *k.min, *k.max, k.max_exclusive ? ")" : "]");
-  else if (k.min) range = fmt::format(" >= {}", *k.min);
+  if (k.min && k.max)
+    range = fmt::format(" in {}{}, {}{}", k.min_exclusive ? "(" : "[", *k.min, *k.max, k.max_exclusive ? ")" : "]");
+  else if (k.min) range = fmt::format(" {} {}", k.min_exclusive ? ">" : ">=", *k.min);
   switch (k.type) {
     case KeyType::Int: return "an integer" + range;
     case KeyType::Number: return "a number" + range;
@@ -32,14 +34,16 @@ std::string describe_expected(const ConfigKey& k) {
     case KeyType::Path: return "a path";
     case KeyType::PathList: return "a path or a list of paths";
     case KeyType::Lambda: return "a number >= 0 or a λ object";
-    case KeyType::StringList: return "a list of strings";
+    case KeyType::StringList:
+      return k.choices.empty() ? "a list of strings" : fmt::format("a list of strings from {}", fmt::join(k.choices, ", "));
     case KeyType::Budget: return "a count in [1, 1e9] or a percentage string such as \"1%\"";
   }
   return "?";
 }
 
 bool in_range(const ConfigKey& k, double d) {
-  return std::isfinite(d) && (!k.min || d >= *k.min) && (!k.max || (k.max_exclusive ? d < *k.max : d <= *k.max));
+  return std::isfinite(d) && (!k.min || (k.min_exclusive ? d > *k.min : d >= *k.min)) &&
+         (!k.max || (k.max_exclusive ? d < *k.max : d <= *k.max));
 }
 
 // An escaped NUL ("\u0000") would silently cut a path or name short where it reaches the C library.
@@ -84,8 +88,10 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
       return v;
     case KeyType::StringList:
       if (!v.is_array()) bad();
-      for (const auto& item : v)
+      for (const auto& item : v) {
         if (!item.is_string() || item.get<std::string>().empty() || has_nul(item)) bad();
+        if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), item.get<std::string>()) == k.choices.end()) bad();
+      }
       return v;
     case KeyType::Budget:
       if (v.is_number_integer() && v.get<double>() >= 1 && v.get<double>() <= 1e9) return v;

@@ -26,7 +26,8 @@ struct ConfigKey {
   std::string help;
   std::optional<double> min, max;    // Int and Number; every Int key has a max (sizes must not overflow)
   bool max_exclusive = false;        // max itself is out of range (AdamW's betas must stay below 1)
-  std::vector<std::string> choices;  // Choice
+  bool min_exclusive = false;        // min itself is out of range (LoRA's alpha must be above 0)
+  std::vector<std::string> choices;  // Choice; StringList: what each item may be (none: any string)
   bool locked_on_resume = false;     // changing it breaks resume (model, data, batching, seed)
   PathRole path_role = PathRole::None;  // Path/PathList keys: what `config validate` checks exists
   const std::type_info* root = nullptr;                 // the typed config the key fills

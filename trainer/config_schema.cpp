@@ -5,6 +5,7 @@
 
 #include <type_traits>
 
+#include "models/lora_adapter.h"
 #include "trainer/eval/refusal.h"
 
 namespace st {
@@ -75,6 +76,14 @@ ConfigKey choice(std::string path, const std::type_info& root, Get get, std::vec
   k.choices = std::move(choices);
   return k;
 }
+ConfigKey string_choices(ConfigKey k, std::vector<std::string> choices) {
+  k.choices = std::move(choices);
+  return k;
+}
+ConfigKey above_min(ConfigKey k) {
+  k.min_exclusive = true;
+  return k;
+}
 ConfigKey locked(ConfigKey k) {
   k.locked_on_resume = true;
   return k;
@@ -131,6 +140,20 @@ std::vector<ConfigKey> build_run_schema() {
              "NaN/Inf loss or gradient: skip the update (counted) or stop keeping the last good checkpoint"),
       ranged(key(ST_FIELD(RunConfig, train.max_consecutive_skips), KeyType::Int, 10,
                  "stop (exit 1) when this many updates in a row were skipped as non-finite"), 1, kMaxSteps),
+      // lora: adapters on a frozen base
+      locked(key(ST_FIELD(RunConfig, lora.enabled), KeyType::Bool, false,
+                 "train LoRA adapters on the frozen base instead of every weight; final/ is a PEFT adapter folder")),
+      locked(ranged(key(ST_FIELD(RunConfig, lora.r), KeyType::Int, 16, "LoRA rank"), 1, 4096)),
+      locked(above_min(ranged(key(ST_FIELD(RunConfig, lora.alpha), KeyType::Number, 16.0,
+                                  "LoRA alpha: the adapter's output is scaled by alpha / r (alpha / sqrt(r) with use_rslora)"), 0, 1e6))),
+      locked(ranged(key(ST_FIELD(RunConfig, lora.dropout), KeyType::Number, 0.0,
+                        "dropout on each adapter's input while training, masks drawn from the run's RNG"), 0, 1, /*max_exclusive=*/true)),
+      locked(string_choices(key(ST_FIELD(RunConfig, lora.target_modules), KeyType::StringList, json::array({"all-linear"}),
+                                "projections that get adapters: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, "
+                                "down_proj, or all-linear (every one of them)"), lora_target_names())),
+      locked(key(ST_FIELD(RunConfig, lora.use_rslora), KeyType::Bool, false, "scale by alpha / sqrt(r) (rank-stabilised LoRA)")),
+      locked(choice(ST_FIELD(RunConfig, lora.base_dtype), "float32",
+                    "dtype the frozen base weights are kept in; adapters and their optimizer state stay float32")),
       // optim
       ranged(key(ST_FIELD(RunConfig, optim.lr), KeyType::Number, 5e-5, "peak learning rate (AdamW)"), 0),
       ranged(key(ST_FIELD(RunConfig, optim.weight_decay), KeyType::Number, 0.0, "decoupled weight decay, on weight matrices only (not norms or biases)"), 0),

@@ -41,6 +41,7 @@ E enum_from_name(const std::string& name, const std::string& what) {
 
 enum class DeviceChoice { Auto, Cpu, Cuda };
 enum class SaveDtype { Float32, BFloat16, Float16 };
+enum class BaseDtype { Float32, BFloat16 };
 enum class ChunkedLoss { Auto, On, Off };
 enum class OnNonfinite { Skip, Stop };
 enum class ScheduleType { Linear, Cosine, Constant };
@@ -58,6 +59,7 @@ enum class MixStrategy { Random, Stratified, Prototype, Similar };
   }
 ST_ENUM_NAMES(DeviceChoice, {"auto", DeviceChoice::Auto}, {"cpu", DeviceChoice::Cpu}, {"cuda", DeviceChoice::Cuda});
 ST_ENUM_NAMES(SaveDtype, {"float32", SaveDtype::Float32}, {"bfloat16", SaveDtype::BFloat16}, {"float16", SaveDtype::Float16});
+ST_ENUM_NAMES(BaseDtype, {"float32", BaseDtype::Float32}, {"bfloat16", BaseDtype::BFloat16});
 ST_ENUM_NAMES(ChunkedLoss, {"auto", ChunkedLoss::Auto}, {"on", ChunkedLoss::On}, {"off", ChunkedLoss::Off});
 ST_ENUM_NAMES(OnNonfinite, {"skip", OnNonfinite::Skip}, {"stop", OnNonfinite::Stop});
 ST_ENUM_NAMES(ScheduleType, {"linear", ScheduleType::Linear}, {"cosine", ScheduleType::Cosine},
@@ -97,6 +99,14 @@ struct RunConfig {
     bool activation_checkpointing;
     OnNonfinite on_nonfinite;
   } train;
+  struct Lora {
+    bool enabled;
+    int64_t r;
+    double alpha, dropout;
+    std::vector<std::string> target_modules;  // projection names, or "all-linear"
+    bool use_rslora;
+    BaseDtype base_dtype;
+  } lora;
   struct Optim {
     double lr, weight_decay, beta1, beta2, eps;
   } optim;

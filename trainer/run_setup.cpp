@@ -2,18 +2,21 @@
 // the model, its penalty estimator and optimizer, a checkpoint to continue from, the safety mix, and what the
 // loop reads once.
 #include <torch/cuda.h>
+#include <torch/utils.h>
 #include <torch/version.h>
 
 #include <ATen/DeviceAccelerator.h>
 
 #include <filesystem>
 #include <functional>
+#include <algorithm>
 #include <set>
 
 #include "common/check.h"
 #include "common/files.h"
 #include "common/folder_lock.h"
 #include "common/json_file.h"
+#include "common/rng.h"
 #include "common/sha256.h"
 #include "models/model_folder.h"
 #include "trainer/config.h"
@@ -72,6 +75,14 @@ json input_hashes(const RunConfig& c) {
   inputs["classifier"] = c.safety.classifier.empty() ? json::object()
                                                      : hash_folder(c.safety.classifier, [](const fs::path&) { return true; });
   return inputs;
+}
+
+// The base model's identity for adapter checkpoints: its weights and config.json, by name and SHA-256.
+std::string base_model_sha256(const json& inputs) {
+  std::string listing;
+  for (const auto& [name, sum] : inputs.at("model").items())
+    if (name == "config.json" || fs::path(name).extension() == ".safetensors") listing += name + " " + sum.get<std::string>() + "\n";
+  return sha256_hex(listing);
 }
 
 // A resume must see the same model, data and batching; more steps or another LR are fine.
@@ -171,7 +182,7 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
       config_(config.run_config()),
       resume_(std::move(resume)),
       run_dir_(config_.train.output_dir),
-      trainable_(trainable ? std::move(trainable) : std::make_unique<AllParameters>()),
+      trainable_(std::move(trainable)),
       communicator_(communicator ? std::move(communicator) : std::make_unique<SingleProcess>()),
       device_(pick_device(config_.model.device)),
       tokenizer_(open_tokenizer(config_.model.path)),
@@ -188,6 +199,9 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
   read_data();
   inputs_ = input_hashes(config_);
   checkpoint_ = find_start(resume_, run_dir_, resolved_, inputs_);
+  // LibTorch seeds its default generators from the clock; a run draws from them (LoRA dropout), so a fresh
+  // run seeds them from train.seed and a resumed one restores the CPU generator from its checkpoint.
+  torch::manual_seed(rng_seed(config_.train.seed, RngStream::TorchGlobal));
   open_run_folder();
   build_model_and_optimizer();
   restore_checkpoint();
@@ -239,13 +253,31 @@ void TrainingRun::build_model_and_optimizer() {
     for (auto* module : estimator_->frozen_modules()) frozen_hashes_.push_back(parameters_sha256(*module));
     manifest_["classifier"] = {{"path", config_.safety.classifier}, {"weights_sha256", frozen_hashes_.front()}};
   }
+  if (!trainable_) trainable_ = make_trainable_parameters(config_, base_model_sha256(inputs_));
+  auto params = trainable_->select(model_);
+  describe_trainable(params);
   const auto& o = config_.optim;
-  optimizer_ = std::make_unique<AdamW>(trainable_->select(model_), AdamWOptions{o.beta1, o.beta2, o.eps, o.weight_decay});
+  optimizer_ = std::make_unique<AdamW>(std::move(params), AdamWOptions{o.beta1, o.beta2, o.eps, o.weight_decay});
+}
+
+// What the run trains, in the manifest and on stdout: the count is what the optimizer and checkpoints hold.
+void TrainingRun::describe_trainable(const NamedTensors& params) {
+  int64_t trained = 0, total = 0;
+  for (const auto& [name, t] : params) trained += t.numel();
+  for (const auto& p : model_->parameters()) total += p.numel();
+  std::string what = trainable_->name();
+  if (config_.lora.enabled) {
+    const auto& l = config_.lora;
+    what = fmt::format("LoRA r={} alpha={}{} dropout={} on {}, base frozen in {}", l.r, l.alpha, l.use_rslora ? " (rsLoRA)" : "",
+                       l.dropout, fmt::join(l.target_modules, ","), enum_name(l.base_dtype));
+  }
+  manifest_["trainable"] = {{"kind", trainable_->name()}, {"parameters", trained}, {"model_parameters", total}};
+  fmt::print("trainable: {}; {} of {} parameters ({:.2f}%)\n", what, trained, total, 100.0 * trained / std::max<int64_t>(total, 1));
 }
 
 void TrainingRun::restore_checkpoint() {
   if (checkpoint_.empty()) return;
-  state_ = load_checkpoint(checkpoint_, model_, *optimizer_);
+  state_ = load_checkpoint(checkpoint_, model_, *trainable_, *optimizer_);
   lambda_.load_state(state_.lambda_state, checkpoint_);
   if (estimator_) estimator_->load_state(state_.penalty_state, checkpoint_);
   MetricsLog::truncate_after((fs::path(run_dir_) / "metrics.jsonl").string(), state_.step);

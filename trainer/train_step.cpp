@@ -180,6 +180,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
 
 EvalResult evaluate_ce(LlamaForCausalLM& model, const std::vector<Batch>& batches) {
   torch::NoGradGuard no_grad;
+  EvalModeGuard eval_mode(*model);
   const auto device = device_of(model);
   // Chunked from the hidden states, as in training (no [B, T, V] logits), summed on the device and read once.
   auto sum = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(device));

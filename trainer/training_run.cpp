@@ -148,6 +148,7 @@ void TrainingRun::log_step(const StepResult& r) {
 // Evaluates at the current step and logs it; returns the incident when the gate rejects the evaluation.
 std::optional<Incident> TrainingRun::evaluate() {
   std::vector<json> generations;
+  EvalModeGuard eval_mode(*model_);
   const json report = evaluator_->run(model_, &generations);
   json row{{"type", "eval"}, {"step", state_.step}};
   const json flat = Evaluator::flatten(report);
@@ -205,7 +206,7 @@ void TrainingRun::rewind_after(const Incident& incident) {
                  gate.action == GateAction::Stop ? "gate.action=stop" : fmt::format("more than gate.max_incidents={}", gate.max_incidents),
                  state_.last_passing_step, incidents_path);
   }
-  state_ = load_checkpoint(CheckpointPaths::step_dir(run_dir_, state_.last_passing_step), model_, *optimizer_);
+  state_ = load_checkpoint(CheckpointPaths::step_dir(run_dir_, state_.last_passing_step), model_, *trainable_, *optimizer_);
   state_.incidents = incidents;
   state_.lambda_scale = scale;
   lambda_.load_state(state_.lambda_state, "the restored checkpoint");
@@ -246,7 +247,7 @@ void TrainingRun::check_weights_finite(const char* before) {
 void TrainingRun::save_checkpoint() {
   check_weights_finite("the checkpoint");
   state_.elapsed_s = elapsed_before_ + seconds_since(started_);
-  write_checkpoint(run_dir_, model_, *optimizer_, state_, tokenizer_files_, config_.checkpoint.keep_last,
+  write_checkpoint(run_dir_, model_, *trainable_, *optimizer_, state_, tokenizer_files_, config_.checkpoint.keep_last,
                    {state_.best_step, state_.last_passing_step});
   if (state_.best_step >= 0)
     write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir_)) / "best").string(),
@@ -278,9 +279,10 @@ int TrainingRun::finish() {
   }
   check_weights_finite("final/");
   const auto final_dir = (fs::path(run_dir_) / "final").string();
-  save_llama(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
-  fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final weights in {}\n", state_.step,
-             state_.tokens_seen, state_.skipped_nonfinite, final_dir);
+  trainable_->save(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
+  fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final {} in {}\n", state_.step,
+             state_.tokens_seen, state_.skipped_nonfinite, trainable_->name() == "lora" ? "adapter (PEFT)" : "weights",
+             final_dir);
   return 0;
 }
 

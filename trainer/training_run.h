@@ -43,7 +43,8 @@ struct Incident {
 
 class TrainingRun {
  public:
-  // `resume`: auto | never | a checkpoint folder. The seams default to one process training every parameter.
+  // `resume`: auto | never | a checkpoint folder. The seams default to one process training what the config
+  // says (every parameter, or LoRA adapters).
   TrainingRun(const Config& config, std::string resume, std::unique_ptr<TrainableParameters> trainable = nullptr,
               std::unique_ptr<Communicator> communicator = nullptr);
   ~TrainingRun();
@@ -57,6 +58,7 @@ class TrainingRun {
   void read_data();
   void open_run_folder();
   void build_model_and_optimizer();
+  void describe_trainable(const NamedTensors& params);
   void restore_checkpoint();
   void prepare_safety_mix();
   void prepare_loop();

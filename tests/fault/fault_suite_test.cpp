@@ -127,7 +127,7 @@ std::vector<json> bad_values(const ConfigKey& k) {
       return {"seven", 2.5, k.min.value_or(0) - 1, k.max.value_or(0) + 1, 18446744073709551615.0};
     case KeyType::Number: {
       std::vector<json> v = {"x", json::array({1})};
-      if (k.min) v.push_back(*k.min - 1);
+      if (k.min) v.push_back(k.min_exclusive ? *k.min : *k.min - 1);
       if (k.max) v.push_back(k.max_exclusive ? *k.max : *k.max * 2 + 1);
       return v;
     }
