@@ -68,7 +68,7 @@ def decode_tokens_per_s(model, tok):
 
 def train_step_seconds(model, batch, seq, steps=3):
     model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     x = torch.randint(20, 40000, (batch, seq), generator=torch.Generator().manual_seed(0))
     times = []
     for _ in range(steps + 1):
@@ -88,11 +88,24 @@ def main():
     ap.add_argument("--train-batch", type=int, default=4)
     ap.add_argument("--train-seq", type=int, default=128)
     ap.add_argument("--bench", action="store_true", help="print timings; write nothing")
+    ap.add_argument("--lora", type=int, default=0, metavar="R",
+                    help="with --bench: time only the training step of a PEFT LoRA of rank R on every linear layer")
     args = ap.parse_args()
     torch.manual_seed(0)
     tok = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32).eval()
     report = {"transformers": transformers.__version__, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if args.bench and args.lora:
+        import resource
+        import peft
+        model = peft.get_peft_model(model, peft.LoraConfig(task_type="CAUSAL_LM", r=args.lora, lora_alpha=args.lora,
+                                                            target_modules="all-linear"))
+        report.update(peft=peft.__version__, lora_r=args.lora,
+                      train_step_s={"batch": args.train_batch, "seq": args.train_seq,
+                                    "seconds": train_step_seconds(model, args.train_batch, args.train_seq)},
+                      peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        print(json.dumps(report))
+        return
     if args.bench:
         report["decode_tokens_per_s"] = decode_tokens_per_s(model, tok)
         report["train_step_s"] = {"batch": args.train_batch, "seq": args.train_seq,

@@ -56,10 +56,10 @@ struct CommandResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs `safetune ARGS` through the shell, capturing everything it prints.
-inline CommandResult run_safetune(const std::string& args) {
+// Runs a shell command line, capturing everything it prints.
+inline CommandResult run_command(const std::string& command_line) {
   CommandResult r;
-  const std::string cmd = std::string(SAFETUNE_BIN) + " " + args + " 2>&1";
+  const std::string cmd = command_line + " 2>&1";
   std::FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;
   char buf[4096];
@@ -69,6 +69,9 @@ inline CommandResult run_safetune(const std::string& args) {
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
+
+// Runs `safetune ARGS` through the shell, capturing everything it prints.
+inline CommandResult run_safetune(const std::string& args) { return run_command(std::string(SAFETUNE_BIN) + " " + args); }
 
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";

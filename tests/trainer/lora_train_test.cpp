@@ -216,6 +216,37 @@ TEST(LoraRun, StopAndResumeWithDropoutAndCheckpointingIsBitExact) {
   EXPECT_GT((logits_of(merged, ids) - logits_of(base, ids)).abs().max().item<double>(), 1e-4);
 }
 
+// The full environment's Python with peft (scripts/setup --full), or empty where it is absent, as in CI.
+std::string python_with_peft() {
+  const auto python = fs::path(SAFETUNE_FIXTURES).parent_path().parent_path() / ".venv" / "bin" / "python";
+  if (!fs::exists(python)) return "";
+  const auto probe = shell_quote(python.string()) + " -c 'import peft, transformers' >/dev/null 2>&1";
+  return std::system(probe.c_str()) == 0 ? python.string() : "";
+}
+
+// final/ of a LoRA run, loaded by peft.PeftModel.from_pretrained, gives safetune's logits.
+TEST(LoraPeft, FinalAdapterLoadsInPeftWithSafetunesLogits) {
+  const auto python = python_with_peft();
+  if (python.empty()) GTEST_SKIP() << "needs .venv with torch, transformers and peft (scripts/make_lora_fixtures sets it up)";
+  TempDir dir;
+  const auto config = write_lora_config(dir);
+  const auto run = dir / "run";
+  auto r = run_safetune(test::train_command(config, run, "--set train.max_steps=6 --set lora.target_modules='[\"q_proj\",\"down_proj\"]'"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto adapter = (fs::path(run) / "final").string();
+  auto model = load_llama(fixture(kBase));
+  const LoraSettings s{4, 8, 0.0, false, expand_lora_targets({"q_proj", "down_proj"}, "test")};
+  attach_lora(model, s, 0);
+  load_lora_weights(model, s, adapter);
+  const auto ids = torch::randint(3, model->config().vocab_size, {2, 12});
+  save_safetensors(dir / "expected.safetensors", {{"input_ids", ids}, {"logits", logits_of(model, ids).contiguous()}});
+  r = test::run_command(shell_quote(python) + " " + shell_quote(fixture("../../scripts/check_peft_adapter.py")) + " " +
+                        shell_quote(fixture(kBase)) + " " + shell_quote(adapter) + " " + shell_quote(dir / "expected.safetensors"));
+  const auto line = r.output.rfind("peft ");
+  std::printf("[lora final/ in peft] %s", line == std::string::npos ? r.output.c_str() : r.output.substr(line).c_str());
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+}
+
 TEST(LoraRun, ResumeRefusesAnAdapterOfAnotherBaseModel) {
   TempDir dir;
   const auto config = write_lora_config(dir);

@@ -162,5 +162,45 @@ TEST(SafetyTraining, SampledEstimatorEndToEnd) {
   EXPECT_EQ(test::deterministic_metrics(dir / "runs/penalized"), test::deterministic_metrics(dir / "runs/stopped"));
 }
 
+// LoRA carries the safety objective: the soft penalty's gradient reaches the adapters (λ = 10 lowers P(toxic)
+// against λ = 0 with the base frozen), and the sampled estimator, refusal mixing, evaluation and the gate
+// all run through them.
+TEST(SafetyTraining, LoraAdaptersCarryThePenaltiesMixAndGate) {
+  TempDir dir;
+  ASSERT_NO_FATAL_FAILURE(train_golden_classifier(dir));
+  test::write_toxic_task(dir.str());
+  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
+    "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
+    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
+    "lora": {{"enabled": true, "r": 8, "alpha": 16}},
+    "optim": {{"lr": 2e-2}}, "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 1, "progress": "never"}}}})",
+                                                       fixture("golden/gqa_default_rope")));
+  auto train = [&](const std::string& name, const std::string& sets) {
+    return run_safetune("train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=" +
+                        shell_quote(dir / ("runs/" + name)) + " " + sets);
+  };
+  const std::string with_classifier = "--set safety.classifier=" + shell_quote(dir / "classifier");
+  test::CommandResult r;
+  ASSERT_EQ((r = train("zero", with_classifier + " --set safety.lambda=0")).exit_code, 0) << r.output;
+  ASSERT_EQ((r = train("penalized", with_classifier + " --set safety.lambda=10")).exit_code, 0) << r.output;
+  const double p_zero = mean_p_toxic_of_last(dir / "runs/zero", 10), p_pen = mean_p_toxic_of_last(dir / "runs/penalized", 10);
+  std::printf("[safety lora] mean P(toxic) over the last 10 steps: λ=0 %.4f, λ=10 %.4f\n", p_zero, p_pen);
+  EXPECT_LT(p_pen, 0.5 * p_zero);
+  EXPECT_TRUE(fs::exists(dir / "runs/penalized/final/adapter_model.safetensors"));
+
+  const std::string everything =
+      with_classifier + " --set safety.lambda=3 --set safety.estimator=sampled --set safety.sample.max_new_tokens=8" +
+      " --set train.max_steps=12 --set safety.mix.pool=" + shell_quote(fixture("safety/pool.jsonl")) +
+      " --set safety.mix.per_batch=2 --set eval.harmful=" + shell_quote(fixture("safety/harmful_eval.jsonl")) +
+      " --set eval.every_steps=6 --set eval.max_new_tokens=8 --set gate.enabled=true";
+  ASSERT_EQ((r = train("everything", everything)).exit_code, 0) << r.output;
+  const auto manifest = json::parse(read_text_file(dir / "runs/everything/manifest.json"));
+  EXPECT_EQ(manifest["trainable"]["kind"], "lora");
+  EXPECT_TRUE(manifest.contains("safety_subset"));
+  int evals = 0;
+  for (const auto& line : test::read_jsonl_file(dir / "runs/everything/metrics.jsonl")) evals += line["type"] == "eval";
+  EXPECT_GE(evals, 2);
+}
+
 }  // namespace
 }  // namespace st
