@@ -203,6 +203,20 @@ CommandSpec merge_spec() {
           {"safetune merge --base downloads/SmolLM2-135M-Instruct --adapter runs/lora/final --out runs/lora-merged"}};
 }
 
+CommandSpec memory_spec() {
+  return {"memory",
+          "how much device memory full fine-tuning and LoRA of a model need, with and without activation checkpointing",
+          {},
+          {option("model", "DIR|config.json", "a model folder (only its config.json is read) or a config.json").set_required(),
+           option("batch-size", "B", "sequences per micro-batch").set_default("1").set_range(1, 4096),
+           option("seq-len", "T", "tokens per sequence").set_default("2048").set_range(8, 1 << 20),
+           option("lora-r", "R", "the adapters' rank r").set_default("16").set_range(1, 4096),
+           option("lora-targets", "LIST", "comma-separated projections, or all-linear").set_default("all-linear"),
+           flag("json", "print the estimates as JSON")},
+          {"safetune memory --model downloads/SmolLM2-135M-Instruct",
+           "safetune memory --model configs/models/llama-2-7b.json --seq-len 4096 --lora-r 64"}};
+}
+
 CommandSpec convert_spec() {
   return {"convert",
           "rewrite a model folder with another dtype or shard size",
@@ -229,6 +243,7 @@ const std::vector<Command>& commands() {
       {init_model_spec(), run_init_model},
       {convert_spec(), run_convert},
       {merge_spec(), run_merge},
+      {memory_spec(), run_memory},
   };
   return all;
 }

@@ -16,6 +16,7 @@ int run_inspect(const Args& args);
 int run_init_model(const Args& args);
 int run_convert(const Args& args);
 int run_merge(const Args& args);
+int run_memory(const Args& args);
 int run_train(const Args& args);
 int run_config(const Args& args);
 int run_train_classifier(const Args& args);

@@ -207,9 +207,11 @@ torch::Tensor LlamaModelImpl::forward_embeddings(const torch::Tensor& embeds, co
   auto h = embeds;  // [B, T, H]
   const auto rope = rotary_tables(positions, h.scalar_type());
   // Checkpointing needs an input that requires grad: otherwise the autograd function is not recorded and
-  // the rerun (which is what accumulates the layer's parameter gradients) would never happen. Only causal
-  // models train, and they take no key mask.
-  const bool checkpoint = checkpoint_layers && torch::GradMode::is_enabled() && h.requires_grad() && !key_mask.defined();
+  // the rerun (which is what accumulates the layer's parameter gradients) would never happen. A frozen
+  // embedding (LoRA) gives none, so its output is made to require one, as transformers'
+  // enable_input_require_grads() does for PEFT. Only causal models train, and they take no key mask.
+  const bool checkpoint = checkpoint_layers && torch::GradMode::is_enabled() && !key_mask.defined();
+  if (checkpoint && !h.requires_grad()) h = h.detach().requires_grad_(true);
   for (const auto& layer : *layers) {
     auto* decoder = layer->as<LlamaDecoderLayer>();
     h = checkpoint ? CheckpointedLayer::apply(h, rope.cos, rope.sin, decoder) : decoder->forward(h, rope, key_mask);

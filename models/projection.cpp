@@ -1,6 +1,8 @@
 // models/projection.cpp — the projection's forward with and without its LoRA branch, as PEFT's lora.Linear computes it.
 #include "models/projection.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <torch/nn/functional/dropout.h>
 #include <torch/nn/functional/linear.h>
 #include <torch/nn/init.h>
@@ -37,8 +39,10 @@ void ProjectionImpl::attach_lora(int64_t r, double scale, double dropout) {
 torch::Tensor ProjectionImpl::forward(const torch::Tensor& x) {
   auto y = F::linear(x, weight, bias);  // [..., out]
   if (!lora_A) return y;
-  // The adapter computes in its own dtype (fp32) when the base is kept in bf16, and adds back in the base's dtype.
-  auto h = x.scalar_type() == lora_A->weight.scalar_type() ? x : x.to(lora_A->weight.scalar_type());
+  // Without autocast the adapter computes in its own dtype (fp32) over a bf16 base and adds back in the
+  // base's dtype; under autocast (CUDA) the matmuls run in bf16 anyway, and a cast would only keep a copy.
+  const bool cast = x.scalar_type() != lora_A->weight.scalar_type() && !at::autocast::is_autocast_enabled(x.device().type());
+  auto h = cast ? x.to(lora_A->weight.scalar_type()) : x;
   if (lora_dropout_ > 0 && is_training()) h = torch::dropout(h, lora_dropout_, /*train=*/true);
   auto delta = lora_B(lora_A(h)) * lora_scale_;  // [..., r] -> [..., out]
   return y + (delta.scalar_type() == y.scalar_type() ? delta : delta.to(y.scalar_type()));

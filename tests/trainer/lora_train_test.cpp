@@ -271,6 +271,26 @@ TEST(LoraRun, ResumeRefusesAnAdapterOfAnotherBaseModel) {
   EXPECT_NE(r.output.find("was trained on a base model with hash"), std::string::npos) << r.output;
 }
 
+// lora.base_dtype=bfloat16 keeps the frozen base in bf16 (the adapters fp32): the run trains and its losses
+// stay near the fp32 base's.
+TEST(LoraRun, Bf16BaseTrainsNearTheFloat32Base) {
+  TempDir dir;
+  const auto config = write_lora_config(dir);
+  const auto fp32 = dir / "fp32", bf16 = dir / "bf16";
+  auto r = run_safetune(test::train_command(config, fp32, "--set train.max_steps=4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  r = run_safetune(test::train_command(config, bf16, "--set train.max_steps=4 --set lora.base_dtype=bfloat16"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("base frozen in bfloat16"), std::string::npos) << r.output;
+  const auto a = test::deterministic_metrics(fp32), b = test::deterministic_metrics(bf16);
+  ASSERT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i]["type"] == "train") worst = std::max(worst, std::abs(a[i]["loss"].get<double>() - b[i]["loss"].get<double>()));
+  std::printf("[lora bf16 base] max |loss diff| vs fp32 base over 4 steps: %.3e (tol 5e-2)\n", worst);
+  EXPECT_LE(worst, 5e-2);
+}
+
 TEST(LoraRun, BadLoraKeysAreRefusedByName) {
   TempDir dir;
   const auto config = write_lora_config(dir);
