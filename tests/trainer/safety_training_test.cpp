@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <fstream>
 
 #include "common/files.h"
@@ -37,6 +38,21 @@ void train_golden_classifier(const TempDir& dir) {
   test::train_classifier(dir.str(), fixture("golden/gqa_default_rope/tokenizer.model"));
 }
 
+// A function that trains DIR/run.json into DIR/runs/NAME with `--set` overrides. run.json: 40 steps of batch 8
+// on DIR/toxic_task.jsonl from the golden model at learning rate `lr`, with `extra` top-level members.
+using Trainer = std::function<test::CommandResult(const std::string& name, const std::string& sets)>;
+Trainer toxic_task_runs(const TempDir& dir, double lr, const std::string& extra = "") {
+  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
+    "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
+    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
+    "optim": {{"lr": {}}}, "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 1, "progress": "never"}}{}}})",
+                                                       fixture("golden/gqa_default_rope"), lr, extra));
+  return [&dir](const std::string& name, const std::string& sets) {
+    return run_safetune("train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=" +
+                        shell_quote(dir / ("runs/" + name)) + " " + sets);
+  };
+}
+
 TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   TempDir dir;
   // 1. a classifier on the golden model's tokenizer; 2. task data where 40% of the responses are unsafe
@@ -44,15 +60,7 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   const auto classifier_bytes = read_text_file(dir / "classifier/model.safetensors");
   test::write_toxic_task(dir.str());
   test::CommandResult r;
-  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
-    "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
-    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
-    "optim": {{"lr": 3e-3}}, "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 1, "progress": "never"}}}})",
-                                                       fixture("golden/gqa_default_rope")));
-  auto train = [&](const std::string& name, const std::string& sets) {
-    return run_safetune("train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=" +
-                        shell_quote(dir / ("runs/" + name)) + " " + sets);
-  };
+  const auto train = toxic_task_runs(dir, 3e-3);
   const std::string with_classifier = "--set safety.classifier=" + shell_quote(dir / "classifier");
   ASSERT_EQ((r = train("none", "")).exit_code, 0) << r.output;
   ASSERT_EQ((r = train("zero", with_classifier + " --set safety.lambda=0")).exit_code, 0) << r.output;
@@ -136,15 +144,7 @@ TEST(SafetyTraining, SampledEstimatorEndToEnd) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(train_golden_classifier(dir));
   test::write_toxic_task(dir.str());
-  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
-    "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
-    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
-    "optim": {{"lr": 3e-3}}, "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 1, "progress": "never"}},
-    "safety": {{"estimator": "sampled", "sample": {{"max_new_tokens": 12}}}}}})", fixture("golden/gqa_default_rope")));
-  auto train = [&](const std::string& name, const std::string& sets) {
-    return run_safetune("train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=" +
-                        shell_quote(dir / ("runs/" + name)) + " " + sets);
-  };
+  const auto train = toxic_task_runs(dir, 3e-3, R"(, "safety": {"estimator": "sampled", "sample": {"max_new_tokens": 12}})");
   const std::string with_classifier = "--set safety.classifier=" + shell_quote(dir / "classifier");
   test::CommandResult r;
   ASSERT_EQ((r = train("none", "")).exit_code, 0) << r.output;
@@ -169,16 +169,7 @@ TEST(SafetyTraining, LoraAdaptersCarryThePenaltiesMixAndGate) {
   TempDir dir;
   ASSERT_NO_FATAL_FAILURE(train_golden_classifier(dir));
   test::write_toxic_task(dir.str());
-  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
-    "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "toxic_task.jsonl", "max_seq_len": 64}},
-    "train": {{"output_dir": "runs/none", "max_steps": 40, "batch_size": 8, "seed": 2}},
-    "lora": {{"enabled": true, "r": 8, "alpha": 16}},
-    "optim": {{"lr": 2e-2}}, "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 1, "progress": "never"}}}})",
-                                                       fixture("golden/gqa_default_rope")));
-  auto train = [&](const std::string& name, const std::string& sets) {
-    return run_safetune("train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=" +
-                        shell_quote(dir / ("runs/" + name)) + " " + sets);
-  };
+  const auto train = toxic_task_runs(dir, 2e-2, R"(, "lora": {"enabled": true, "r": 8, "alpha": 16})");
   const std::string with_classifier = "--set safety.classifier=" + shell_quote(dir / "classifier");
   test::CommandResult r;
   ASSERT_EQ((r = train("zero", with_classifier + " --set safety.lambda=0")).exit_code, 0) << r.output;
