@@ -17,7 +17,8 @@ using json = nlohmann::json;
 
 int run_eval(const Args& args) {
   CommandLine cl(command_spec("eval"), args);
-  const std::string dir = *cl.value("model");
+  const auto source = resolve_model_source(*cl.value("model"), cl.text("adapter"));
+  const std::string& dir = source.base;
   auto config = Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config();
   config.data.options.chat = resolve_chat_format(config.data.options.chat_template, dir);
   const auto tokenizer_owner = open_tokenizer(dir);
@@ -31,12 +32,13 @@ int run_eval(const Args& args) {
   ST_CHECK_INPUT(settings.generates() || !settings.validation.empty(),
                  "{}: nothing to evaluate; set eval.harmful, eval.benign or data.validation", config.source);
   Evaluator evaluator(std::move(settings), tokenizer);
-  auto model = load_llama_with_adapter(dir, cl.text("adapter"));
+  auto model = load_llama_with_adapter(dir, source.adapter);
   check_tokenizer_matches_model(tokenizer, model->config(), dir + "/config.json");
   model->eval();
   std::vector<json> generations;
   json report = evaluator.run(model, &generations);
   report["model"] = dir;
+  if (!source.adapter.empty()) report["adapter"] = source.adapter;
   report["config"] = config.source;
   fmt::print("{}", Evaluator::table(report));
   if (auto out = cl.value("out")) write_text_file_atomic(*out, report.dump(2) + "\n");

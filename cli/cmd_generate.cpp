@@ -22,7 +22,8 @@ int run_generate(const Args& args) {
   CommandLine cl(spec, args);
   ST_CHECK_INPUT(cl.value("prompt").has_value() != cl.value("input").has_value(),
                  "generate: give exactly one of --prompt and --input (usage: safetune {})", spec.usage);
-  const std::string dir = *cl.value("model");
+  const auto source = resolve_model_source(*cl.value("model"), cl.text("adapter"));
+  const std::string& dir = source.base;
   GenerationOptions o;
   o.max_new_tokens = cl.integer("max-new-tokens");  // ranges are declared with the options (cli/commands.cpp)
   o.temperature = *cl.number("temperature");
@@ -50,7 +51,7 @@ int run_generate(const Args& args) {
     ST_CHECK_INPUT(!prompts.empty(), "{}: no prompts", file);
   }
 
-  auto model = load_llama_with_adapter(dir, cl.text("adapter"));
+  auto model = load_llama_with_adapter(dir, source.adapter);
   model->eval();
   const auto tokenizer = open_tokenizer(dir);
   const Tokenizer& tok = *tokenizer;

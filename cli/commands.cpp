@@ -83,7 +83,8 @@ CommandSpec eval_spec() {
   return {"eval",
           "refusal, toxicity and over-refusal rates on prompt sets, validation loss and exact match",
           {},
-          {option("model", "DIR", "model folder to evaluate (config.json, safetensors, tokenizer.model)").set_required(),
+          {option("model", "DIR", "model folder to evaluate (config.json, safetensors, tokenizer files), or a PEFT adapter folder "
+                  "such as a LoRA run's final/ (on the base its adapter_config.json names)").set_required(),
            config_option("a run's config, or one with only eval.*, data.validation, data.template, safety.classifier"),
            set_option(), option("out", "REPORT.json", "also write the report as JSON; without it, only the table"),
            option("generations", "FILE.jsonl", "also write every generated response; without it, none are written"),
@@ -96,7 +97,8 @@ CommandSpec generate_spec() {
   return {"generate",
           "continue prompts with a model (chat template, KV cache, EOS stop), JSONL out",
           {},
-          {option("model", "DIR", "model folder (config.json, safetensors, tokenizer.model)").set_required(),
+          {option("model", "DIR", "model folder (config.json, safetensors, tokenizer files), or a PEFT adapter folder such as "
+                  "a LoRA run's final/ (on the base its adapter_config.json names)").set_required(),
            option("prompt", "TEXT", "one prompt to continue; without it, --input is required (give exactly one)"),
            option("input", "FILE.jsonl",
                   "prompts, one {\"prompt\": ...} per line; without it, --prompt is required (give exactly one)"),

@@ -132,6 +132,21 @@ LoraAdapterInfo merge_lora_adapter(LlamaForCausalLM& model, const std::string& a
   return info;
 }
 
+ModelSource resolve_model_source(const std::string& model_dir, const std::string& adapter_dir) {
+  const fs::path config = fs::path(model_dir) / kConfigFile;
+  if (!adapter_dir.empty() || fs::exists(fs::path(model_dir) / "config.json") || !fs::exists(config))
+    return {model_dir, adapter_dir};
+  const json c = read_json_file(config.string());
+  const std::string base = c.is_object() && c.contains("base_model_name_or_path") && c["base_model_name_or_path"].is_string()
+                               ? c["base_model_name_or_path"].get<std::string>() : "";
+  fs::path path = base;
+  if (!base.empty() && path.is_relative() && fs::is_directory(fs::path(model_dir) / path)) path = fs::path(model_dir) / path;
+  ST_CHECK_INPUT(!base.empty() && fs::is_directory(path), "{}: is an adapter folder whose base_model_name_or_path {} is not a "
+                 "model folder here; give the base with --model BASE --adapter {}", config.string(), json_excerpt(c.value(
+                 "base_model_name_or_path", json())), model_dir);
+  return {path.lexically_normal().string(), model_dir};
+}
+
 LlamaForCausalLM load_llama_with_adapter(const std::string& dir, const std::string& adapter_dir, torch::Device device) {
   auto model = load_llama(dir, device);
   if (adapter_dir.empty()) return model;

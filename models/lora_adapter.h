@@ -58,6 +58,15 @@ struct LoraAdapterInfo {
 // or misshapen A or B, a non-finite value), then merges it in place.
 LoraAdapterInfo merge_lora_adapter(LlamaForCausalLM& model, const std::string& adapter_dir);
 
+// What `--model DIR [--adapter A]` names: DIR and A as given; or, when DIR is a PEFT adapter folder
+// (adapter_config.json, no config.json) and no adapter is given, the base model its adapter_config.json
+// names (base_model_name_or_path; a relative path is taken from DIR) with DIR as the adapter, as
+// peft's AutoPeftModel does. So `--model RUN/final` works for a LoRA run.
+struct ModelSource {
+  std::string base, adapter;
+};
+ModelSource resolve_model_source(const std::string& model_dir, const std::string& adapter_dir);
+
 // load_llama(dir) with the adapter merged when `adapter_dir` is not empty; says what it merged on stdout.
 LlamaForCausalLM load_llama_with_adapter(const std::string& dir, const std::string& adapter_dir,
                                          torch::Device device = torch::kCPU);

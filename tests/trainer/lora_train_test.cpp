@@ -145,6 +145,13 @@ TEST(LoraSave, AdapterFolderRoundTripsAndMerges) {
   test::expect_error([&] { load_lora_weights(other, wider, dir.str()); }, ExitCode::bad_input, "has no lora_A/lora_B for");
   test::expect_error([&] { load_lora_weights(other, {8, 8, 0.0, true, wider.targets}, dir.str()); }, ExitCode::bad_input,
                      "differ from this run's lora.r 8");
+  // An adapter folder given as the model resolves to the base its config names, which must exist.
+  test::expect_error([&] { resolve_model_source(dir.str(), ""); }, ExitCode::bad_input,
+                     "is an adapter folder whose base_model_name_or_path \"base-folder\" is not a model folder here");
+  save_lora_adapter(dir.str(), model, s, fixture(kBase), {});
+  const auto source = resolve_model_source(dir.str(), "");
+  EXPECT_EQ(source.base, fixture(kBase));
+  EXPECT_EQ(source.adapter, dir.str());
 }
 
 // ---- runs of the binary ----
@@ -207,7 +214,16 @@ TEST(LoraRun, StopAndResumeWithDropoutAndCheckpointingIsBitExact) {
   const auto manifest = read_json_file((fs::path(straight) / "manifest.json").string());
   EXPECT_EQ(manifest["trainable"]["kind"], "lora");
 
-  // The adapter changed the model: eval with --adapter differs from the base; merge writes a loadable folder.
+  // generate takes the run's final/ as the model (its base from adapter_config.json), as --adapter on the base.
+  const std::string prompt = " --prompt 'Say something.' --max-new-tokens 6";
+  r = run_safetune("generate --model " + shell_quote(final_dir.string()) + prompt);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto with_flag = run_safetune("generate --model " + shell_quote(fixture(kBase)) + " --adapter " +
+                                      shell_quote(final_dir.string()) + prompt);
+  ASSERT_EQ(with_flag.exit_code, 0) << with_flag.output;
+  EXPECT_EQ(r.output.substr(r.output.find('{')), with_flag.output.substr(with_flag.output.find('{')));
+
+  // The adapter changed the model: merge writes a loadable folder whose logits differ from the base's.
   r = run_safetune("merge --base " + shell_quote(fixture(kBase)) + " --adapter " + shell_quote(final_dir.string()) +
                    " --out " + shell_quote(dir / "merged"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
