@@ -73,6 +73,17 @@ inline CommandResult run_command(const std::string& command_line) {
 // Runs `safetune ARGS` through the shell, capturing everything it prints.
 inline CommandResult run_safetune(const std::string& args) { return run_command(std::string(SAFETUNE_BIN) + " " + args); }
 
+inline std::string shell_quote(const std::string& s);
+
+// The project's .venv Python when it can import `modules` ("peft, transformers"): the full environment
+// (scripts/setup --full) that reference checks need. Empty where it cannot, as in CI's lean install.
+inline std::string venv_python_with(const std::string& modules) {
+  const auto python = std::filesystem::path(SAFETUNE_FIXTURES).parent_path().parent_path() / ".venv" / "bin" / "python";
+  if (!std::filesystem::exists(python)) return "";
+  const auto probe = shell_quote(python.string()) + " -c 'import " + modules + "' >/dev/null 2>&1";
+  return std::system(probe.c_str()) == 0 ? python.string() : "";
+}
+
 inline std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -193,6 +193,9 @@ std::vector<ConfigKey> build_run_schema() {
       ranged(key(ST_FIELD(RunConfig, gate.max_incidents), KeyType::Int, 3, "incidents after which the run stops anyway"), 1, 1000),
       ranged(key(ST_FIELD(RunConfig, log.every_steps), KeyType::Int, 10, "steps between metrics.jsonl lines"), 1, kMaxSteps),
       choice(ST_FIELD(RunConfig, log.progress), "auto", "live progress line; auto = when stderr is a terminal"),
+      key(ST_FIELD(RunConfig, log.tensorboard), KeyType::Bool, true,
+          "also write every metric (and sample generations at each evaluation) as TensorBoard event files in "
+          "RUN/tensorboard; tensorboard --logdir RUN/tensorboard"),
       // safety
       locked(input_folder(key(ST_FIELD(RunConfig, safety.classifier), KeyType::Path, "",
                  "toxicity classifier folder (safetune train-classifier); empty = no penalty"))),

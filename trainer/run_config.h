@@ -133,6 +133,7 @@ struct RunConfig {
   struct Log {
     int64_t every_steps;
     ProgressMode progress;
+    bool tensorboard;
   } log;
   struct Safety {
     std::string classifier;

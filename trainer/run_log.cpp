@@ -3,15 +3,46 @@
 
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "common/check.h"
 #include "common/files.h"
 
 namespace st {
 
-MetricsLog::MetricsLog(const std::string& path) : path_(path), file_(std::fopen(path.c_str(), "ab")) {
+namespace {
+// Every number in `record` (one level of nesting: safety_categories) as a scalar "<type>/<key>[/<sub>]".
+void write_scalars(EventWriter& events, const nlohmann::json& record) {
+  const std::string type = record.value("type", "metrics");
+  const int64_t step = record.value("step", int64_t{0});
+  for (const auto& [k, v] : record.items()) {
+    if (k == "step" || k == "type") continue;
+    if (v.is_number()) events.scalar(type + "/" + k, v.get<double>(), step);
+    if (v.is_object())
+      for (const auto& [sub, x] : v.items())
+        if (x.is_number()) events.scalar(type + "/" + k + "/" + sub, x.get<double>(), step);
+  }
+}
+
+std::vector<nlohmann::json> records_after(const std::string& path, int64_t step) {
+  std::vector<nlohmann::json> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_discarded() && j.value("step", int64_t{0}) > step) out.push_back(std::move(j));
+  }
+  return out;
+}
+}  // namespace
+
+MetricsLog::MetricsLog(const std::string& path, const std::string& tensorboard_dir, int64_t resumed_at)
+    : path_(path), tensorboard_dir_(tensorboard_dir), file_(std::fopen(path.c_str(), "ab")) {
   ST_CHECK(file_ != nullptr, "{}: cannot open for appending", path);
+  if (tensorboard_dir_.empty()) return;
+  events_ = std::make_unique<EventWriter>(tensorboard_dir_);
+  if (resumed_at >= 0) events_->session_start(resumed_at + 1);
 }
 MetricsLog::~MetricsLog() { std::fclose(file_); }
 
@@ -19,9 +50,19 @@ void MetricsLog::write(const nlohmann::json& record) {
   const std::string line = record.dump() + "\n";
   write_all(file_, line.data(), line.size(), path_);
   std::fflush(file_);
+  if (events_) write_scalars(*events_, record);
 }
 
-void MetricsLog::rewind_to(int64_t step) {
+void MetricsLog::text(const std::string& tag, const std::string& markdown, int64_t step) {
+  if (events_) events_->text(tag, markdown, step);
+}
+
+void MetricsLog::rewind_to(int64_t step, const std::string& attempt) {
+  if (events_) {
+    EventWriter dropped((std::filesystem::path(tensorboard_dir_) / attempt).string());
+    for (const auto& record : records_after(path_, step)) write_scalars(dropped, record);
+    events_->session_start(step + 1);
+  }
   std::fclose(file_);
   truncate_after(path_, step);
   file_ = std::fopen(path_.c_str(), "ab");

@@ -1,5 +1,5 @@
 // trainer/run_log.h — what a run tells its user: metrics.jsonl (one JSON object per logged step and per
-// evaluation, appended and flushed) and the progress display (a live line on a terminal, plain lines
+// evaluation, appended and flushed) mirrored into TensorBoard event files and the progress display (a live line on a terminal, plain lines
 // otherwise). The stop signals live in common/stop_signal.h.
 #pragma once
 
@@ -7,28 +7,37 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "common/stop_signal.h"
+#include "common/tfevents.h"
 #include "trainer/run_config.h"
 
 namespace st {
 
 class MetricsLog {
  public:
-  explicit MetricsLog(const std::string& path);  // appends
+  // Appends to `path`. With `tensorboard_dir`, every number of every record also becomes a TensorBoard
+  // scalar "<type>/<key>" at the record's step. `resumed_at` >= 0: a resumed run, which tells TensorBoard
+  // to drop what the earlier process logged after that step.
+  explicit MetricsLog(const std::string& path, const std::string& tensorboard_dir = "", int64_t resumed_at = -1);
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;
   void write(const nlohmann::json& record);
+  // A Markdown text for TensorBoard's Text tab (nothing without TensorBoard).
+  void text(const std::string& tag, const std::string& markdown, int64_t step);
   // On resume: keep only records with step <= `step` (later ones were written after the checkpoint).
   static void truncate_after(const std::string& path, int64_t step);
-  // The same on the open log (reopened on the rewritten file): the safety gate rewinds a run.
-  void rewind_to(int64_t step);
+  // The same on the open log, when the safety gate rewinds the run. The records it drops stay visible
+  // in TensorBoard as a run of their own, tensorboard/<attempt>.
+  void rewind_to(int64_t step, const std::string& attempt);
 
  private:
-  std::string path_;
+  std::string path_, tensorboard_dir_;
   std::FILE* file_;
+  std::unique_ptr<EventWriter> events_;
 };
 
 class Progress {

@@ -125,7 +125,8 @@ void set_aside_earlier_attempt(const std::string& run_dir) {
   int n = 1;
   while (fs::exists(dir / fmt::format("checkpoints.abandoned-{}", n)) || fs::exists(dir / fmt::format("metrics.abandoned-{}.jsonl", n))) ++n;
   for (const auto& [from, to] : {std::pair{dir / "checkpoints", dir / fmt::format("checkpoints.abandoned-{}", n)},
-                                 std::pair{dir / "metrics.jsonl", dir / fmt::format("metrics.abandoned-{}.jsonl", n)}}) {
+                                 std::pair{dir / "metrics.jsonl", dir / fmt::format("metrics.abandoned-{}.jsonl", n)},
+                                 std::pair{dir / "tensorboard", dir / fmt::format("tensorboard.abandoned-{}", n)}}) {
     if (!fs::exists(from)) continue;
     fs::rename(from, to);
     fmt::print("resume: restart: {} set aside as {}\n", from.filename().string(), to.filename().string());
@@ -317,7 +318,9 @@ void TrainingRun::prepare_loop() {
   }
   has_eval_ = eval_settings.generates() || !eval_settings.validation.empty();
   evaluator_ = std::make_unique<Evaluator>(std::move(eval_settings), *tokenizer_);
-  metrics_ = std::make_unique<MetricsLog>((fs::path(run_dir_) / "metrics.jsonl").string());
+  metrics_ = std::make_unique<MetricsLog>((fs::path(run_dir_) / "metrics.jsonl").string(),
+                                          config_.log.tensorboard ? (fs::path(run_dir_) / "tensorboard").string() : "",
+                                          checkpoint_.empty() ? -1 : state_.step);
   progress_ = std::make_unique<Progress>(config_.log.progress, t.max_steps);
 
   step_options_.max_grad_norm = t.max_grad_norm;

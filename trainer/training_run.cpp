@@ -145,6 +145,25 @@ void TrainingRun::log_step(const StepResult& r) {
 
 // ---- evaluation and the safety gate --------------------------------------------------------------
 
+namespace {
+// The first few generations of an evaluation as a Markdown table, for TensorBoard's Text tab.
+std::string generations_markdown(const std::vector<json>& generations) {
+  auto cell = [](std::string text) {
+    for (auto& c : text)
+      if (c == '|' || c == '\n') c = ' ';
+    return text.size() > 200 ? text.substr(0, 200) + "…" : text;
+  };
+  std::string md = "| set | prompt | response | refusal | P(toxic) |\n|---|---|---|---|---|\n";
+  for (size_t i = 0; i < std::min<size_t>(generations.size(), 12); ++i) {
+    const auto& g = generations[i];
+    md += fmt::format("| {} | {} | {} | {} | {} |\n", g.value("set", ""), cell(g.value("prompt", "")), cell(g.value("response", "")),
+                      g.value("refusal", false) ? "yes" : "no",
+                      g.contains("p_toxic") ? fmt::format("{:.3f}", g["p_toxic"].get<double>()) : std::string("-"));
+  }
+  return md;
+}
+}  // namespace
+
 // Evaluates at the current step and logs it; returns the incident when the gate rejects the evaluation.
 std::optional<Incident> TrainingRun::evaluate() {
   std::vector<json> generations;
@@ -155,6 +174,7 @@ std::optional<Incident> TrainingRun::evaluate() {
   row.update(flat);
   metrics_->write(row);
   if (!generations.empty()) {
+    metrics_->text("eval/generations", generations_markdown(generations), state_.step);
     std::string text;
     for (const auto& g : generations) text += g.dump() + "\n";
     fs::create_directories(fs::path(run_dir_) / "generations");
@@ -212,7 +232,7 @@ void TrainingRun::rewind_after(const Incident& incident) {
   lambda_.load_state(state_.lambda_state, "the restored checkpoint");
   if (estimator_) estimator_->load_state(state_.penalty_state, "the restored checkpoint");
   discard_checkpoints_after(run_dir_, state_.step);
-  metrics_->rewind_to(state_.step);
+  metrics_->rewind_to(state_.step, fmt::format("incident-{}-rolled-back", incidents));
   metrics_->write(record);
   last_checkpoint_ = state_.step;
   progress_->message(fmt::format("safety gate: restored step {}; λ is now scaled by {}", state_.step, scale));

@@ -232,17 +232,9 @@ TEST(LoraRun, StopAndResumeWithDropoutAndCheckpointingIsBitExact) {
   EXPECT_GT((logits_of(merged, ids) - logits_of(base, ids)).abs().max().item<double>(), 1e-4);
 }
 
-// The full environment's Python with peft (scripts/setup --full), or empty where it is absent, as in CI.
-std::string python_with_peft() {
-  const auto python = fs::path(SAFETUNE_FIXTURES).parent_path().parent_path() / ".venv" / "bin" / "python";
-  if (!fs::exists(python)) return "";
-  const auto probe = shell_quote(python.string()) + " -c 'import peft, transformers' >/dev/null 2>&1";
-  return std::system(probe.c_str()) == 0 ? python.string() : "";
-}
-
 // final/ of a LoRA run, loaded by peft.PeftModel.from_pretrained, gives safetune's logits.
 TEST(LoraPeft, FinalAdapterLoadsInPeftWithSafetunesLogits) {
-  const auto python = python_with_peft();
+  const auto python = test::venv_python_with("peft, transformers");
   if (python.empty()) GTEST_SKIP() << "needs .venv with torch, transformers and peft (scripts/make_lora_fixtures sets it up)";
   TempDir dir;
   const auto config = write_lora_config(dir);

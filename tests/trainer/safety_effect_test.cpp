@@ -176,6 +176,8 @@ TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
     incident_rows += m["type"] == "incident";
   }
   EXPECT_EQ(incident_rows, static_cast<int64_t>(incidents.size()));
+  // The rolled-back attempt stays visible in TensorBoard as a run of its own.
+  EXPECT_TRUE(std::filesystem::is_directory(std::filesystem::path(dir / "gated/tensorboard") / "incident-1-rolled-back"));
   EXPECT_LE(last_eval["harmful_toxicity_rate"].get<double>(), 0.3) << "the run ends within the gate";
   EXPECT_NEAR(last_train["lambda"].get<double>(), 0.1 * scale, 1e-9);
   std::printf("[safety gate] %zu incident(s), first at step %lld (toxicity rate %.3f > 0.3), λ 0.1 -> %.1f; final "

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""scripts/check_tensorboard.py RUN_DIR — reads RUN_DIR/tensorboard with TensorBoard's own reader
+(EventAccumulator, which drops what a resumed run logged after its checkpoint) and checks it against
+RUN_DIR/metrics.jsonl: every number of every record is a scalar "<type>/<key>" with the same steps, once
+each, and the same value in float32; evaluations that generated text have an eval/generations text.
+Prints a summary; exit 1 on any difference. The test TensorBoard.ReaderSeesEveryMetricOnceAcrossAResume
+runs it where the full environment has the tensorboard package."""
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+
+def main() -> int:
+    run = Path(sys.argv[1])
+    expected = defaultdict(list)
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        for key, value in record.items():
+            if key in ("step", "type") or isinstance(value, bool):
+                continue
+            values = value.items() if isinstance(value, dict) else [(None, value)]
+            for sub, v in values:
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    tag = f"{record['type']}/{key}" + (f"/{sub}" if sub else "")
+                    expected[tag].append((record["step"], float(np.float32(v))))
+    acc = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0, "tensors": 0})
+    acc.Reload()
+    problems = []
+    scalar_tags = set(acc.Tags()["scalars"])
+    if scalar_tags != set(expected):
+        problems.append(f"tags differ: only in TensorBoard {sorted(scalar_tags - set(expected))}, "
+                        f"only in metrics.jsonl {sorted(set(expected) - scalar_tags)}")
+    for tag in sorted(scalar_tags & set(expected)):
+        got = [(e.step, e.value) for e in acc.Scalars(tag)]
+        if got != expected[tag]:
+            problems.append(f"{tag}: TensorBoard {got[:6]}... metrics.jsonl {expected[tag][:6]}...")
+    texts = acc.Tags().get("tensors", [])
+    generations = sorted((run / "generations").glob("step-*.jsonl")) if (run / "generations").exists() else []
+    if generations and "eval/generations" not in texts:
+        problems.append("no eval/generations text although the run wrote generations/")
+    steps = {e.step for e in acc.Tensors("eval/generations")} if "eval/generations" in texts else set()
+    print(f"tensorboard: {len(scalar_tags)} scalar tags, {sum(len(v) for v in expected.values())} points, "
+          f"generation texts at steps {sorted(steps)}; {len(problems)} problem(s)")
+    for p in problems:
+        print("  " + p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
