@@ -30,7 +30,10 @@ def main() -> int:
     acc = EventAccumulator(str(run / "tensorboard"), size_guidance={"scalars": 0, "tensors": 0})
     acc.Reload()
     problems = []
-    scalar_tags = set(acc.Tags()["scalars"])
+    # eval_category/<set>_<rate>/<category>: per-category rates TensorBoard has and metrics.jsonl does not.
+    all_tags = set(acc.Tags()["scalars"])
+    category_tags = {t for t in all_tags if t.startswith("eval_category/")}
+    scalar_tags = all_tags - category_tags
     if scalar_tags != set(expected):
         problems.append(f"tags differ: only in TensorBoard {sorted(scalar_tags - set(expected))}, "
                         f"only in metrics.jsonl {sorted(set(expected) - scalar_tags)}")
@@ -43,7 +46,14 @@ def main() -> int:
     if generations and "eval/generations" not in texts:
         problems.append("no eval/generations text although the run wrote generations/")
     steps = {e.step for e in acc.Tensors("eval/generations")} if "eval/generations" in texts else set()
-    print(f"tensorboard: {len(scalar_tags)} scalar tags, {sum(len(v) for v in expected.values())} points, "
+    eval_steps = sorted({step for step, _ in expected.get("eval/harmful_refusal_rate", [])})
+    for tag in sorted(category_tags):
+        if [e.step for e in acc.Scalars(tag)] != eval_steps:
+            problems.append(f"{tag}: steps {[e.step for e in acc.Scalars(tag)]}, evaluations at {eval_steps}")
+    if eval_steps and not category_tags:
+        problems.append("no eval_category/ scalars although harmful prompts were evaluated")
+    print(f"tensorboard: {len(scalar_tags)} scalar tags and {len(category_tags)} per-category ones, "
+          f"{sum(len(v) for v in expected.values())} points, "
           f"generation texts at steps {sorted(steps)}; {len(problems)} problem(s)")
     for p in problems:
         print("  " + p)

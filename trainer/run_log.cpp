@@ -57,6 +57,10 @@ void MetricsLog::text(const std::string& tag, const std::string& markdown, int64
   if (events_) events_->text(tag, markdown, step);
 }
 
+void MetricsLog::scalar(const std::string& tag, double value, int64_t step) {
+  if (events_) events_->scalar(tag, value, step);
+}
+
 void MetricsLog::rewind_to(int64_t step, const std::string& attempt) {
   if (events_) {
     EventWriter dropped((std::filesystem::path(tensorboard_dir_) / attempt).string());

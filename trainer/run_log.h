@@ -26,8 +26,9 @@ class MetricsLog {
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;
   void write(const nlohmann::json& record);
-  // A Markdown text for TensorBoard's Text tab (nothing without TensorBoard).
+  // A Markdown text for TensorBoard's Text tab, and a TensorBoard-only scalar (nothing without TensorBoard).
   void text(const std::string& tag, const std::string& markdown, int64_t step);
+  void scalar(const std::string& tag, double value, int64_t step);
   // On resume: keep only records with step <= `step` (later ones were written after the checkpoint).
   static void truncate_after(const std::string& path, int64_t step);
   // The same on the open log, when the safety gate rewinds the run. The records it drops stay visible

@@ -173,6 +173,12 @@ std::optional<Incident> TrainingRun::evaluate() {
   const json flat = Evaluator::flatten(report);
   row.update(flat);
   metrics_->write(row);
+  // Per-category rates, for TensorBoard only (metrics.jsonl keeps one flat row; eval.json has them all).
+  for (const char* set : {"harmful", "benign"})
+    if (report.contains(set) && report[set].contains("categories"))
+      for (const auto& [category, rates] : report[set]["categories"].items())
+        for (const auto& [key, value] : rates.items())
+          if (key != "prompts") metrics_->scalar(fmt::format("eval_category/{}_{}/{}", set, key, category), value.get<double>(), state_.step);
   if (!generations.empty()) {
     metrics_->text("eval/generations", generations_markdown(generations), state_.step);
     std::string text;
