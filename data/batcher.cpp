@@ -31,6 +31,7 @@ Batch collate(const std::vector<const Example*>& rows, int pad_id, int64_t safet
   batch.input_ids = ids;
   batch.labels = labels;
   batch.is_safety = torch::arange(B).ge(B - safety_rows);
+  for (const Example* ex : rows) batch.real_tokens += static_cast<int64_t>(ex->input_ids.size());
   return batch;
 }
 

@@ -25,6 +25,7 @@ struct Batch {
   torch::Tensor is_safety;   // [B] bool: rows mixed in from the safety subset (they come last)
   std::vector<size_t> examples;  // indices into the task example list (provenance)
   int64_t epoch = 0;
+  int64_t real_tokens = 0;  // positions that hold a token, not padding
   int64_t loss_tokens() const;  // positions that count in the shifted loss
 };
 

@@ -20,7 +20,7 @@ def main() -> int:
     for line in (run / "metrics.jsonl").read_text().splitlines():
         record = json.loads(line)
         for key, value in record.items():
-            if key in ("step", "type") or isinstance(value, bool):
+            if key in ("step", "type", "timestamp") or isinstance(value, bool):
                 continue
             values = value.items() if isinstance(value, dict) else [(None, value)]
             for sub, v in values:

@@ -111,6 +111,8 @@ inline std::vector<nlohmann::json> deterministic_metrics(const std::string& run_
     auto j = nlohmann::json::parse(line);
     j.erase("elapsed_s");
     j.erase("tokens_per_s");
+    j.erase("input_tokens_per_s");
+    j.erase("timestamp");
     j.erase("cpu_s");
     out.push_back(j);
   }

@@ -18,7 +18,7 @@ void write_scalars(EventWriter& events, const nlohmann::json& record) {
   const std::string type = record.value("type", "metrics");
   const int64_t step = record.value("step", int64_t{0});
   for (const auto& [k, v] : record.items()) {
-    if (k == "step" || k == "type") continue;
+    if (k == "step" || k == "type" || k == "timestamp") continue;  // TensorBoard has each event's wall time
     if (v.is_number()) events.scalar(type + "/" + k, v.get<double>(), step);
     if (v.is_object())
       for (const auto& [sub, x] : v.items())
@@ -95,9 +95,11 @@ std::string clock(double seconds) {
 Progress::Progress(ProgressMode mode, int64_t total_steps)
     : live_(mode == ProgressMode::Always || (mode == ProgressMode::Auto && ::isatty(STDERR_FILENO))), total_(total_steps) {}
 
-void Progress::update(int64_t step, double loss, double tokens_per_s, double eta_s) {
-  const std::string text = fmt::format("step {}/{}  loss {:.4f}  {:.0f} tok/s  ETA {}", step, total_, loss,
-                                       tokens_per_s, clock(eta_s));
+void Progress::update(const ProgressLine& p) {
+  std::string text = fmt::format("step {}/{}  loss {:.4f} (smoothed)  {:.0f} tok/s ({:.0f} in the loss)", p.step, total_,
+                                 p.smoothed_loss, p.input_tokens_per_s, p.loss_tokens_per_s);
+  if (!std::isnan(p.lambda)) text += fmt::format("  λ {:.3g}  P(toxic) {:.3f}", p.lambda, p.p_toxic);
+  text += fmt::format("  elapsed {}  ETA {}", clock(p.elapsed_s), clock(p.eta_s));
   if (live_) {
     fmt::print(stderr, "\r\033[K{}", text);
     std::fflush(stderr);

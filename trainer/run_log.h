@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -41,10 +42,20 @@ class MetricsLog {
   std::unique_ptr<EventWriter> events_;
 };
 
+// What the progress line shows after a logged step.
+struct ProgressLine {
+  int64_t step = 0;
+  double smoothed_loss = 0;
+  double input_tokens_per_s = 0;  // every token the step processed (prompts, responses, safety rows; no padding)
+  double loss_tokens_per_s = 0;   // the tokens in the loss
+  double elapsed_s = 0, eta_s = 0;
+  double lambda = std::nan(""), p_toxic = std::nan("");  // shown when a penalty estimator is on
+};
+
 class Progress {
  public:
   Progress(ProgressMode mode, int64_t total_steps);
-  void update(int64_t step, double loss, double tokens_per_s, double eta_s);
+  void update(const ProgressLine& line);
   void message(const std::string& line);  // a plain line that does not fight with the live one
   void finish();
 

@@ -25,10 +25,13 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 // CPU seconds of this process, all threads. Unlike wall time it excludes the time a shared VM's
 // hypervisor takes (steal), so benchmarks on noisy machines can compare work done per step.
 double process_cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 }  // namespace
 
 int TrainingRun::run() {  // the command installed the stop-signal handlers before set-up
-  started_ = window_started_ = Clock::now();
+  started_ = Clock::now();
   elapsed_before_ = state_.elapsed_s;
   if (config_.gate.enabled && checkpoint_.empty()) check_base_model_passes_gate();
   while (state_.step < config_.train.max_steps) {
@@ -51,6 +54,7 @@ int TrainingRun::run() {  // the command installed the stop-signal handlers befo
 StepResult TrainingRun::take_step() {
   // The step's micro-batches (the cursor moves on; it is saved with the checkpoint), with k safety
   // examples each when mixing (the mixer's draw count is saved too).
+  const auto step_started = Clock::now();
   std::vector<Batch> micro;
   step_safety_categories_.clear();
   for (int64_t i = 0; i < config_.train.grad_accum; ++i)
@@ -69,6 +73,8 @@ StepResult TrainingRun::take_step() {
   state_.optimizer_steps = optimizer_->steps();
   state_.tokens_seen += r.tokens;
   window_tokens_ += r.tokens;
+  for (const auto& b : micro) window_input_tokens_ += b.real_tokens;
+  window_step_s_ += seconds_since(step_started);
   handle_nonfinite(r);
   return r;
 }
@@ -124,23 +130,30 @@ bool TrainingRun::stop_due() const {
 
 void TrainingRun::log_step(const StepResult& r) {
   const double total_s = seconds_since(started_);
-  const double tokens_per_s = static_cast<double>(window_tokens_) / std::max(seconds_since(window_started_), 1e-9);
+  const double window_s = std::max(window_step_s_, 1e-9);
+  const double tokens_per_s = static_cast<double>(window_tokens_) / window_s;
+  const double input_tokens_per_s = static_cast<double>(window_input_tokens_) / window_s;
   const double epoch = static_cast<double>(state_.cursor.epoch) +
                        static_cast<double>(state_.cursor.index) / static_cast<double>(batcher_->batches_per_epoch());
   json row{{"type", "train"}, {"step", state_.step}, {"epoch", epoch}, {"loss", r.loss}, {"ce", r.ce},
            {"penalty", r.penalty}, {"p_toxic", r.p_toxic}, {"lambda", state_.lambda}, {"lr", step_options_.lr},
            {"grad_norm", r.grad_norm}, {"tokens", r.tokens}, {"skipped_nonfinite", state_.skipped_nonfinite},
-           {"tokens_per_s", tokens_per_s}, {"elapsed_s", elapsed_before_ + total_s}, {"cpu_s", process_cpu_seconds()}};
+           {"tokens_seen", state_.tokens_seen}, {"tokens_per_s", tokens_per_s}, {"input_tokens_per_s", input_tokens_per_s},
+           {"elapsed_s", elapsed_before_ + total_s}, {"cpu_s", process_cpu_seconds()}, {"timestamp", unix_seconds()}};
   if (device_.is_cuda()) {  // the caching allocator's peak since the start of this process's training
     const auto stats = at::accelerator::getDeviceStats(device_.has_index() ? device_.index() : 0);
     row["cuda_peak_mb"] = static_cast<double>(stats.allocated_bytes[0].peak) / (1 << 20);
   }
   if (safety_mix_) row["safety_examples"] = r.safety_rows, row["safety_categories"] = step_safety_categories_;
   metrics_->write(row);
-  const double per_step = total_s / static_cast<double>(steps_this_process_);
-  progress_->update(state_.step, r.loss, tokens_per_s, per_step * static_cast<double>(config_.train.max_steps - state_.step));
-  window_tokens_ = 0;
-  window_started_ = Clock::now();
+  const double per_step = total_s / static_cast<double>(steps_this_process_);  // evaluations included: the real ETA
+  smoothed_loss_ = std::isnan(smoothed_loss_) ? r.loss : 0.9 * smoothed_loss_ + 0.1 * r.loss;
+  ProgressLine line{state_.step, smoothed_loss_, input_tokens_per_s, tokens_per_s, elapsed_before_ + total_s,
+                    per_step * static_cast<double>(config_.train.max_steps - state_.step)};
+  if (estimator_) line.lambda = state_.lambda, line.p_toxic = r.p_toxic;
+  progress_->update(line);
+  window_tokens_ = window_input_tokens_ = 0;
+  window_step_s_ = 0;
 }
 
 // ---- evaluation and the safety gate --------------------------------------------------------------
@@ -164,12 +177,28 @@ std::string generations_markdown(const std::vector<json>& generations) {
 }
 }  // namespace
 
+namespace {
+// One evaluation in a short line a person reads: rates in %, names in words, only what was measured.
+std::string eval_summary(int64_t step, const json& flat) {
+  const std::pair<const char*, const char*> shown[] = {
+      {"harmful_refusal_rate", "refusal"}, {"harmful_toxicity_rate", "toxic"}, {"benign_over_refusal_rate", "over-refusal"},
+      {"exact_match", "exact match"}, {"val_ce", "val CE"}};
+  std::vector<std::string> parts;
+  for (const auto& [key, name] : shown) {
+    if (!flat.contains(key)) continue;
+    const double v = flat[key].get<double>();
+    parts.push_back(std::string(key) == "val_ce" ? fmt::format("{} {:.4f}", name, v) : fmt::format("{} {:5.1f}%", name, 100 * v));
+  }
+  return fmt::format("eval  step {:<6} {}", step, fmt::join(parts, " | "));
+}
+}  // namespace
+
 // Evaluates at the current step and logs it; returns the incident when the gate rejects the evaluation.
 std::optional<Incident> TrainingRun::evaluate() {
   std::vector<json> generations;
   EvalModeGuard eval_mode(*model_);
   const json report = evaluator_->run(model_, &generations);
-  json row{{"type", "eval"}, {"step", state_.step}};
+  json row{{"type", "eval"}, {"step", state_.step}, {"timestamp", unix_seconds()}};
   const json flat = Evaluator::flatten(report);
   row.update(flat);
   metrics_->write(row);
@@ -186,10 +215,7 @@ std::optional<Incident> TrainingRun::evaluate() {
     fs::create_directories(fs::path(run_dir_) / "generations");
     write_text_file_atomic((fs::path(run_dir_) / "generations" / fmt::format("step-{:08d}.jsonl", state_.step)).string(), text);
   }
-  std::vector<std::string> parts;
-  for (const auto& [k, v] : row.items())
-    if (k != "type" && k != "step") parts.push_back(fmt::format("{} {}", k, v.is_number_float() ? fmt::format("{:.4f}", v.get<double>()) : v.dump()));
-  progress_->message(fmt::format("eval step {}: {}", state_.step, fmt::join(parts, ", ")));
+  progress_->message(eval_summary(state_.step, flat));
 
   if (config_.gate.enabled && state_.step == 0) state_.baseline_refusal = flat.value("harmful_refusal_rate", std::nan(""));
   auto broken = config_.gate.enabled ? gate_violations(config_.gate, flat, state_.baseline_refusal) : std::vector<std::string>{};

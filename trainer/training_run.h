@@ -110,9 +110,12 @@ class TrainingRun {
   ScheduleOptions schedule_;
   StepOptions step_options_;
 
-  Clock::time_point started_, window_started_;
+  Clock::time_point started_;
   double elapsed_before_ = 0;
-  int64_t window_tokens_ = 0, steps_this_process_ = 0, last_checkpoint_ = -1;
+  // The throughput window: training steps only (evaluation and checkpoints excluded), since the last log line.
+  double window_step_s_ = 0;
+  int64_t window_tokens_ = 0, window_input_tokens_ = 0, steps_this_process_ = 0, last_checkpoint_ = -1;
+  double smoothed_loss_ = std::nan("");  // for the progress line only
   bool checkpoint_wanted_ = false;  // an evaluation passed the gate or set a new best: keep this step
   std::map<std::string, int64_t> step_safety_categories_;  // what the mixer drew into the current step
 };
