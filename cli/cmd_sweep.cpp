@@ -53,7 +53,8 @@ int run_child(const std::vector<std::string>& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// Final train CE, last validation CE and mean P(toxic) over the last tenth of the logged steps.
+// Final train CE, the last evaluation's validation CE and safety rates, and mean P(toxic) over the last tenth
+// of the logged steps.
 json summarize(const std::string& run_dir) {
   std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
   std::vector<json> train;
@@ -65,8 +66,10 @@ json summarize(const std::string& run_dir) {
     if ((*j)["type"] == "train") train.push_back(*j);
     if ((*j)["type"] == "eval") eval = *j;
   }
-  json out = {{"run", run_dir}, {"final_ce", nullptr}, {"val_ce", eval.is_null() ? json(nullptr) : eval["val_ce"]},
-              {"mean_p_toxic", nullptr}};
+  auto last_eval = [&](const char* key) { return eval.is_object() ? eval.value(key, json()) : json(); };
+  json out = {{"run", run_dir}, {"final_ce", nullptr}, {"val_ce", last_eval("val_ce")},
+              {"harmful_refusal_rate", last_eval("harmful_refusal_rate")}, {"harmful_toxicity_rate", last_eval("harmful_toxicity_rate")},
+              {"benign_over_refusal_rate", last_eval("benign_over_refusal_rate")}, {"mean_p_toxic", nullptr}};
   if (train.empty()) return out;
   out["final_ce"] = train.back()["ce"];
   const size_t tail = std::max<size_t>(1, train.size() / 10);
@@ -77,6 +80,7 @@ json summarize(const std::string& run_dir) {
 }
 
 std::string cell(const json& v) { return v.is_number() ? fmt::format("{:.4f}", v.get<double>()) : "-"; }
+std::string percent_cell(const json& v) { return v.is_number() ? fmt::format("{:.1f}%", 100 * v.get<double>()) : "-"; }
 
 // One --grid: a config key and the values it takes.
 struct GridAxis {
@@ -149,11 +153,14 @@ void print_table(const std::vector<GridAxis>& axes, const json& rows) {
     widths.push_back(width);
     header += fmt::format("{:<{}} ", axis.key, width);
   }
-  fmt::print("\n{}{:>10} {:>10} {:>13}  {}\n", header, "final CE", "val CE", "mean P(toxic)", "run");
+  fmt::print("\n{}{:>10} {:>10} {:>9} {:>9} {:>13} {:>13}  {}\n", header, "final CE", "val CE", "refusal", "toxicity",
+             "over-refusal", "mean P(toxic)", "run");
   for (const auto& r : rows) {
     std::string values;
     for (size_t k = 0; k < axes.size(); ++k) values += fmt::format("{:<{}} ", r[axes[k].key].get<std::string>(), widths[k]);
-    fmt::print("{}{:>10} {:>10} {:>13}  {}{}\n", values, cell(r["final_ce"]), cell(r["val_ce"]), cell(r["mean_p_toxic"]),
+    fmt::print("{}{:>10} {:>10} {:>9} {:>9} {:>13} {:>13}  {}{}\n", values, cell(r["final_ce"]), cell(r["val_ce"]),
+               percent_cell(r["harmful_refusal_rate"]), percent_cell(r["harmful_toxicity_rate"]),
+               percent_cell(r["benign_over_refusal_rate"]), cell(r["mean_p_toxic"]),
                r["run"].get<std::string>(),
                r["exit_code"] == 0 ? "" : fmt::format("  (failed, exit {})", r["exit_code"].get<int>()));
   }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 
+#include "common/provenance.h"
 #include "common/check.h"
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -40,6 +41,7 @@ std::string first_line(const char* what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  st::record_command_line(argc, argv);
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     print_usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

@@ -169,6 +169,8 @@ std::vector<ConfigKey> build_run_schema() {
       ranged(key(ST_FIELD(RunConfig, checkpoint.keep_last), KeyType::Int, 3, "newest checkpoints kept"), 1, 1000),
       // eval
       ranged(key(ST_FIELD(RunConfig, eval.every_steps), KeyType::Int, 0, "evaluation interval in steps (validation and eval prompts); 0 = only at the end"), 0, kMaxSteps),
+      key(ST_FIELD(RunConfig, eval.at_start), KeyType::Bool, true,
+          "also evaluate the base model at step 0, before any update (the report's base point; the safety gate always does)"),
       ranged(key(ST_FIELD(RunConfig, eval.batch_size), KeyType::Int, 8, "examples per validation or generation batch"), 1, kMaxBatch),
       input_file(key(ST_FIELD(RunConfig, eval.harmful), KeyType::Path, "",
           "harmful prompts JSONL {prompt, category}: refusal and toxicity rates of greedy generations")),

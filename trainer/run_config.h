@@ -120,6 +120,7 @@ struct RunConfig {
   } checkpoint;
   struct Eval {
     int64_t every_steps, batch_size, max_new_tokens, exact_match_examples;
+    bool at_start;
     std::string harmful, benign;
     std::vector<std::string> refusal_phrases;
     BestMetric best_metric;

@@ -26,12 +26,13 @@ void write_scalars(EventWriter& events, const nlohmann::json& record) {
   }
 }
 
-std::vector<nlohmann::json> records_after(const std::string& path, int64_t step) {
+// Every record of a metrics file; a line torn by a crash is skipped.
+std::vector<nlohmann::json> read_records(const std::string& path) {
   std::vector<nlohmann::json> out;
   std::ifstream in(path);
   for (std::string line; std::getline(in, line);) {
     auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_discarded() && j.value("step", int64_t{0}) > step) out.push_back(std::move(j));
+    if (!j.is_discarded()) out.push_back(std::move(j));
   }
   return out;
 }
@@ -62,11 +63,19 @@ void MetricsLog::scalar(const std::string& tag, double value, int64_t step) {
 }
 
 void MetricsLog::rewind_to(int64_t step, const std::string& attempt) {
+  std::vector<nlohmann::json> dropped;
+  for (auto& record : read_records(path_))
+    if (record.value("step", int64_t{0}) > step) dropped.push_back(std::move(record));
   if (events_) {
-    EventWriter dropped((std::filesystem::path(tensorboard_dir_) / attempt).string());
-    for (const auto& record : records_after(path_, step)) write_scalars(dropped, record);
+    EventWriter attempt_events((std::filesystem::path(tensorboard_dir_) / attempt).string());
+    for (const auto& record : dropped) write_scalars(attempt_events, record);
     events_->session_start(step + 1);
   }
+  // The dropped rows stay readable beside metrics.jsonl, marked with their attempt (the report draws them).
+  const auto kept_path = (std::filesystem::path(path_).parent_path() / "rolled_back.jsonl").string();
+  std::string text = std::filesystem::exists(kept_path) ? read_text_file(kept_path) : "";
+  for (auto& record : dropped) record["attempt"] = attempt, text += record.dump() + "\n";
+  write_text_file_atomic(kept_path, text);
   std::fclose(file_);
   truncate_after(path_, step);
   file_ = std::fopen(path_.c_str(), "ab");
@@ -74,14 +83,10 @@ void MetricsLog::rewind_to(int64_t step, const std::string& attempt) {
 }
 
 void MetricsLog::truncate_after(const std::string& path, int64_t step) {
-  std::ifstream in(path);
-  if (!in.good()) return;
-  std::string kept, line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) continue;  // a line torn by a crash
-    if (j.value("step", int64_t{0}) <= step) kept += line + "\n";
-  }
+  if (!std::filesystem::exists(path)) return;
+  std::string kept;
+  for (const auto& record : read_records(path))
+    if (record.value("step", int64_t{0}) <= step) kept += record.dump() + "\n";
   write_text_file_atomic(path, kept);
 }
 
@@ -100,14 +105,16 @@ void Progress::update(const ProgressLine& p) {
                                  p.smoothed_loss, p.input_tokens_per_s, p.loss_tokens_per_s);
   if (!std::isnan(p.lambda)) text += fmt::format("  λ {:.3g}  P(toxic) {:.3f}", p.lambda, p.p_toxic);
   text += fmt::format("  elapsed {}  ETA {}", clock(p.elapsed_s), clock(p.eta_s));
-  if (live_) {
-    fmt::print(stderr, "\r\033[K{}", text);
-    std::fflush(stderr);
-    dirty_ = true;
-  } else {
-    fmt::print("{}\n", text);
-    std::fflush(stdout);
-  }
+  if (live_) return status(text);
+  fmt::print("{}\n", text);
+  std::fflush(stdout);
+}
+
+void Progress::status(const std::string& text) {
+  if (!live_) return;
+  fmt::print(stderr, "\r\033[K{}", text);
+  std::fflush(stderr);
+  dirty_ = true;
 }
 
 void Progress::message(const std::string& line) {

@@ -32,8 +32,8 @@ class MetricsLog {
   void scalar(const std::string& tag, double value, int64_t step);
   // On resume: keep only records with step <= `step` (later ones were written after the checkpoint).
   static void truncate_after(const std::string& path, int64_t step);
-  // The same on the open log, when the safety gate rewinds the run. The records it drops stay visible
-  // in TensorBoard as a run of their own, tensorboard/<attempt>.
+  // The same on the open log, when the safety gate rewinds the run. The records it drops stay visible:
+  // in rolled_back.jsonl beside the log (each with "attempt"), and in TensorBoard as tensorboard/<attempt>.
   void rewind_to(int64_t step, const std::string& attempt);
 
  private:
@@ -57,6 +57,7 @@ class Progress {
   Progress(ProgressMode mode, int64_t total_steps);
   void update(const ProgressLine& line);
   void message(const std::string& line);  // a plain line that does not fight with the live one
+  void status(const std::string& text);   // replaces the live line (a terminal only): "evaluating 12/48 prompts"
   void finish();
 
  private:

@@ -16,6 +16,7 @@
 #include "common/files.h"
 #include "common/folder_lock.h"
 #include "common/json_file.h"
+#include "common/provenance.h"
 #include "common/rng.h"
 #include "common/sha256.h"
 #include "models/model_folder.h"
@@ -75,6 +76,15 @@ json input_hashes(const RunConfig& c) {
   inputs["classifier"] = c.safety.classifier.empty() ? json::object()
                                                      : hash_folder(c.safety.classifier, [](const fs::path&) { return true; });
   return inputs;
+}
+
+// The evaluation prompt files, by SHA-256: not part of `inputs` (a resume may change them), but what the
+// run's safety numbers were measured on.
+json eval_input_hashes(const RunConfig& c) {
+  json files = json::object();
+  for (const auto* file : {&c.eval.harmful, &c.eval.benign})
+    if (!file->empty()) files[*file] = hash_input(*file);
+  return files;
 }
 
 // The base model's identity for adapter checkpoints: its weights and config.json, by name and SHA-256.
@@ -236,12 +246,16 @@ void TrainingRun::open_run_folder() {
   }
   write_text_file_atomic((fs::path(run_dir_) / "config.json").string(), resolved_.resolved().dump(2) + "\n");
   manifest_ = {{"safetune", SAFETUNE_VERSION},
+               {"source_version", source_version()},
                {"libtorch", TORCH_VERSION},
+               {"command_line", command_line()},
+               {"started_at", utc_now()},
                {"seed", config_.train.seed},
                {"device", device_.str()},
                {"inputs", inputs_},
                {"data", {{"train", stats_json(train_stats_)}, {"validation", stats_json(val_stats_)},
                          {"chat_template", config_.data.options.chat.origin}}},
+               {"eval_inputs", eval_input_hashes(config_)},
                {"resumes", json::array()}};
   write_text_file_atomic((fs::path(run_dir_) / "metrics.jsonl").string(), "");
 }
@@ -282,7 +296,9 @@ void TrainingRun::restore_checkpoint() {
   lambda_.load_state(state_.lambda_state, checkpoint_);
   if (estimator_) estimator_->load_state(state_.penalty_state, checkpoint_);
   MetricsLog::truncate_after((fs::path(run_dir_) / "metrics.jsonl").string(), state_.step);
-  manifest_["resumes"].push_back({{"from", fs::path(checkpoint_).filename().string()}, {"step", state_.step}});
+  manifest_["resumes"].push_back({{"from", fs::path(checkpoint_).filename().string()}, {"step", state_.step},
+                                  {"at", utc_now()}, {"command_line", command_line()}, {"source_version", source_version()},
+                                  {"eval_inputs", eval_input_hashes(config_)}});
   fmt::print("resume: continuing from {} (step {})\n", checkpoint_, state_.step);
 }
 

@@ -33,7 +33,7 @@ double unix_seconds() {
 int TrainingRun::run() {  // the command installed the stop-signal handlers before set-up
   started_ = Clock::now();
   elapsed_before_ = state_.elapsed_s;
-  if (config_.gate.enabled && checkpoint_.empty()) check_base_model_passes_gate();
+  if (checkpoint_.empty()) evaluate_base_model();
   while (state_.step < config_.train.max_steps) {
     const StepResult r = take_step();
     if (log_due()) log_step(r);
@@ -193,16 +193,22 @@ std::string eval_summary(int64_t step, const json& flat) {
 }
 }  // namespace
 
-// Evaluates at the current step and logs it; returns the incident when the gate rejects the evaluation.
-std::optional<Incident> TrainingRun::evaluate() {
+// Evaluates at the current step and records it: a metrics row, the full report in evaluations/, the
+// responses in generations/, TensorBoard scalars and text, and the summary line. Returns the flat row.
+json TrainingRun::measure() {
   std::vector<json> generations;
   EvalModeGuard eval_mode(*model_);
+  evaluator_->on_progress([this](size_t done, size_t total) {
+    progress_->status(fmt::format("step {}: evaluating {}/{} prompts", state_.step, done, total));
+  });
   const json report = evaluator_->run(model_, &generations);
   json row{{"type", "eval"}, {"step", state_.step}, {"timestamp", unix_seconds()}};
   const json flat = Evaluator::flatten(report);
   row.update(flat);
   metrics_->write(row);
-  // Per-category rates, for TensorBoard only (metrics.jsonl keeps one flat row; eval.json has them all).
+  fs::create_directories(fs::path(run_dir_) / "evaluations");
+  write_text_file_atomic((fs::path(run_dir_) / "evaluations" / fmt::format("step-{:08d}.json", state_.step)).string(), report.dump(2) + "\n");
+  // Per-category rates, for TensorBoard only (metrics.jsonl keeps one flat row; evaluations/ has them all).
   for (const char* set : {"harmful", "benign"})
     if (report.contains(set) && report[set].contains("categories"))
       for (const auto& [category, rates] : report[set]["categories"].items())
@@ -216,7 +222,12 @@ std::optional<Incident> TrainingRun::evaluate() {
     write_text_file_atomic((fs::path(run_dir_) / "generations" / fmt::format("step-{:08d}.jsonl", state_.step)).string(), text);
   }
   progress_->message(eval_summary(state_.step, flat));
+  return flat;
+}
 
+// Evaluates and checks the safety gate; returns the incident when the gate rejects the evaluation.
+std::optional<Incident> TrainingRun::evaluate() {
+  const json flat = measure();
   if (config_.gate.enabled && state_.step == 0) state_.baseline_refusal = flat.value("harmful_refusal_rate", std::nan(""));
   auto broken = config_.gate.enabled ? gate_violations(config_.gate, flat, state_.baseline_refusal) : std::vector<std::string>{};
   if (!broken.empty()) return Incident{state_.step, std::move(broken), flat};
@@ -268,6 +279,13 @@ void TrainingRun::rewind_after(const Incident& incident) {
   metrics_->write(record);
   last_checkpoint_ = state_.step;
   progress_->message(fmt::format("safety gate: restored step {}; λ is now scaled by {}", state_.step, scale));
+}
+
+// Before the first update: the gate's baseline check, or (eval.at_start) a plain evaluation that gives the
+// report and the metrics their base point. It is no candidate for the best checkpoint: none is kept at step 0.
+void TrainingRun::evaluate_base_model() {
+  if (config_.gate.enabled) return check_base_model_passes_gate();
+  if (has_eval_ && config_.eval.at_start) measure();
 }
 
 // The gate compares against the model before any update and needs a passing checkpoint to return to; a

@@ -71,7 +71,9 @@ class TrainingRun {
   bool checkpoint_due() const;
   bool stop_due() const;
   void log_step(const StepResult& r);
+  nlohmann::json measure();
   std::optional<Incident> evaluate();
+  void evaluate_base_model();
   void record_passing_eval(const nlohmann::json& flat);
   void rewind_after(const Incident& incident);
   void check_weights_finite(const char* before);

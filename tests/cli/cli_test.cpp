@@ -353,6 +353,8 @@ TEST(SweepCli, TwoGridsSweepTheirProductWithOneColumnPerKey) {
                 std::string::npos) << r.output;
     }
   EXPECT_NE(r.output.find("train.seed       optim.lr           final CE"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("refusal  toxicity  over-refusal mean P(toxic)"), std::string::npos) << r.output;
+  EXPECT_TRUE(summary["runs"][0].contains("benign_over_refusal_rate")) << "null where the run has no benign prompts";
 }
 
 TEST(SweepCli, OneGridKeepsItsFolderNamesAndRepeatedKeysAreRefused) {

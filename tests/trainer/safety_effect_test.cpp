@@ -178,6 +178,18 @@ TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
   EXPECT_EQ(incident_rows, static_cast<int64_t>(incidents.size()));
   // The rolled-back attempt stays visible in TensorBoard as a run of its own.
   EXPECT_TRUE(std::filesystem::is_directory(std::filesystem::path(dir / "gated/tensorboard") / "incident-1-rolled-back"));
+  // And in rolled_back.jsonl, where `safetune report` draws it dashed: the first attempt's rows after the
+  // step it was restored to, up to the evaluation that tripped the gate.
+  int64_t first_attempt_rows = 0;
+  for (const auto& row : read_jsonl_file(dir / "gated/rolled_back.jsonl")) {
+    if (row["attempt"] != "incident-1-rolled-back") continue;
+    ++first_attempt_rows;
+    EXPECT_GT(row["step"].get<int64_t>(), incidents[0]["restored_to"].get<int64_t>()) << row;
+    EXPECT_LE(row["step"].get<int64_t>(), incidents[0]["at_step"].get<int64_t>()) << row;
+  }
+  EXPECT_GT(first_attempt_rows, 0);
+  ASSERT_EQ((r = run_safetune("report " + shell_quote(dir / "gated") + " --out " + shell_quote(dir / "gated.html"))).exit_code, 0) << r.output;
+  EXPECT_NE(read_text_file(dir / "gated.html").find("\"name\":\"λ (penalty weight) (incident-1-rolled-back)\""), std::string::npos);
   EXPECT_LE(last_eval["harmful_toxicity_rate"].get<double>(), 0.3) << "the run ends within the gate";
   EXPECT_NEAR(last_train["lambda"].get<double>(), 0.1 * scale, 1e-9);
   std::printf("[safety gate] %zu incident(s), first at step %lld (toxicity rate %.3f > 0.3), λ 0.1 -> %.1f; final "

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "common/files.h"
@@ -188,6 +189,14 @@ TEST(TrainResume, StopAndResumeAtAwkwardPointsIsBitExact) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "metrics line " << i;
   const auto manifest = json::parse(read_text_file(fs::path(stopped) / "manifest.json"));
   EXPECT_EQ(manifest["resumes"].size(), 3u);
+  // Provenance: how the run was started and each resume, by whom (the command line), when, from what source.
+  EXPECT_EQ(manifest["command_line"].back(), "train.stop_at_step=3");
+  EXPECT_TRUE(std::regex_match(manifest["started_at"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+  EXPECT_FALSE(manifest["source_version"].get<std::string>().empty());
+  EXPECT_EQ(manifest["resumes"][0]["step"], 3);
+  EXPECT_EQ(manifest["resumes"][0]["command_line"].back(), "train.stop_at_step=5");
+  EXPECT_EQ(manifest["resumes"][2]["command_line"][1], "train");
+  EXPECT_TRUE(manifest["resumes"][2]["at"].is_string());
   // keep_last = 2: only the two newest checkpoints remain
   EXPECT_TRUE(fs::exists(CheckpointPaths::step_dir(stopped, 12)));
   EXPECT_FALSE(fs::exists(CheckpointPaths::step_dir(stopped, 4)));

@@ -119,6 +119,8 @@ std::vector<std::string> Evaluator::respond(LlamaForCausalLM& model, const std::
     for (size_t i = start; i < end; ++i)
       ids.push_back(apply_chat_template({{"user", prompts[i].text}}, tokenizer_, settings_.template_options).input_ids);
     for (const auto& tokens : generate(model, ids, gen, tokenizer_.pad_id())) out.push_back(tokenizer_.decode(tokens));
+    answered_ += end - start;
+    if (on_progress_) on_progress_(answered_, harmful_.size() + benign_.size());
   }
   return out;
 }
@@ -170,6 +172,7 @@ double Evaluator::exact_match(LlamaForCausalLM& model) const {
 json Evaluator::run(LlamaForCausalLM& model, std::vector<json>* generations) {
   torch::NoGradGuard no_grad;
   json report = json::object();
+  answered_ = 0;
   if (!harmful_.empty()) report["harmful"] = harmful_report(model, generations);
   if (!benign_.empty()) report["benign"] = benign_report(model, generations);
   if (!val_batches_.empty()) {

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -40,6 +41,8 @@ class Evaluator {
   static nlohmann::json flatten(const nlohmann::json& report);
   // A table for the terminal.
   static std::string table(const nlohmann::json& report);
+  // Called after each generation batch of run() with the prompts answered so far and the total.
+  void on_progress(std::function<void(size_t done, size_t total)> report) { on_progress_ = std::move(report); }
 
   struct Prompt {
     std::string text, category;
@@ -59,6 +62,8 @@ class Evaluator {
   std::unique_ptr<TextScorer> scorer_;
   std::vector<Batch> val_batches_;                              // validation, collated once
   std::vector<std::vector<int>> em_prompts_, em_references_;  // exact-match prompts and reference responses
+  std::function<void(size_t, size_t)> on_progress_;
+  mutable size_t answered_ = 0;  // prompts answered in the current run(), for on_progress_
 };
 
 }  // namespace st

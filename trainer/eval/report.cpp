@@ -1,11 +1,12 @@
-// trainer/eval/report.cpp — SVG charts and the HTML run report.
+// trainer/eval/report.cpp — what `safetune report` shows: a run folder read back (metrics, evaluations,
+// generations, incidents, rolled-back attempts) and turned into tables and charts, one section each.
 #include "trainer/eval/report.h"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <limits>
+#include <regex>
+#include <set>
 
 #include <fmt/ranges.h>
 
@@ -16,255 +17,362 @@ namespace st {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-namespace {
-const char* const kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"};
+// ---- reading a run folder -------------------------------------------------------------------------
 
-std::string number(double v) {
-  if (v == 0) return "0";
-  const double a = std::fabs(v);
-  if (a >= 1e4 || a < 1e-3) return fmt::format("{:.2e}", v);
-  return fmt::format("{:.4g}", v);
+namespace {
+std::vector<json> jsonl_rows(const fs::path& path) {
+  std::vector<json> rows;
+  if (fs::exists(path)) read_jsonl(path.string(), [&](const json& j, int64_t) { rows.push_back(j); });
+  return rows;
+}
+
+// step-00000040.json / .jsonl files of a folder, by step.
+std::map<int64_t, fs::path> step_files(const fs::path& dir, const std::string& extension) {
+  std::map<int64_t, fs::path> out;
+  static const std::regex name(R"(step-(\d+)\.\w+)");
+  std::smatch m;
+  if (!fs::is_directory(dir)) return out;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string file = entry.path().filename().string();
+    if (entry.path().extension() == extension && std::regex_match(file, m, name)) out[std::stoll(m[1])] = entry.path();
+  }
+  return out;
 }
 }  // namespace
 
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
+RunRecord read_run(const std::string& dir) {
+  RunRecord r;
+  const fs::path root(dir);
+  r.dir = dir;
+  r.name = root.lexically_normal().filename().string();
+  if (r.name.empty()) r.name = root.lexically_normal().parent_path().filename().string();
+  ST_CHECK_INPUT(fs::exists(root / "metrics.jsonl"), "{}: not a run folder (no metrics.jsonl)", dir);
+  r.config = fs::exists(root / "config.json") ? read_json_file((root / "config.json").string()) : json::object();
+  r.manifest = fs::exists(root / "manifest.json") ? read_json_file((root / "manifest.json").string()) : json::object();
+  for (auto& row : jsonl_rows(root / "metrics.jsonl")) {
+    const auto type = row.value("type", std::string());
+    if (type == "train") r.train.push_back(std::move(row));
+    else if (type == "eval") r.eval.push_back(std::move(row));
+  }
+  r.incidents = jsonl_rows(root / "incidents.jsonl");
+  r.rolled_back = jsonl_rows(root / "rolled_back.jsonl");
+  for (const auto& [step, path] : step_files(root / "evaluations", ".json")) r.evaluations[step] = read_json_file(path.string());
+  // The base model's responses and the last evaluation's: what the sample table compares.
+  const auto generations = step_files(root / "generations", ".jsonl");
+  if (!generations.empty()) {
+    r.generations[generations.begin()->first] = jsonl_rows(generations.begin()->second);
+    r.generations[generations.rbegin()->first] = jsonl_rows(generations.rbegin()->second);
+  }
+  return r;
+}
+
+// ---- small helpers ---------------------------------------------------------------------------------
+
+namespace {
+double value_at(const json& row, const char* key) {
+  return row.contains(key) && row[key].is_number() ? row[key].get<double>() : std::nan("");
+}
+double last_value(const std::vector<json>& rows, const char* key) {
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it)
+    if (!std::isnan(value_at(*it, key))) return value_at(*it, key);
+  return std::nan("");
+}
+// The evaluation of the base model, before any update (eval.at_start, or the safety gate's first check).
+const json* base_eval(const RunRecord& r) {
+  return !r.eval.empty() && r.eval.front().value("step", -1) == 0 ? &r.eval.front() : nullptr;
+}
+std::string percent(double v) { return std::isnan(v) ? "–" : fmt::format("{:.1f}%", 100 * v); }
+std::string plain(double v) { return std::isnan(v) ? "–" : fmt::format("{:.4f}", v); }
+
+ChartSeries series_of(const std::string& name, const std::vector<json>& rows, const char* key) {
+  ChartSeries s{name, {}};
+  for (const auto& row : rows)
+    if (!std::isnan(value_at(row, key))) s.points.emplace_back(row["step"].get<double>(), value_at(row, key));
+  return s;
+}
+
+// Resumes and safety-gate incidents of a run, as chart markers.
+std::vector<ChartMarker> markers_of(const RunRecord& run, bool several) {
+  std::vector<ChartMarker> out;
+  const std::string who = several ? run.name + ": " : "";
+  for (const auto& resume : run.manifest.value("resumes", json::array()))
+    out.push_back({resume.value("step", 0.0), fmt::format("{}resumed", who)});
+  for (const auto& i : run.incidents) {
+    const auto to = i.value("restored_to", json());
+    out.push_back({i.value("at_step", 0.0), fmt::format("{}incident {}{}", who, i.value("incident", 0),
+                                                        to.is_number() ? fmt::format(" → step {}", to.get<int64_t>()) : " (stopped)")});
   }
   return out;
 }
 
-std::string render_svg(const Chart& chart) {
-  constexpr double W = 560, H = 300, left = 64, right = 16, top = 34, bottom = 44;
-  double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
-  for (const auto& s : chart.series)
-    for (const auto& [x, y] : s.points)
-      if (std::isfinite(x) && std::isfinite(y)) x0 = std::min(x0, x), x1 = std::max(x1, x), y0 = std::min(y0, y), y1 = std::max(y1, y);
-  std::string svg = fmt::format(R"svg(<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}" role="img">)svg",
-                                W, H, W, H);
-  svg += fmt::format(R"svg(<text x="{}" y="20" font-size="14" font-weight="bold">{}</text>)svg", left, html_escape(chart.title));
-  if (!std::isfinite(x0)) return svg + fmt::format(R"svg(<text x="{}" y="{}" font-size="12" fill="#888">no data</text></svg>)svg", left, H / 2);
-  if (x1 == x0) x0 -= 1, x1 += 1;
-  if (y1 == y0) y0 -= std::max(1e-9, std::fabs(y0) * 0.1), y1 += std::max(1e-9, std::fabs(y1) * 0.1);
-  const double pad = (y1 - y0) * 0.05;
-  y0 -= pad, y1 += pad;
-  auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * (W - left - right); };
-  auto py = [&](double y) { return H - bottom - (y - y0) / (y1 - y0) * (H - top - bottom); };
-  // axes, ticks and labels
-  svg += fmt::format(R"svg(<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#999"/>)svg", left, top, W - left - right, H - top - bottom);
-  for (int i = 0; i <= 4; ++i) {
-    const double fx = x0 + (x1 - x0) * i / 4, fy = y0 + (y1 - y0) * i / 4;
-    svg += fmt::format(R"svg(<text x="{:.1f}" y="{}" font-size="10" text-anchor="middle">{}</text>)svg", px(fx), H - bottom + 14, number(fx));
-    svg += fmt::format(R"svg(<text x="{}" y="{:.1f}" font-size="10" text-anchor="end">{}</text>)svg", left - 4, py(fy) + 3, number(fy));
-    svg += fmt::format(R"svg(<line x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}" stroke="#eee"/>)svg", left, W - right, py(fy), py(fy));
-  }
-  svg += fmt::format(R"svg(<text x="{}" y="{}" font-size="11" text-anchor="middle">{}</text>)svg", (left + W - right) / 2, H - 8,
-                     html_escape(chart.x_label));
-  svg += fmt::format(R"svg(<text x="12" y="{}" font-size="11" text-anchor="middle" transform="rotate(-90 12 {})">{}</text>)svg",
-                     (top + H - bottom) / 2, (top + H - bottom) / 2, html_escape(chart.y_label));
-  for (const auto& [x, label] : chart.markers)
-    svg += fmt::format(R"svg(<line class="marker" x1="{0:.1f}" x2="{0:.1f}" y1="{1}" y2="{2}" stroke="#d62728" stroke-dasharray="4 3"><title>{3}</title></line>)svg",
-                       px(x), top, H - bottom, html_escape(label));
-  // series, then the legend
-  for (size_t k = 0; k < chart.series.size(); ++k) {
-    const auto& s = chart.series[k];
-    const char* color = kColors[k % (sizeof kColors / sizeof *kColors)];
-    std::string pts;
-    for (const auto& [x, y] : s.points)
-      if (std::isfinite(x) && std::isfinite(y)) pts += fmt::format("{:.1f},{:.1f} ", px(x), py(y));
-    if (chart.scatter) {
-      svg += fmt::format(R"svg(<g data-series="{}">)svg", html_escape(s.name));
-      for (const auto& [x, y] : s.points)
-        svg += fmt::format(R"svg(<circle cx="{:.1f}" cy="{:.1f}" r="5" fill="{}"><title>{}: ({}, {})</title></circle><text x="{:.1f}" y="{:.1f}" font-size="10">{}</text>)svg",
-                           px(x), py(y), color, html_escape(s.name), number(x), number(y), px(x) + 7, py(y) - 6, html_escape(s.name));
-      svg += "</g>";
-    } else {
-      svg += fmt::format(R"svg(<polyline data-series="{}" fill="none" stroke="{}" stroke-width="1.5" points="{}"/>)svg",
-                         html_escape(s.name), color, pts);
-    }
-    svg += fmt::format(R"svg(<rect x="{}" y="{}" width="10" height="3" fill="{}"/><text x="{}" y="{}" font-size="10">{}</text>)svg",
-                       left + 8, top + 8 + 13 * k, color, left + 22, top + 12 + 13 * k, html_escape(s.name));
-  }
-  return svg + "</svg>";
+struct Metric {
+  const char* key;
+  const char* title;
+  const char* axis;
+  bool percent;
+  bool needs_classifier = false;  // logged as 0 by runs without one: not drawn for them
+};
+
+bool has_classifier(const RunRecord& run) {
+  return !run.config.value("safety", json::object()).value("classifier", std::string()).empty();
 }
 
-RunRecord read_run(const std::string& dir) {
-  RunRecord r;
-  r.dir = dir;
-  r.name = fs::path(dir).lexically_normal().filename().string();
-  if (r.name.empty()) r.name = fs::path(dir).lexically_normal().parent_path().filename().string();
-  const fs::path metrics = fs::path(dir) / "metrics.jsonl";
-  ST_CHECK_INPUT(fs::exists(metrics), "{}: not a run folder (no metrics.jsonl)", dir);
-  r.config = fs::exists(fs::path(dir) / "config.json") ? read_json_file((fs::path(dir) / "config.json").string()) : json::object();
-  r.manifest = fs::exists(fs::path(dir) / "manifest.json") ? read_json_file((fs::path(dir) / "manifest.json").string()) : json::object();
-  read_jsonl(metrics.string(), [&](const json& j, int64_t) {
-    const auto type = j.value("type", std::string());
-    if (type == "train") r.train.push_back(j);
-    else if (type == "eval") r.eval.push_back(j);
-  });
-  if (fs::exists(fs::path(dir) / "incidents.jsonl"))
-    read_jsonl((fs::path(dir) / "incidents.jsonl").string(), [&](const json& j, int64_t) { r.incidents.push_back(j); });
-  return r;
-}
-
-namespace {
-ChartSeries series_of(const std::string& name, const std::vector<json>& rows, const char* key) {
-  ChartSeries s{name, {}};
-  for (const auto& row : rows)
-    if (row.contains(key) && row[key].is_number()) s.points.emplace_back(row["step"].get<double>(), row[key].get<double>());
-  return s;
-}
-
-// One chart of `key` over steps, a series per run; incidents become markers.
-Chart over_steps(const std::vector<RunRecord>& runs, bool eval_rows, const char* key, const std::string& title) {
-  Chart c{title, "step", key, {}, {}, false};
+// One chart of `m` over steps: a series per run, a dashed one per rolled-back attempt, markers.
+Chart over_steps(const std::vector<RunRecord>& runs, const char* type, const Metric& m) {
+  Chart c{m.title, "step", m.axis, ChartKind::Line, m.percent, {}, {}, {}};
   for (const auto& run : runs) {
-    auto s = series_of(runs.size() > 1 ? run.name : key, eval_rows ? run.eval : run.train, key);
+    if (m.needs_classifier && !has_classifier(run)) continue;
+    const std::string name = runs.size() > 1 ? run.name : m.title;
+    auto s = series_of(name, std::string(type) == "eval" ? run.eval : run.train, m.key);
     if (!s.points.empty()) c.series.push_back(std::move(s));
-    for (const auto& i : run.incidents)
-      c.markers.emplace_back(i.value("at_step", 0.0), fmt::format("incident {} ({})", i.value("incident", 0), run.name));
+    std::map<std::string, std::vector<json>> attempts;
+    for (const auto& row : run.rolled_back)
+      if (row.value("type", "") == type) attempts[row.value("attempt", "rolled back")].push_back(row);
+    for (const auto& [attempt, rows] : attempts) {
+      auto dropped = series_of(fmt::format("{} ({})", name, attempt), rows, m.key);
+      dropped.dashed = true;
+      if (!dropped.points.empty()) c.series.push_back(std::move(dropped));
+    }
+    for (auto& marker : markers_of(run, runs.size() > 1)) c.markers.push_back(std::move(marker));
   }
   return c;
 }
 
-double last_value(const std::vector<json>& rows, const char* key) {
-  for (auto it = rows.rbegin(); it != rows.rend(); ++it)
-    if (it->contains(key) && (*it)[key].is_number()) return (*it)[key].get<double>();
-  return std::nan("");
+// A bar chart's x for `category`: its index among the chart's categories, added at the end when new.
+double category_index(Chart& chart, const std::string& category) {
+  auto at = std::find(chart.categories.begin(), chart.categories.end(), category);
+  if (at == chart.categories.end()) at = chart.categories.insert(chart.categories.end(), category);
+  return static_cast<double>(at - chart.categories.begin());
+}
+
+// The charts of `metrics` that have data; the names of those that have none go in the note.
+void add_charts(ReportSection& section, const std::vector<RunRecord>& runs, const char* type, const std::vector<Metric>& metrics) {
+  std::vector<std::string> missing;
+  for (const auto& m : metrics) {
+    auto chart = over_steps(runs, type, m);
+    if (chart.has_data()) section.charts.push_back(std::move(chart));
+    else missing.push_back(m.title);
+  }
+  if (!missing.empty()) section.note += fmt::format(" Not logged in these runs: {}.", fmt::join(missing, ", "));
 }
 }  // namespace
 
+// ---- sections ---------------------------------------------------------------------------------------
+
 namespace {
 
-// One row per run: its last numbers.
-std::string summary_section(const std::vector<RunRecord>& runs) {
-  std::string html;
-  // Summary table: one row per run.
-  html += "<h2>Runs</h2><table><tr><th>run</th><th>steps</th><th>λ (last)</th><th>final CE</th><th>val CE</th>"
-          "<th>harmful refusal</th><th>harmful toxicity</th><th>benign over-refusal</th><th>exact match</th><th>incidents</th></tr>\n";
-  auto cell = [](double v, bool percent) {
-    return std::isnan(v) ? std::string("–") : percent ? fmt::format("{:.1f}%", 100 * v) : fmt::format("{:.4f}", v);
-  };
-  for (const auto& r : runs)
-    html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                        html_escape(r.name), r.train.empty() ? 0 : r.train.back().value("step", 0),
-                        cell(last_value(r.train, "lambda"), false), cell(last_value(r.train, "ce"), false),
-                        cell(last_value(r.eval, "val_ce"), false), cell(last_value(r.eval, "harmful_refusal_rate"), true),
-                        cell(last_value(r.eval, "harmful_toxicity_rate"), true),
-                        cell(last_value(r.eval, "benign_over_refusal_rate"), true), cell(last_value(r.eval, "exact_match"), true),
-                        r.incidents.size());
-  html += "</table>\n";
+// One row per run: its base and last safety numbers, CE and incidents.
+ReportSection summary_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Runs", "Safety rates read base (step 0, before any update) → last evaluation.", "", {}};
+  s.html = "<table><tr><th>run</th><th>trains</th><th>steps</th><th>λ (last)</th><th>train CE (last)</th><th>val CE</th>"
+           "<th>harmful refusal</th><th>harmful toxicity</th><th>benign over-refusal</th><th>exact match</th><th>incidents</th></tr>\n";
+  for (const auto& r : runs) {
+    const json* base = base_eval(r);
+    auto change = [&](const char* key) {
+      const std::string last = percent(last_value(r.eval, key));
+      return base ? percent(value_at(*base, key)) + " → " + last : last;
+    };
+    s.html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                          html_escape(r.name), html_escape(r.manifest.value("trainable", json::object()).value("kind", "full")),
+                          r.train.empty() ? 0 : r.train.back().value("step", 0), plain(last_value(r.train, "lambda")),
+                          plain(last_value(r.train, "ce")), plain(last_value(r.eval, "val_ce")), change("harmful_refusal_rate"),
+                          change("harmful_toxicity_rate"), change("benign_over_refusal_rate"), percent(last_value(r.eval, "exact_match")),
+                          r.incidents.size());
+  }
+  s.html += "</table>\n";
+  return s;
+}
 
-  return html;
+// Config keys whose values differ between the compared runs (the output folder always does).
+ReportSection config_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Config differences", "", "", {}};
+  std::vector<json> flat;
+  std::set<std::string> keys;
+  for (const auto& r : runs) {
+    flat.push_back(r.config.is_object() ? r.config.flatten() : json::object());
+    for (const auto& [k, v] : flat.back().items()) keys.insert(k);
+  }
+  std::string rows;
+  for (const auto& key : keys) {
+    if (key == "/train/output_dir") continue;
+    bool differs = false;
+    for (const auto& f : flat) differs = differs || f.value(key, json()) != flat.front().value(key, json());
+    if (!differs) continue;
+    std::string dotted = key.substr(1);
+    std::replace(dotted.begin(), dotted.end(), '/', '.');
+    rows += fmt::format("<tr><td>{}</td>", html_escape(dotted));
+    for (const auto& f : flat) rows += fmt::format("<td>{}</td>", html_escape(f.contains(key) ? f[key].dump() : "–"));
+    rows += "</tr>\n";
+  }
+  if (rows.empty()) {
+    s.note = "The runs' configs are the same apart from train.output_dir.";
+    return s;
+  }
+  s.html = "<table><tr><th>key</th>";
+  for (const auto& r : runs) s.html += fmt::format("<th>{}</th>", html_escape(r.name));
+  s.html += "</tr>\n" + rows + "</table>\n";
+  return s;
 }
 
 // Several runs: one point per run, safety against validation loss.
-std::string tradeoff_section(const std::vector<RunRecord>& runs) {
-  std::string html;
-  if (runs.size() > 1) {
-    html += "<h2>Trade-off</h2><p class=\"note\">One point per run: the last evaluation's harmful-prompt numbers "
-            "against its validation loss.</p><div class=\"charts\">";
-    for (const auto& [key, title] : std::vector<std::pair<const char*, const char*>>{
-             {"harmful_toxicity_rate", "harmful toxicity rate vs validation CE"},
-             {"harmful_refusal_rate", "harmful refusal rate vs validation CE"}}) {
-      Chart c{title, "validation CE", key, {}, {}, true};
-      for (const auto& r : runs) {
-        const double x = last_value(r.eval, "val_ce"), y = last_value(r.eval, key);
-        if (!std::isnan(x) && !std::isnan(y)) c.series.push_back({r.name, {{x, y}}});
-      }
-      html += render_svg(c);
+ReportSection tradeoff_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Trade-off", "One point per run: its last evaluation's harmful-prompt rates against its validation CE.", "", {}};
+  for (const auto& [key, title] : std::vector<std::pair<const char*, const char*>>{
+           {"harmful_toxicity_rate", "Harmful prompts: toxicity vs validation CE"},
+           {"harmful_refusal_rate", "Harmful prompts: refusal vs validation CE"}}) {
+    Chart c{title, "validation CE (nats/token)", std::string(title).find("toxicity") != std::string::npos ? "toxic responses (%)" : "refusals (%)",
+            ChartKind::Scatter, true, {}, {}, {}};
+    for (const auto& r : runs) {
+      const double x = last_value(r.eval, "val_ce"), y = last_value(r.eval, key);
+      if (!std::isnan(x) && !std::isnan(y)) c.series.push_back({r.name, {{x, y}}});
     }
-    html += "</div>\n";
+    if (c.has_data()) s.charts.push_back(std::move(c));
   }
-
-  return html;
+  return s;
 }
 
-// Training and evaluation curves over steps.
-std::string curve_sections(const std::vector<RunRecord>& runs) {
-  std::string html;
-  html += "<h2>Training</h2><div class=\"charts\">";
-  for (const auto& [key, title] : std::vector<std::pair<const char*, const char*>>{
-           {"loss", "loss (CE + λ·penalty)"}, {"ce", "cross-entropy"}, {"penalty", "safety penalty"},
-           {"p_toxic", "P(toxic) of what the model learns"}, {"lambda", "λ"}, {"lr", "learning rate"}})
-    html += render_svg(over_steps(runs, false, key, title));
-  html += "</div>\n<h2>Evaluations</h2><div class=\"charts\">";
-  for (const auto& [key, title] : std::vector<std::pair<const char*, const char*>>{
-           {"val_ce", "validation CE"}, {"harmful_refusal_rate", "harmful prompts: refusal rate"},
-           {"harmful_toxicity_rate", "harmful prompts: toxicity rate"}, {"benign_over_refusal_rate", "benign prompts: over-refusal"},
-           {"exact_match", "validation exact match"}})
-    html += render_svg(over_steps(runs, true, key, title));
-  html += "</div>\n";
+ReportSection training_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Training", "Logged steps. Dashed lines with crosses are attempts the safety gate rolled back; red lines mark resumes and incidents.", "", {}};
+  add_charts(s, runs, "train", {{"loss", "Loss (CE + λ·penalty)", "loss (nats/token)", false},
+                                {"ce", "Cross-entropy on response tokens", "CE (nats/token)", false},
+                                {"penalty", "Safety penalty", "penalty", false, true},
+                                {"p_toxic", "P(toxic) of what the model learns", "P(toxic) (%)", true, true},
+                                {"lambda", "λ (penalty weight)", "λ", false},
+                                {"lr", "Learning rate", "learning rate", false},
+                                {"grad_norm", "Gradient norm (before clipping)", "L2 norm", false},
+                                {"input_tokens_per_s", "Throughput", "tokens/s (all processed tokens)", false}});
+  return s;
+}
 
-  return html;
+ReportSection evaluation_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Evaluations", "Step 0 is the base model, before any update.", "", {}};
+  add_charts(s, runs, "eval", {{"harmful_refusal_rate", "Harmful prompts: refusal rate", "refused (%)", true},
+                               {"harmful_toxicity_rate", "Harmful prompts: toxicity rate", "toxic responses (%)", true},
+                               {"benign_over_refusal_rate", "Benign prompts: over-refusal rate", "refused (%)", true},
+                               {"val_ce", "Validation CE", "CE (nats/token)", false},
+                               {"exact_match", "Validation exact match", "exact (%)", true}});
+  return s;
+}
+
+// A bar chart per run and rate: every category, base (first evaluation) against the last.
+ReportSection category_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"By category", "Each prompt category's rate at the first evaluation (the base model when it is step 0) and at the last.", "", {}};
+  const std::tuple<const char*, const char*, const char*> rates[] = {{"harmful", "refusal_rate", "harmful prompts refused"},
+                                                                     {"harmful", "toxicity_rate", "harmful prompts answered toxically"},
+                                                                     {"benign", "over_refusal_rate", "benign prompts refused"}};
+  for (const auto& r : runs) {
+    if (r.evaluations.empty()) continue;
+    std::vector<std::pair<int64_t, const json*>> shown{{r.evaluations.begin()->first, &r.evaluations.begin()->second}};
+    if (r.evaluations.size() > 1) shown.emplace_back(r.evaluations.rbegin()->first, &r.evaluations.rbegin()->second);
+    for (const auto& [set, rate, what] : rates) {
+      Chart c{fmt::format("{}: {} by category", r.name, what), "category", "prompts (%)", ChartKind::Bar, true, {}, {}, {}};
+      for (const auto& [step, report] : shown) {
+        const json categories = report->value(set, json::object()).value("categories", json::object());
+        ChartSeries series{step == 0 ? "base (step 0)" : fmt::format("step {}", step), {}};
+        for (const auto& [category, values] : categories.items()) {
+          if (!values.contains(rate)) continue;
+          series.points.emplace_back(category_index(c, category), values[rate].get<double>());
+        }
+        if (!series.points.empty()) c.series.push_back(std::move(series));
+      }
+      if (c.has_data()) s.charts.push_back(std::move(c));
+    }
+  }
+  if (s.charts.empty()) s.note = "No run has per-category evaluations (evaluations/step-*.json).";
+  return s;
+}
+
+// The safety subset each run mixed, by category, one bar series per run.
+ReportSection subset_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Safety subset", "", "", {}};
+  Chart c{"Safety examples mixed into training, by category", "category", "examples", ChartKind::Bar, false, {}, {}, {}};
+  std::vector<std::string> described;
+  for (const auto& r : runs) {
+    if (!r.manifest.contains("safety_subset")) continue;
+    const auto& subset = r.manifest["safety_subset"];
+    described.push_back(fmt::format("{}: {} examples chosen by {}", r.name, subset.value("size", 0), subset.value("strategy", std::string())));
+    ChartSeries series{r.name, {}};
+    const json categories = subset.value("categories", json::object());
+    for (const auto& [category, n] : categories.items()) {
+      series.points.emplace_back(category_index(c, category), n.get<double>());
+    }
+    c.series.push_back(std::move(series));
+  }
+  s.note = described.empty() ? "No run mixed safety examples." : fmt::format("{}.", fmt::join(described, "; "));
+  if (c.has_data()) s.charts.push_back(std::move(c));
+  return s;
 }
 
 // The safety gate's incidents, one row each.
-std::string incident_section(const std::vector<RunRecord>& runs) {
-  std::string html;
-  html += "<h2>Safety gate incidents</h2>";
-  bool any = false;
+ReportSection incident_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Safety gate incidents", "", "", {}};
   for (const auto& r : runs)
     for (const auto& i : r.incidents) {
-      if (!any) html += "<table><tr><th>run</th><th>at step</th><th>violations</th><th>action</th><th>restored to</th><th>λ scale</th></tr>\n";
-      any = true;
       std::vector<std::string> v = i.value("violations", std::vector<std::string>{});
-      html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(r.name),
-                          i.value("at_step", 0), html_escape(fmt::format("{}", fmt::join(v, "; "))),
-                          html_escape(i.value("action", std::string())), i["restored_to"].is_null() ? "–" : i["restored_to"].dump(),
-                          number(i.value("lambda_scale", 1.0)));
+      s.html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n", html_escape(r.name),
+                            i.value("at_step", 0), html_escape(fmt::format("{}", fmt::join(v, "; "))),
+                            html_escape(i.value("action", std::string())),
+                            i.value("restored_to", json()).is_number() ? i["restored_to"].dump() : "–", plain(i.value("lambda_scale", 1.0)));
     }
-  html += any ? "</table>\n" : "<p class=\"note\">none</p>\n";
-
-  return html;
+  if (s.html.empty()) s.note = "None.";
+  else s.html = "<table><tr><th>run</th><th>at step</th><th>violations</th><th>action</th><th>restored to</th><th>λ scale</th></tr>\n" + s.html + "</table>\n";
+  return s;
 }
 
-// The safety subset of each run that mixed one: examples per category.
-std::string subset_section(const std::vector<RunRecord>& runs) {
-  std::string html;
-  html += "<h2>Safety subset</h2>";
-  bool subset = false;
+std::string verdict(const json& g) {
+  std::string out = g.value("refusal", false) ? "refused" : "answered";
+  if (g.contains("p_toxic") && g["p_toxic"].is_number()) out += fmt::format(", P(toxic) {:.2f}", g["p_toxic"].get<double>());
+  return out;
+}
+
+// Per run, a few prompts of each set with the base model's response beside the last evaluation's.
+ReportSection generations_section(const std::vector<RunRecord>& runs, size_t per_set = 6) {
+  ReportSection s{"Sample generations", "The first prompts of each evaluation set: the first evaluation's response and the last one's.", "", {}};
   for (const auto& r : runs) {
-    if (!r.manifest.contains("safety_subset")) continue;
-    subset = true;
-    const auto& s = r.manifest["safety_subset"];
-    Chart c{fmt::format("{}: {} examples by {}", r.name, s.value("size", 0), s.value("strategy", std::string())),
-            "category (index)", "examples", {}, {}, true};
-    int k = 0;
-    std::string legend;
-    for (const auto& [category, n] : s["categories"].items()) {
-      c.series.push_back({category, {{static_cast<double>(k), n.get<double>()}}});
-      legend += fmt::format("{}{} = {}", k ? ", " : "", html_escape(category), n.get<int64_t>());
-      ++k;
+    if (r.generations.empty()) continue;
+    const auto& [first_step, first] = *r.generations.begin();
+    const auto& [last_step, last] = *r.generations.rbegin();
+    s.html += fmt::format("<h3>{}</h3><table><tr><th>set</th><th>category</th><th>prompt</th><th>step {}</th><th>verdict</th>", html_escape(r.name), first_step);
+    if (last_step != first_step) s.html += fmt::format("<th>step {}</th><th>verdict</th>", last_step);
+    s.html += "</tr>\n";
+    std::map<std::string, size_t> shown;
+    for (size_t i = 0; i < first.size(); ++i) {
+      const auto& g = first[i];
+      if (shown[g.value("set", "")]++ >= per_set) continue;
+      s.html += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"text\">{}</td><td class=\"text\">{}</td><td>{}</td>", html_escape(g.value("set", "")),
+                            html_escape(g.value("category", "")), html_escape(g.value("prompt", "")), html_escape(g.value("response", "")), verdict(g));
+      if (last_step != first_step && i < last.size())
+        s.html += fmt::format("<td class=\"text\">{}</td><td>{}</td>", html_escape(last[i].value("response", "")), verdict(last[i]));
+      s.html += "</tr>\n";
     }
-    html += render_svg(c) + fmt::format("<p class=\"note\">{}: {}</p>\n", html_escape(r.name), legend);
+    s.html += "</table>\n";
   }
-  if (!subset) html += "<p class=\"note\">no run mixed safety examples</p>\n";
-  return html;
+  if (s.html.empty()) s.note = "No run saved generations (they need eval.harmful or eval.benign).";
+  return s;
+}
+
+ReportSection folders_section(const std::vector<RunRecord>& runs) {
+  ReportSection s{"Run folders", "", "<ul>", {}};
+  for (const auto& r : runs)
+    s.html += fmt::format("<li>{}: {} (safetune {}, source {})</li>", html_escape(r.name), html_escape(r.dir),
+                          html_escape(r.manifest.value("safetune", "?")), html_escape(r.manifest.value("source_version", "?")));
+  s.html += "</ul>\n";
+  return s;
 }
 
 }  // namespace
 
 std::string render_report(const std::vector<RunRecord>& runs) {
-  std::string html = R"svg(<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>safetune report</title>
-<style>body{font-family:system-ui,sans-serif;margin:24px;color:#222}h2{margin-top:32px}table{border-collapse:collapse}
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th{background:#f4f4f4}td:first-child{text-align:left}
-.charts{display:flex;flex-wrap:wrap;gap:12px}.note{color:#666;font-size:13px}</style></head><body>
-<h1>safetune report</h1>
-)svg";
-  html += summary_section(runs) + tradeoff_section(runs) + curve_sections(runs) + incident_section(runs) + subset_section(runs);
-  html += "<h2>Run folders</h2><ul>";
-  for (const auto& r : runs) html += fmt::format("<li>{}: {}</li>", html_escape(r.name), html_escape(r.dir));
-  return html + "</ul></body></html>\n";
+  std::vector<ReportSection> sections{summary_section(runs)};
+  if (runs.size() > 1) {
+    sections.push_back(config_section(runs));
+    sections.push_back(tradeoff_section(runs));
+  }
+  for (auto* section : {training_section, evaluation_section, category_section, subset_section, incident_section})
+    sections.push_back(section(runs));
+  sections.push_back(generations_section(runs));
+  sections.push_back(folders_section(runs));
+  return render_page(sections);
 }
 
 }  // namespace st

@@ -1,0 +1,20 @@
+// common/provenance.h — what a run records about how it was made: the source version the program was built
+// from, the command line it was started with, and when (the manifest keeps all three).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace st {
+
+// `git describe --always --dirty` of the source tree at build time, or "unknown" outside git.
+const char* source_version();
+
+// The process's argv, as main() received it; empty until main() records it.
+void record_command_line(int argc, const char* const* argv);
+const std::vector<std::string>& command_line();
+
+// The current UTC time as ISO 8601, to the second: "2026-12-01T23:40:59Z".
+std::string utc_now();
+
+}  // namespace st
