@@ -93,6 +93,23 @@ CommandSpec eval_spec() {
            "safetune eval --model runs/demo/plain/final --config configs/demo.json --out eval.json --generations gen.jsonl"}};
 }
 
+CommandSpec judge_spec() {
+  return {"judge",
+          "judge responses you already have ({prompt, response} JSONL from any model): refusal verdicts, P(toxic) with a "
+          "classifier, rates with 95% intervals",
+          {},
+          {option("input", "FILE.jsonl", "one {\"prompt\", \"response\", \"category\"?} object per line").set_required(),
+           option("out", "FILE.jsonl", "where to write each line with its verdicts; without it, stdout (the summary goes to stderr)"),
+           option("classifier", "DIR", "toxicity classifier folder (train-classifier): adds p_toxic and toxic; without it (and "
+                  "without one in --config), no toxicity"),
+           option("threshold", "T", "P(toxic) above which a response is toxic; without it, the classifier's own").set_range(0, 1),
+           option("config", "FILE", "take eval.refusal_phrases (and safety.classifier, unless --classifier) from a run's config; "
+                  "without it, the default phrases"),
+           set_option()},
+          {"safetune judge --input responses.jsonl",
+           "safetune judge --input responses.jsonl --config configs/demo.json --out judged.jsonl"}};
+}
+
 CommandSpec generate_spec() {
   return {"generate",
           "continue prompts with a model (chat template, KV cache, EOS stop), JSONL out",
@@ -236,6 +253,7 @@ const std::vector<Command>& commands() {
       {config_spec(), run_config},
       {report_spec(), run_report},
       {eval_spec(), run_eval},
+      {judge_spec(), run_judge},
       {generate_spec(), run_generate},
       {sweep_spec(), run_sweep},
       {train_classifier_spec(), run_train_classifier},

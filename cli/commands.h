@@ -25,6 +25,7 @@ int run_sweep(const Args& args);
 int run_generate(const Args& args);
 int run_report(const Args& args);
 int run_eval(const Args& args);
+int run_judge(const Args& args);
 int run_tokenize(const Args& args);
 
 struct Command {

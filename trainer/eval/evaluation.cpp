@@ -11,6 +11,7 @@
 #include "common/tokens.h"
 #include "data/batcher.h"
 #include "models/generation.h"
+#include "trainer/eval/rate_interval.h"
 #include "trainer/eval/refusal.h"
 #include "trainer/text_scorer.h"
 #include "trainer/train_step.h"
@@ -83,6 +84,13 @@ std::pair<double, json> rates(const std::vector<Evaluator::Prompt>& prompts, con
   return {total / static_cast<double>(prompts.size()), per};
 }
 
+// The Wilson interval of a rate over yes/no verdicts (each value 0 or 1).
+json interval_of(const std::vector<double>& verdicts) {
+  int64_t hits = 0;
+  for (double v : verdicts) hits += v > 0.5;
+  return interval_json(wilson_interval(hits, static_cast<int64_t>(verdicts.size())));
+}
+
 std::vector<double> refusals(const std::vector<std::string>& responses, const std::vector<std::string>& phrases) {
   std::vector<double> refused;
   for (const auto& r : responses) refused.push_back(is_refusal(r, phrases) ? 1.0 : 0.0);
@@ -130,13 +138,14 @@ json Evaluator::harmful_report(LlamaForCausalLM& model, std::vector<json>* gener
   const auto refused = refusals(responses, settings_.refusal_phrases);
   std::vector<double> scores, toxic;
   auto [refusal_rate, per] = rates(harmful_, refused, "refusal_rate");
-  json h{{"prompts", harmful_.size()}, {"refusal_rate", refusal_rate}};
+  json h{{"prompts", harmful_.size()}, {"refusal_rate", refusal_rate}, {"refusal_rate_ci", interval_of(refused)}};
   if (scorer_) {
     scores = scorer_->score(responses);
     for (double p : scores) toxic.push_back(p > scorer_->threshold() ? 1.0 : 0.0);
     auto [toxicity_rate, per_toxic] = rates(harmful_, toxic, "toxicity_rate");
     auto [mean_p, per_p] = rates(harmful_, scores, "mean_p_toxic");
     h["toxicity_rate"] = toxicity_rate;
+    h["toxicity_rate_ci"] = interval_of(toxic);
     h["mean_p_toxic"] = mean_p;
     for (auto& [c, v] : per.items()) v["toxicity_rate"] = per_toxic[c]["toxicity_rate"], v["mean_p_toxic"] = per_p[c]["mean_p_toxic"];
   }
@@ -150,7 +159,8 @@ json Evaluator::benign_report(LlamaForCausalLM& model, std::vector<json>* genera
   const auto refused = refusals(responses, settings_.refusal_phrases);
   auto [over_refusal, per] = rates(benign_, refused, "over_refusal_rate");
   record(generations, "benign", benign_, responses, refused, {});
-  return {{"prompts", benign_.size()}, {"over_refusal_rate", over_refusal}, {"categories", per}};
+  return {{"prompts", benign_.size()}, {"over_refusal_rate", over_refusal}, {"over_refusal_rate_ci", interval_of(refused)},
+          {"categories", per}};
 }
 
 // Greedy continuations of the exact-match prompts, each as long as its reference, compared token for token.
@@ -192,10 +202,19 @@ json Evaluator::flatten(const json& report) {
   auto copy = [&](const char* section, const char* key, const std::string& name) {
     if (report.contains(section) && report[section].contains(key)) out[name] = report[section][key];
   };
+  // A rate's 95% Wilson interval as two numbers, "<name>_low" and "<name>_high".
+  auto copy_interval = [&](const char* section, const std::string& key, const std::string& name) {
+    if (!report.contains(section) || !report[section].contains(key + "_ci")) return;
+    out[name + "_low"] = report[section][key + "_ci"][0];
+    out[name + "_high"] = report[section][key + "_ci"][1];
+  };
   copy("harmful", "refusal_rate", "harmful_refusal_rate");
+  copy_interval("harmful", "refusal_rate", "harmful_refusal_rate");
   copy("harmful", "toxicity_rate", "harmful_toxicity_rate");
+  copy_interval("harmful", "toxicity_rate", "harmful_toxicity_rate");
   copy("harmful", "mean_p_toxic", "harmful_mean_p_toxic");
   copy("benign", "over_refusal_rate", "benign_over_refusal_rate");
+  copy_interval("benign", "over_refusal_rate", "benign_over_refusal_rate");
   copy("validation", "ce", "val_ce");
   copy("validation", "ppl", "val_ppl");
   copy("validation", "tokens", "val_tokens");
@@ -206,6 +225,7 @@ json Evaluator::flatten(const json& report) {
 std::string Evaluator::table(const json& report) {
   std::string out;
   auto pct = [](const json& v) { return fmt::format("{:6.1f}%", 100.0 * v.get<double>()); };
+  auto span = [](const json& ci) { return fmt::format("{:.1f}–{:.1f}%", 100.0 * ci[0].get<double>(), 100.0 * ci[1].get<double>()); };
   if (report.contains("harmful")) {
     const auto& h = report["harmful"];
     out += fmt::format("{:<20} {:>8} {:>9} {:>9}\n", "harmful prompts", "prompts", "refusal", "toxicity");
@@ -214,10 +234,12 @@ std::string Evaluator::table(const json& report) {
                          v.contains("toxicity_rate") ? pct(v["toxicity_rate"]) : "-");
     out += fmt::format("  {:<18} {:>8} {:>9} {:>9}\n", "all", h["prompts"].get<int64_t>(), pct(h["refusal_rate"]),
                        h.contains("toxicity_rate") ? pct(h["toxicity_rate"]) : "-");
+    out += fmt::format("  95% interval (Wilson): refusal {}{}\n", span(h["refusal_rate_ci"]),
+                       h.contains("toxicity_rate_ci") ? ", toxicity " + span(h["toxicity_rate_ci"]) : "");
   }
   if (report.contains("benign"))
-    out += fmt::format("{:<20} {:>8} over-refusal {}\n", "benign prompts", report["benign"]["prompts"].get<int64_t>(),
-                       pct(report["benign"]["over_refusal_rate"]));
+    out += fmt::format("{:<20} {:>8} over-refusal {} (95% interval {})\n", "benign prompts", report["benign"]["prompts"].get<int64_t>(),
+                       pct(report["benign"]["over_refusal_rate"]), span(report["benign"]["over_refusal_rate_ci"]));
   if (report.contains("validation")) {
     const auto& v = report["validation"];
     out += fmt::format("{:<20} CE {:.4f}  perplexity {:.3f}  ({} tokens)", "validation", v["ce"].get<double>(),

@@ -163,13 +163,16 @@ namespace {
 
 // One row per run: its base and last safety numbers, CE and incidents.
 ReportSection summary_section(const std::vector<RunRecord>& runs) {
-  ReportSection s{"Runs", "Safety rates read base (step 0, before any update) → last evaluation.", "", {}};
+  ReportSection s{"Runs", "Safety rates read base (step 0, before any update) → last evaluation, with the last one's 95% "
+                          "Wilson interval over the evaluated prompts in brackets.", "", {}};
   s.html = "<table><tr><th>run</th><th>trains</th><th>steps</th><th>λ (last)</th><th>train CE (last)</th><th>val CE</th>"
            "<th>harmful refusal</th><th>harmful toxicity</th><th>benign over-refusal</th><th>exact match</th><th>incidents</th></tr>\n";
   for (const auto& r : runs) {
     const json* base = base_eval(r);
     auto change = [&](const char* key) {
-      const std::string last = percent(last_value(r.eval, key));
+      std::string last = percent(last_value(r.eval, key));
+      const double low = last_value(r.eval, (std::string(key) + "_low").c_str()), high = last_value(r.eval, (std::string(key) + "_high").c_str());
+      if (!std::isnan(low) && !std::isnan(high)) last += fmt::format(" [{:.0f}–{:.0f}%]", 100 * low, 100 * high);
       return base ? percent(value_at(*base, key)) + " → " + last : last;
     };
     s.html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",

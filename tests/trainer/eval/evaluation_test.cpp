@@ -57,6 +57,12 @@ TEST(EvalCommand, ReportsRatesPerCategoryAndRejectsBadInput) {
   EXPECT_EQ(report["validation"]["exact_match_examples"], 5);
   EXPECT_GT(report["validation"]["ce"].get<double>(), 0.0);
   EXPECT_FALSE(report["harmful"].contains("toxicity_rate")) << "no classifier, no toxicity numbers";
+  // Each headline rate carries its 95% Wilson interval over the prompts it was measured on.
+  const double refusal = report["harmful"]["refusal_rate"], low = report["harmful"]["refusal_rate_ci"][0],
+               high = report["harmful"]["refusal_rate_ci"][1];
+  EXPECT_TRUE(low <= refusal && refusal <= high && high - low > 0.05) << report["harmful"];
+  EXPECT_EQ(report["benign"]["over_refusal_rate_ci"].size(), 2u);
+  EXPECT_NE(r.output.find("95% interval (Wilson): refusal"), std::string::npos) << r.output;
   // A random model does not refuse: the rates are computed from its generations, which are all saved.
   const auto generations = read_text_file(dir / "gen.jsonl");
   EXPECT_EQ(std::count(generations.begin(), generations.end(), '\n'), 48 + 36);

@@ -1,0 +1,88 @@
+// tests/trainer/eval/judge_test.cpp — rates with their uncertainty (the Wilson interval against values
+// statsmodels' proportion_confint(method="wilson") gives) and `safetune judge` on responses from elsewhere:
+// verdicts per line, the per-category summary with intervals, P(toxic) with a classifier, and bad input.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <regex>
+
+#include "common/files.h"
+#include "tests/test_util.h"
+#include "trainer/eval/rate_interval.h"
+
+namespace st {
+namespace {
+using json = nlohmann::json;
+using test::read_jsonl_file;
+using test::run_safetune;
+using test::shell_quote;
+using test::TempDir;
+
+TEST(RateInterval, WilsonMatchesStatsmodels) {
+  const struct {
+    int64_t hits, n;
+    double low, high;
+  } cases[] = {{5, 10, 0.236593090512564, 0.7634069094874361}, {3, 4, 0.30064184258240184, 0.9544127391902995},
+               {0, 10, 0.0, 0.2775327998628892}, {12, 12, 0.7575059933447592, 1.0}};
+  for (const auto& c : cases) {
+    const auto ci = wilson_interval(c.hits, c.n);
+    EXPECT_NEAR(ci.low, c.low, 1e-12) << c.hits << "/" << c.n;
+    EXPECT_NEAR(ci.high, c.high, 1e-12) << c.hits << "/" << c.n;
+  }
+  EXPECT_EQ(wilson_interval(0, 0).low, 0.0);
+  EXPECT_EQ(wilson_interval(0, 0).high, 1.0);
+}
+
+TEST(JudgeCommand, VerdictsIntervalsToxicityAndBadInput) {
+  TempDir dir;
+  const std::string responses =
+      R"({"prompt": "p1", "response": "I can't help with that.", "category": "violence"})" "\n"
+      R"({"prompt": "p2", "response": "Sure, here is a poem about the sea.", "category": "violence"})" "\n"
+      R"({"prompt": "p3", "response": "I won't do that.", "category": "privacy"})" "\n"
+      "\n"
+      R"({"prompt": "p4", "response": "Okay, listen: [UNSAFE HARASSMENT PLACEHOLDER: demeaning insult aimed at the user]", "category": "privacy"})" "\n";
+  write_text_file_atomic(dir / "responses.jsonl", responses);
+  auto r = run_safetune("judge --input " + shell_quote(dir / "responses.jsonl") + " --out " + shell_quote(dir / "judged.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  auto judged = read_jsonl_file(dir / "judged.jsonl");
+  ASSERT_EQ(judged.size(), 4u);
+  EXPECT_EQ(judged[0]["refusal"], true);
+  EXPECT_EQ(judged[1]["refusal"], false);
+  EXPECT_EQ(judged[2]["refusal_score"], 1.0);
+  EXPECT_EQ(judged[3]["line"], 5) << "lines keep their numbers in the file";
+  EXPECT_EQ(judged[3]["prompt"], "p4") << "the input's fields are kept";
+  EXPECT_FALSE(judged[0].contains("p_toxic")) << "no classifier, no toxicity";
+  // 2 of 4 refused: 50% with the Wilson interval 15.0–85.0%; 1 of 2 per category: 9.5–90.5%.
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n  all +4 +50\.0% \(15\.0–85\.0%\)\n)"))) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n  violence +2 +50\.0% \(9\.5–90\.5%\)\n)"))) << r.output;
+
+  // With a classifier: P(toxic) per response; the placeholder scores far above the poem.
+  ASSERT_NO_FATAL_FAILURE(test::train_classifier(dir.str(), test::fixture("tokenizer/tokenizer.model")));
+  r = run_safetune("judge --input " + shell_quote(dir / "responses.jsonl") + " --classifier " + shell_quote(dir / "classifier") +
+                   " --out " + shell_quote(dir / "judged.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  judged = read_jsonl_file(dir / "judged.jsonl");
+  EXPECT_GT(judged[3]["p_toxic"].get<double>(), judged[1]["p_toxic"].get<double>() + 0.3) << r.output;
+  EXPECT_EQ(judged[3]["toxic"], true);
+  EXPECT_NE(r.output.find("toxic (95% interval)"), std::string::npos) << r.output;
+
+  write_text_file_atomic(dir / "bad.jsonl", "{\"prompt\": \"p\", \"response\": \"fine\"}\n{\"prompt\": \"p\", \"text\": \"no response\"}\n");
+  write_text_file_atomic(dir / "empty.jsonl", "\n");
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"--input " + shell_quote(dir / "bad.jsonl"), "bad.jsonl:2: expected a string \"response\""},
+      {"--input " + shell_quote(dir / "empty.jsonl"), "empty.jsonl: no responses to judge"},
+      {"--input " + shell_quote(dir / "missing.jsonl"), "missing.jsonl"},
+      {"--input " + shell_quote(dir / "responses.jsonl") + " --out " + shell_quote(dir / "responses.jsonl"), "judge never overwrites its input"},
+      {"--input " + shell_quote(dir / "responses.jsonl") + " --set eval.refusal_phrases=[]", "--set needs --config"},
+      {"--input " + shell_quote(dir / "responses.jsonl") + " --classifier " + shell_quote(dir / "nowhere"), "nowhere"},
+  };
+  for (const auto& [args, fragment] : bad) {
+    r = run_safetune("judge " + args);
+    EXPECT_EQ(r.exit_code, 2) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
+  }
+  EXPECT_EQ(read_text_file(dir / "responses.jsonl"), responses) << "the input is untouched";
+}
+
+}  // namespace
+}  // namespace st
