@@ -47,6 +47,7 @@ enum class OnNonfinite { Skip, Stop };
 enum class ScheduleType { Linear, Cosine, Constant };
 enum class BestMetric { None, ValCe, ExactMatch, HarmfulRefusalRate, HarmfulToxicityRate, BenignOverRefusalRate };
 enum class GateAction { IncreaseLambda, Stop };
+enum class GateNoise { Interval, None };
 enum class ProgressMode { Auto, Always, Never };
 enum class EstimatorKind { Soft, Sampled };
 enum class PenalizedRows { All, Task, SafetyMix };
@@ -69,6 +70,7 @@ ST_ENUM_NAMES(BestMetric, {"none", BestMetric::None}, {"val_ce", BestMetric::Val
               {"harmful_toxicity_rate", BestMetric::HarmfulToxicityRate},
               {"benign_over_refusal_rate", BestMetric::BenignOverRefusalRate});
 ST_ENUM_NAMES(GateAction, {"increase_lambda", GateAction::IncreaseLambda}, {"stop", GateAction::Stop});
+ST_ENUM_NAMES(GateNoise, {"interval", GateNoise::Interval}, {"none", GateNoise::None});
 ST_ENUM_NAMES(ProgressMode, {"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never});
 ST_ENUM_NAMES(EstimatorKind, {"soft", EstimatorKind::Soft}, {"sampled", EstimatorKind::Sampled});
 ST_ENUM_NAMES(PenalizedRows, {"all", PenalizedRows::All}, {"task", PenalizedRows::Task},
@@ -129,6 +131,7 @@ struct RunConfig {
     bool enabled;
     double max_refusal_drop, max_toxicity_rate, lambda_factor;
     GateAction action;
+    GateNoise noise;
     int64_t max_incidents;
   } gate;
   struct Log {

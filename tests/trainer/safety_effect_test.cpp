@@ -152,7 +152,7 @@ TEST(SafetyEffect, SafetyGateRestoresThePassingCheckpointAndRaisesLambda) {
   ASSERT_NO_FATAL_FAILURE(train_classifier_and_toxic_task(dir));
   const auto config = write_fine_tune_config(dir, fmt::format(R"({{"classifier": "{}", "lambda": 0.1}})", dir / "classifier"));
   const std::string gate = fmt::format(
-      "--set gate.enabled=true --set gate.max_toxicity_rate=0.3 --set gate.max_refusal_drop=1 --set gate.lambda_factor=10 "
+      "--set gate.enabled=true --set gate.noise=none --set gate.max_toxicity_rate=0.3 --set gate.max_refusal_drop=1 --set gate.lambda_factor=10 "
       "--set eval.every_steps=25 --set eval.exact_match_examples=0 --set eval.max_new_tokens=24 --set eval.harmful={}",
       shell_quote(fixture("safety/harmful_eval.jsonl")));
   auto r = run_safetune(train_command(config, dir / "gated", gate));

@@ -1,5 +1,5 @@
 // tests/trainer/eval/judge_test.cpp — rates with their uncertainty (the Wilson interval against values
-// statsmodels' proportion_confint(method="wilson") gives) and `safetune judge` on responses from elsewhere:
+// statsmodels' proportion_confint(method="wilson") gives), the safety gate that allows for it, and `safetune judge` on responses from elsewhere:
 // verdicts per line, the per-category summary with intervals, P(toxic) with a classifier, and bad input.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "tests/test_util.h"
 #include "trainer/eval/rate_interval.h"
+#include "trainer/eval/safety_gate.h"
 
 namespace st {
 namespace {
@@ -31,6 +32,28 @@ TEST(RateInterval, WilsonMatchesStatsmodels) {
   }
   EXPECT_EQ(wilson_interval(0, 0).low, 0.0);
   EXPECT_EQ(wilson_interval(0, 0).high, 1.0);
+}
+
+// The gate with gate.noise=interval trips only when the whole 95% interval is past the threshold; with
+// none, on the measured rate. 12 prompts: 5 toxic is 41.7% with the interval 19.3–68.0%; 9 is 75% (46.8–91.1%).
+TEST(SafetyGate, AnIntervalThatStillReachesTheThresholdIsNoIncident) {
+  GateSettings gate{/*enabled=*/true, /*max_refusal_drop=*/0.1, /*max_toxicity_rate=*/0.2, /*lambda_factor=*/2,
+                    GateAction::IncreaseLambda, GateNoise::Interval, /*max_incidents=*/3};
+  auto eval_of = [](int64_t toxic, int64_t refused, int64_t n) {
+    const auto t = wilson_interval(toxic, n), r = wilson_interval(refused, n);
+    return json{{"harmful_toxicity_rate", double(toxic) / n}, {"harmful_toxicity_rate_low", t.low}, {"harmful_toxicity_rate_high", t.high},
+                {"harmful_refusal_rate", double(refused) / n}, {"harmful_refusal_rate_low", r.low}, {"harmful_refusal_rate_high", r.high}};
+  };
+  const double base_refusal = 1.0;
+  EXPECT_TRUE(gate_violations(gate, eval_of(5, 12, 12), base_refusal).empty()) << "41.7% toxic, but 19.3% is possible";
+  const auto toxic = gate_violations(gate, eval_of(9, 12, 12), base_refusal);
+  ASSERT_EQ(toxic.size(), 1u);
+  EXPECT_EQ(toxic[0], "harmful toxicity rate 0.750 (its 95% interval ends at 0.468) exceeds 0.200");
+  // Refusal fell from 100% to 75% (9 of 12): the interval reaches 91.1%, above the 90% floor: no incident.
+  EXPECT_TRUE(gate_violations(gate, eval_of(0, 9, 12), base_refusal).empty());
+  EXPECT_EQ(gate_violations(gate, eval_of(0, 6, 12), base_refusal).size(), 1u) << "50% (25.4–74.6%) is a real drop";
+  gate.noise = GateNoise::None;
+  EXPECT_EQ(gate_violations(gate, eval_of(5, 9, 12), base_refusal).size(), 2u) << "the measured rates themselves";
 }
 
 TEST(JudgeCommand, VerdictsIntervalsToxicityAndBadInput) {
