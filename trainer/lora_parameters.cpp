@@ -3,6 +3,8 @@
 
 #include <filesystem>
 
+#include <fmt/ranges.h>
+
 #include "common/check.h"
 #include "common/files.h"
 
@@ -18,6 +20,12 @@ LoraParameters::LoraParameters(LoraSettings settings, uint64_t seed, torch::Scal
       base_dtype_(base_dtype),
       base_model_(std::move(base_model)),
       base_sha256_(std::move(base_sha256)) {}
+
+std::string LoraParameters::describe() const {
+  const auto& l = settings_;
+  return fmt::format("LoRA r={} alpha={}{} dropout={} on {}, base frozen in {}", l.r, l.alpha, l.rslora ? " (rsLoRA)" : "",
+                     l.dropout, fmt::join(l.targets, ","), base_dtype_ == torch::kBFloat16 ? "bfloat16" : "float32");
+}
 
 NamedTensors LoraParameters::select(LlamaForCausalLM& model) {
   if (base_dtype_ != torch::kFloat32) {

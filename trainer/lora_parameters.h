@@ -15,6 +15,8 @@ class LoraParameters : public TrainableParameters {
   LoraParameters(LoraSettings settings, uint64_t seed, torch::ScalarType base_dtype, std::string base_model,
                  std::string base_sha256);
   std::string name() const override { return "lora"; }
+  std::string describe() const override;
+  std::string saved_as() const override { return "adapter (PEFT)"; }
   NamedTensors select(LlamaForCausalLM& model) override;
   void save(const std::string& dir, LlamaForCausalLM& model, const SaveOptions& options) const override;
   void load(const std::string& dir, LlamaForCausalLM& model) const override;

@@ -280,14 +280,8 @@ void TrainingRun::describe_trainable(const NamedTensors& params) {
   int64_t trained = 0, total = 0;
   for (const auto& [name, t] : params) trained += t.numel();
   for (const auto& p : model_->parameters()) total += p.numel();
-  std::string what = trainable_->name();
-  if (config_.lora.enabled) {
-    const auto& l = config_.lora;
-    what = fmt::format("LoRA r={} alpha={}{} dropout={} on {}, base frozen in {}", l.r, l.alpha, l.use_rslora ? " (rsLoRA)" : "",
-                       l.dropout, fmt::join(l.target_modules, ","), enum_name(l.base_dtype));
-  }
   manifest_["trainable"] = {{"kind", trainable_->name()}, {"parameters", trained}, {"model_parameters", total}};
-  fmt::print("trainable: {}; {} of {} parameters ({:.2f}%)\n", what, trained, total, 100.0 * trained / std::max<int64_t>(total, 1));
+  fmt::print("trainable: {}; {} of {} parameters ({:.2f}%)\n", trainable_->describe(), trained, total, 100.0 * trained / std::max<int64_t>(total, 1));
 }
 
 void TrainingRun::restore_checkpoint() {

@@ -17,6 +17,10 @@ class TrainableParameters {
  public:
   virtual ~TrainableParameters() = default;
   virtual std::string name() const = 0;
+  // What it trains, for the run's "trainable:" line ("every weight", "LoRA r=16 alpha=32 ..."), and what
+  // final/ holds, for its last line.
+  virtual std::string describe() const = 0;
+  virtual std::string saved_as() const = 0;
   // Prepares `model` (attach adapters, freeze and cast the base) and returns the parameters to train, by
   // name, in a fixed order: what the optimizer, clipping and checkpoints see.
   virtual NamedTensors select(LlamaForCausalLM& model) = 0;
@@ -32,6 +36,8 @@ class TrainableParameters {
 class AllParameters : public TrainableParameters {
  public:
   std::string name() const override { return "all"; }
+  std::string describe() const override { return "every weight"; }
+  std::string saved_as() const override { return "weights"; }
   NamedTensors select(LlamaForCausalLM& model) override;
   void save(const std::string& dir, LlamaForCausalLM& model, const SaveOptions& options) const override;
   void load(const std::string& dir, LlamaForCausalLM& model) const override;

@@ -351,7 +351,7 @@ int TrainingRun::finish() {
   const auto final_dir = (fs::path(run_dir_) / "final").string();
   trainable_->save(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final {} in {}\n", state_.step,
-             state_.tokens_seen, state_.skipped_nonfinite, trainable_->name() == "lora" ? "adapter (PEFT)" : "weights",
+             state_.tokens_seen, state_.skipped_nonfinite, trainable_->saved_as(),
              final_dir);
   return 0;
 }

@@ -303,7 +303,7 @@ TEST(Cli, ConfigGivenAsAnArgumentIsNamed) {
     ++with_config;
     expect_rejected(c.spec.name + " cfg.json", {c.spec.name + ": pass the config with --config cfg.json"});
   }
-  EXPECT_EQ(with_config, 5);  // train, eval, sweep, train-classifier, init-model
+  EXPECT_EQ(with_config, 6);  // train, eval, judge, sweep, train-classifier, init-model
 }
 
 TEST(Cli, MissingRequiredOptionsAreNamed) {

@@ -81,6 +81,11 @@ double last_value(const std::vector<json>& rows, const char* key) {
 const json* base_eval(const RunRecord& r) {
   return !r.eval.empty() && r.eval.front().value("step", -1) == 0 ? &r.eval.front() : nullptr;
 }
+// "full" (every weight) or "lora", from the manifest.
+std::string trained_kind(const RunRecord& r) {
+  const std::string kind = r.manifest.value("trainable", json::object()).value("kind", "all");
+  return kind == "all" ? "full" : kind;
+}
 std::string percent(double v) { return std::isnan(v) ? "–" : fmt::format("{:.1f}%", 100 * v); }
 std::string plain(double v) { return std::isnan(v) ? "–" : fmt::format("{:.4f}", v); }
 
@@ -119,7 +124,7 @@ bool has_classifier(const RunRecord& run) {
 
 // One chart of `m` over steps: a series per run, a dashed one per rolled-back attempt, markers.
 Chart over_steps(const std::vector<RunRecord>& runs, const char* type, const Metric& m) {
-  Chart c{m.title, "step", m.axis, ChartKind::Line, m.percent, {}, {}, {}};
+  Chart c{m.title, "step", m.axis, ChartKind::Line, m.percent, /*integer_x=*/true, {}, {}, {}};
   for (const auto& run : runs) {
     if (m.needs_classifier && !has_classifier(run)) continue;
     const std::string name = runs.size() > 1 ? run.name : m.title;
@@ -173,10 +178,11 @@ ReportSection summary_section(const std::vector<RunRecord>& runs) {
       std::string last = percent(last_value(r.eval, key));
       const double low = last_value(r.eval, (std::string(key) + "_low").c_str()), high = last_value(r.eval, (std::string(key) + "_high").c_str());
       if (!std::isnan(low) && !std::isnan(high)) last += fmt::format(" [{:.0f}–{:.0f}%]", 100 * low, 100 * high);
-      return base ? percent(value_at(*base, key)) + " → " + last : last;
+      if (!base || std::isnan(value_at(*base, key))) return last;
+      return percent(value_at(*base, key)) + " → " + last;
     };
     s.html += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                          html_escape(r.name), html_escape(r.manifest.value("trainable", json::object()).value("kind", "full")),
+                          html_escape(r.name), html_escape(trained_kind(r)),
                           r.train.empty() ? 0 : r.train.back().value("step", 0), plain(last_value(r.train, "lambda")),
                           plain(last_value(r.train, "ce")), plain(last_value(r.eval, "val_ce")), change("harmful_refusal_rate"),
                           change("harmful_toxicity_rate"), change("benign_over_refusal_rate"), percent(last_value(r.eval, "exact_match")),
@@ -224,7 +230,7 @@ ReportSection tradeoff_section(const std::vector<RunRecord>& runs) {
            {"harmful_toxicity_rate", "Harmful prompts: toxicity vs validation CE"},
            {"harmful_refusal_rate", "Harmful prompts: refusal vs validation CE"}}) {
     Chart c{title, "validation CE (nats/token)", std::string(title).find("toxicity") != std::string::npos ? "toxic responses (%)" : "refusals (%)",
-            ChartKind::Scatter, true, {}, {}, {}};
+            ChartKind::Scatter, true, false, {}, {}, {}};
     for (const auto& r : runs) {
       const double x = last_value(r.eval, "val_ce"), y = last_value(r.eval, key);
       if (!std::isnan(x) && !std::isnan(y)) c.series.push_back({r.name, {{x, y}}});
@@ -268,7 +274,7 @@ ReportSection category_section(const std::vector<RunRecord>& runs) {
     std::vector<std::pair<int64_t, const json*>> shown{{r.evaluations.begin()->first, &r.evaluations.begin()->second}};
     if (r.evaluations.size() > 1) shown.emplace_back(r.evaluations.rbegin()->first, &r.evaluations.rbegin()->second);
     for (const auto& [set, rate, what] : rates) {
-      Chart c{fmt::format("{}: {} by category", r.name, what), "category", "prompts (%)", ChartKind::Bar, true, {}, {}, {}};
+      Chart c{fmt::format("{}: {} by category", r.name, what), "category", "prompts (%)", ChartKind::Bar, true, false, {}, {}, {}};
       for (const auto& [step, report] : shown) {
         const json categories = report->value(set, json::object()).value("categories", json::object());
         ChartSeries series{step == 0 ? "base (step 0)" : fmt::format("step {}", step), {}};
@@ -288,7 +294,7 @@ ReportSection category_section(const std::vector<RunRecord>& runs) {
 // The safety subset each run mixed, by category, one bar series per run.
 ReportSection subset_section(const std::vector<RunRecord>& runs) {
   ReportSection s{"Safety subset", "", "", {}};
-  Chart c{"Safety examples mixed into training, by category", "category", "examples", ChartKind::Bar, false, {}, {}, {}};
+  Chart c{"Safety examples mixed into training, by category", "category", "examples", ChartKind::Bar, false, false, {}, {}, {}};
   std::vector<std::string> described;
   for (const auto& r : runs) {
     if (!r.manifest.contains("safety_subset")) continue;

@@ -29,7 +29,8 @@ enum class ChartKind { Line, Scatter, Bar };
 struct Chart {
   std::string title, x_title, y_title;
   ChartKind kind = ChartKind::Line;
-  bool percent = false;  // y values are rates in [0, 1], drawn as 0–100 %
+  bool percent = false;    // y values are rates in [0, 1], drawn as 0–100 %
+  bool integer_x = false;  // x is a count (steps): no ticks between integers
   std::vector<std::string> categories;  // a bar chart's x labels
   std::vector<ChartSeries> series;
   std::vector<ChartMarker> markers;

@@ -26,7 +26,7 @@ json chart_spec(const Chart& chart) {
   json markers = json::array();
   for (const auto& m : chart.markers) markers.push_back({{"x", m.x}, {"label", m.label}});
   return {{"title", chart.title}, {"x_title", chart.x_title}, {"y_title", chart.y_title},
-          {"kind", kinds[static_cast<int>(chart.kind)]}, {"percent", chart.percent},
+          {"kind", kinds[static_cast<int>(chart.kind)]}, {"percent", chart.percent}, {"integer_x", chart.integer_x},
           {"categories", chart.categories}, {"series", series}, {"markers", markers}};
 }
 
@@ -106,7 +106,8 @@ const char* const kRenderer = R"js(
     var y = {title: {display: true, text: spec.y_title}, ticks: {callback: function (v) { return short(v) + unit; }}};
     if (spec.percent) { y.min = 0; y.max = 100; }
     var x = bar ? {title: {display: true, text: spec.x_title}}
-                : {type: 'linear', title: {display: true, text: spec.x_title}, ticks: {callback: short}};
+                : {type: 'linear', title: {display: true, text: spec.x_title},
+                   ticks: spec.integer_x ? {callback: short, precision: 0} : {callback: short}};
     return {
       type: bar ? 'bar' : spec.kind, data: bar ? {labels: spec.categories, datasets: datasets} : {datasets: datasets},
       plugins: [markerPlugin],

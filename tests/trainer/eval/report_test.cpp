@@ -129,7 +129,7 @@ TEST(Report, ChartsTablesAndMarkersForOneRunAndAComparison) {
 }
 
 TEST(Report, TextThatLooksLikeMarkupStaysText) {
-  Chart c{"a </script><!-- & \"c\"", "x", "y", ChartKind::Line, false, {}, {{"s<b>", {{0, 1}, {1, 2}}}}, {{0.5, "inc <1>"}}};
+  Chart c{"a </script><!-- & \"c\"", "x", "y", ChartKind::Line, false, false, {}, {{"s<b>", {{0, 1}, {1, 2}}}}, {{0.5, "inc <1>"}}};
   const auto html = render_page({ReportSection{"<h1>", "n & m", "", {c}}});
   EXPECT_NE(html.find("<h2>&lt;h1&gt;</h2>"), std::string::npos);
   EXPECT_NE(html.find("n &amp; m"), std::string::npos);
