@@ -105,6 +105,12 @@ const char* const kRenderer = R"js(
     });
     var y = {title: {display: true, text: spec.y_title}, ticks: {callback: function (v) { return short(v) + unit; }}};
     if (spec.percent) { y.min = 0; y.max = 100; }
+    var ys = [];
+    spec.series.forEach(function (s) { s.points.forEach(function (p) { ys.push(p[1]); }); });
+    var lo = Math.min.apply(null, ys), hi = Math.max.apply(null, ys);
+    if (!spec.percent && ys.length && lo === hi && lo !== 0) {  // a constant (a fixed LR): ±10%, not Chart.js's ±1
+      y.min = lo - Math.abs(lo) / 10; y.max = hi + Math.abs(hi) / 10;
+    }
     var x = bar ? {title: {display: true, text: spec.x_title}}
                 : {type: 'linear', title: {display: true, text: spec.x_title},
                    ticks: spec.integer_x ? {callback: short, precision: 0} : {callback: short}};
