@@ -128,18 +128,24 @@ void check_resume_compatible(const std::string& run_dir, const Config& resolved,
     fmt::print("resume: config change allowed: {}\n", change);
 }
 
-// --resume restart in a folder that holds an earlier attempt: its checkpoints and metrics are renamed
-// (checkpoints.abandoned-N, metrics.abandoned-N.jsonl), never deleted, and the run starts from step 0.
+// --resume restart in a folder that holds an earlier attempt: everything it wrote about itself is renamed
+// (checkpoints.abandoned-N, metrics.abandoned-N.jsonl, incidents, rolled-back rows, TensorBoard files,
+// evaluations, generations), never deleted, so the new attempt's report and logs hold only its own steps.
 void set_aside_earlier_attempt(const std::string& run_dir) {
   const fs::path dir(run_dir);
+  const std::pair<const char*, const char*> parts[] = {{"checkpoints", ""}, {"metrics", ".jsonl"}, {"incidents", ".jsonl"},
+                                                       {"rolled_back", ".jsonl"}, {"tensorboard", ""}, {"evaluations", ""},
+                                                       {"generations", ""}};
+  auto aside = [&](const std::pair<const char*, const char*>& part, int n) {
+    return dir / fmt::format("{}.abandoned-{}{}", part.first, n, part.second);
+  };
   int n = 1;
-  while (fs::exists(dir / fmt::format("checkpoints.abandoned-{}", n)) || fs::exists(dir / fmt::format("metrics.abandoned-{}.jsonl", n))) ++n;
-  for (const auto& [from, to] : {std::pair{dir / "checkpoints", dir / fmt::format("checkpoints.abandoned-{}", n)},
-                                 std::pair{dir / "metrics.jsonl", dir / fmt::format("metrics.abandoned-{}.jsonl", n)},
-                                 std::pair{dir / "tensorboard", dir / fmt::format("tensorboard.abandoned-{}", n)}}) {
+  while (std::any_of(std::begin(parts), std::end(parts), [&](const auto& part) { return fs::exists(aside(part, n)); })) ++n;
+  for (const auto& part : parts) {
+    const fs::path from = dir / (std::string(part.first) + part.second);
     if (!fs::exists(from)) continue;
-    fs::rename(from, to);
-    fmt::print("resume: restart: {} set aside as {}\n", from.filename().string(), to.filename().string());
+    fs::rename(from, aside(part, n));
+    fmt::print("resume: restart: {} set aside as {}\n", from.filename().string(), aside(part, n).filename().string());
   }
 }
 

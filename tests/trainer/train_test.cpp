@@ -439,10 +439,16 @@ TEST(TrainResume, NoUsableCheckpointNeedsAnExplicitRestart) {
   EXPECT_NE(r.output.find("none of its 1 checkpoint(s) can be resumed: step-00000004: no COMPLETE marker"), std::string::npos) << r.output;
   EXPECT_EQ(read_text_file(out + "/metrics.jsonl"), metrics);
   EXPECT_TRUE(fs::exists(CheckpointPaths::step_dir(out, 4)));
+  write_text_file_atomic(out + "/incidents.jsonl", "{\"type\":\"incident\",\"at_step\":3}\n");  // as the gate writes one
   r = run_safetune(train_args(config, out, "--resume restart --set train.max_steps=2"));
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(read_text_file(out + "/metrics.abandoned-1.jsonl"), metrics);
   EXPECT_TRUE(fs::exists(out + "/checkpoints.abandoned-1/step-00000004"));
+  // Everything else the first attempt wrote about itself goes aside too: the report reads only the new one's.
+  EXPECT_TRUE(fs::exists(out + "/incidents.abandoned-1.jsonl"));
+  EXPECT_FALSE(fs::exists(out + "/incidents.jsonl"));
+  EXPECT_TRUE(fs::exists(out + "/evaluations.abandoned-1/step-00000000.json"));
+  EXPECT_TRUE(fs::exists(out + "/evaluations/step-00000002.json"));
   EXPECT_TRUE(fs::exists(out + "/final/model.safetensors"));
 }
 
