@@ -338,6 +338,9 @@ void TrainingRun::prepare_loop() {
                                           config_.log.tensorboard ? (fs::path(run_dir_) / "tensorboard").string() : "",
                                           checkpoint_.empty() ? -1 : state_.step);
   progress_ = std::make_unique<Progress>(config_.log.progress, t.max_steps);
+  evaluator_->on_progress([this](size_t done, size_t total) {
+    progress_->status(fmt::format("step {}: evaluating {}/{} prompts", state_.step, done, total));
+  });
 
   step_options_.max_grad_norm = t.max_grad_norm;
   step_options_.estimator = estimator_.get();

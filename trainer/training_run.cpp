@@ -198,9 +198,6 @@ std::string eval_summary(int64_t step, const json& flat) {
 json TrainingRun::measure() {
   std::vector<json> generations;
   EvalModeGuard eval_mode(*model_);
-  evaluator_->on_progress([this](size_t done, size_t total) {
-    progress_->status(fmt::format("step {}: evaluating {}/{} prompts", state_.step, done, total));
-  });
   const json report = evaluator_->run(model_, &generations);
   json row{{"type", "eval"}, {"step", state_.step}, {"timestamp", unix_seconds()}};
   const json flat = Evaluator::flatten(report);

@@ -38,6 +38,10 @@ std::map<int64_t, fs::path> step_files(const fs::path& dir, const std::string& e
   }
   return out;
 }
+std::map<int64_t, fs::path> first_and_last(const std::map<int64_t, fs::path>& files) {
+  if (files.empty()) return {};
+  return {*files.begin(), *files.rbegin()};
+}
 }  // namespace
 
 RunRecord read_run(const std::string& dir) {
@@ -56,13 +60,11 @@ RunRecord read_run(const std::string& dir) {
   }
   r.incidents = jsonl_rows(root / "incidents.jsonl");
   r.rolled_back = jsonl_rows(root / "rolled_back.jsonl");
-  for (const auto& [step, path] : step_files(root / "evaluations", ".json")) r.evaluations[step] = read_json_file(path.string());
-  // The base model's responses and the last evaluation's: what the sample table compares.
-  const auto generations = step_files(root / "generations", ".jsonl");
-  if (!generations.empty()) {
-    r.generations[generations.begin()->first] = jsonl_rows(generations.begin()->second);
-    r.generations[generations.rbegin()->first] = jsonl_rows(generations.rbegin()->second);
-  }
+  // The first evaluation (the base model's at step 0) and the last: what the category charts and the
+  // sample table compare. The ones between are not read.
+  for (const auto& [step, path] : first_and_last(step_files(root / "evaluations", ".json")))
+    r.evaluations[step] = read_json_file(path.string());
+  for (const auto& [step, path] : first_and_last(step_files(root / "generations", ".jsonl"))) r.generations[step] = jsonl_rows(path);
   return r;
 }
 

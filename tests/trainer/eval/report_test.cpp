@@ -38,7 +38,15 @@ void make_runs(const TempDir& dir) {
   const std::string train = "train --config " + shell_quote(dir / "run.json") + " --set train.output_dir=";
   auto r = run_safetune(train + shell_quote(dir / "a") + " --set train.stop_at_step=3");
   ASSERT_EQ(r.exit_code, 75) << r.output;
-  ASSERT_EQ((r = run_safetune(train + shell_quote(dir / "a"))).exit_code, 0) << r.output;
+  ASSERT_EQ((r = run_safetune(train + shell_quote(dir / "a") + " --set log.progress=always")).exit_code, 0) << r.output;
+  // The live line says what an evaluation is doing (48 harmful and 36 benign prompts, 8 per batch).
+  EXPECT_NE(r.output.find("step 4: evaluating 8/84 prompts"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("step 6: evaluating 84/84 prompts"), std::string::npos) << r.output;
+  // The manifest names the evaluation prompt files by hash, and the resume with its command line.
+  const auto manifest = json::parse(read_text_file(dir / "a/manifest.json"));
+  EXPECT_EQ(manifest["eval_inputs"][fixture("safety/harmful_eval.jsonl")].get<std::string>().size(), 64u) << manifest;
+  EXPECT_EQ(manifest["eval_inputs"].size(), 2u);
+  EXPECT_EQ(manifest["resumes"][0]["command_line"].back(), "log.progress=always");
   ASSERT_EQ((r = run_safetune(train + shell_quote(dir / "b") + " --set optim.lr=1e-2")).exit_code, 0) << r.output;
   write_text_file_atomic(dir / "b/incidents.jsonl", R"({"type":"incident","step":2,"at_step":4,"violations":["harmful toxicity rate 0.5 exceeds 0.2"],"action":"increase_lambda","restored_to":2,"lambda_scale":2.0,"incident":1})" "\n");
   write_text_file_atomic(dir / "b/rolled_back.jsonl",
