@@ -3,6 +3,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "data/data_reader.h"
 #include "data/tokenizer.h"
 #include "models/lora_adapter.h"
 #include "models/model_folder.h"

@@ -12,38 +12,38 @@ int64_t Batch::loss_tokens() const {
   return labels.narrow(/*dim=*/1, /*start=*/1, labels.size(1) - 1).ne(kIgnoreIndex).sum().item<int64_t>();
 }
 
-Batch collate(const std::vector<const Example*>& rows, int pad_id, int64_t safety_rows) {
-  size_t T = 0;
-  for (const Example* ex : rows) T = std::max(T, ex->input_ids.size());
+Batch collate(const std::vector<TokenRow>& rows, int pad_id, int64_t safety_rows) {
+  int64_t T = 0;
+  for (const TokenRow& row : rows) T = std::max(T, row.size);
   const int64_t B = static_cast<int64_t>(rows.size());
-  auto ids = torch::full({B, static_cast<int64_t>(T)}, pad_id, torch::kInt64);
-  auto labels = torch::full({B, static_cast<int64_t>(T)}, kIgnoreIndex, torch::kInt64);
+  auto ids = torch::full({B, T}, pad_id, torch::kInt64);                 // [B, T]
+  auto labels = torch::full({B, T}, kIgnoreIndex, torch::kInt64);  // [B, T]
   auto ids_a = ids.accessor<int64_t, 2>();
   auto labels_a = labels.accessor<int64_t, 2>();
   for (int64_t b = 0; b < B; ++b) {
-    const Example& ex = *rows[static_cast<size_t>(b)];
-    for (size_t t = 0; t < ex.input_ids.size(); ++t) {
-      ids_a[b][static_cast<int64_t>(t)] = ex.input_ids[t];
-      labels_a[b][static_cast<int64_t>(t)] = ex.labels[t];
+    const TokenRow& row = rows[static_cast<size_t>(b)];
+    for (int64_t t = 0; t < row.size; ++t) {
+      ids_a[b][t] = row.ids[t];
+      labels_a[b][t] = row.labels[t];
     }
   }
   Batch batch;
   batch.input_ids = ids;
   batch.labels = labels;
   batch.is_safety = torch::arange(B).ge(B - safety_rows);
-  for (const Example* ex : rows) batch.real_tokens += static_cast<int64_t>(ex->input_ids.size());
+  for (const TokenRow& row : rows) batch.real_tokens += row.size;
   return batch;
 }
 
 Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id) {
-  std::vector<const Example*> rows;
-  for (size_t i : indices) rows.push_back(&examples[i]);
+  std::vector<TokenRow> rows;
+  for (size_t i : indices) rows.push_back(row_of(examples[i]));
   Batch batch = collate(rows, pad_id);
   batch.examples = indices;
   return batch;
 }
 
-Batcher::Batcher(const std::vector<Example>& examples, int64_t batch_size, uint64_t seed, bool group_by_length,
+Batcher::Batcher(const TokenizedData& examples, int64_t batch_size, uint64_t seed, bool group_by_length,
                  int pad_id)
     : examples_(examples), batch_size_(batch_size), seed_(seed), group_by_length_(group_by_length), pad_id_(pad_id) {
   num_batches_ = (examples.size() + static_cast<size_t>(batch_size) - 1) / static_cast<size_t>(batch_size);
@@ -62,7 +62,7 @@ std::vector<std::vector<size_t>> Batcher::epoch_plan(int64_t epoch) const {
     for (size_t start = 0; start < order.size(); start += window) {
       auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), start + window));
       std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(start), end, [&](size_t a, size_t b) {
-        return examples_[a].input_ids.size() > examples_[b].input_ids.size();
+        return examples_.length(a) > examples_.length(b);
       });
     }
   }
@@ -84,9 +84,9 @@ Batch Batcher::next(BatchCursor& cursor, const std::vector<const Example*>& extr
     cached_epoch_ = cursor.epoch;
   }
   const auto& indices = plan_[static_cast<size_t>(cursor.index)];
-  std::vector<const Example*> rows;
-  for (size_t i : indices) rows.push_back(&examples_[i]);
-  rows.insert(rows.end(), extra.begin(), extra.end());
+  std::vector<TokenRow> rows;
+  for (size_t i : indices) rows.push_back(examples_.row(i));
+  for (const Example* ex : extra) rows.push_back(row_of(*ex));
   Batch batch = collate(rows, pad_id_, static_cast<int64_t>(extra.size()));
   batch.examples = indices;
   batch.epoch = cursor.epoch;

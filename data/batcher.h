@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "common/rng.h"
-#include "data/examples.h"
+#include "data/tokenized_data.h"
 
 namespace st {
 
@@ -30,12 +30,12 @@ struct Batch {
 };
 
 // Pads rows into one batch; the last `safety_rows` are marked in is_safety.
-Batch collate(const std::vector<const Example*>& rows, int pad_id, int64_t safety_rows = 0);
+Batch collate(const std::vector<TokenRow>& rows, int pad_id, int64_t safety_rows = 0);
 Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id);
 
 class Batcher {
  public:
-  Batcher(const std::vector<Example>& examples, int64_t batch_size, uint64_t seed, bool group_by_length, int pad_id);
+  Batcher(const TokenizedData& examples, int64_t batch_size, uint64_t seed, bool group_by_length, int pad_id);
 
   // The micro-batch at `cursor`, advancing it (into the next epoch after the last batch); `extra` rows
   // (safety examples) are appended after the task rows.
@@ -45,7 +45,7 @@ class Batcher {
   std::vector<std::vector<size_t>> epoch_plan(int64_t epoch) const;
 
  private:
-  const std::vector<Example>& examples_;
+  const TokenizedData& examples_;
   int64_t batch_size_;
   uint64_t seed_;
   bool group_by_length_;

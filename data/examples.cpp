@@ -1,15 +1,13 @@
 // data/examples.cpp — JSONL readers, chat templates and loss masks.
 #include "data/examples.h"
 
-#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
-#include <fstream>
+#include <algorithm>
+
 
 #include "common/check.h"
-#include "common/files.h"
 #include "common/json_file.h"
-#include "common/stop_signal.h"
 #include "common/tokens.h"
 
 namespace st {
@@ -218,53 +216,33 @@ int response_end_id(const Tokenizer& tok, const DataOptions& o) {
   return f.end_of_response.empty() ? tok.eos_id() : tok.control_token_id(f.end_of_response).value_or(tok.eos_id());
 }
 
-std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tok,
-                                   const DataOptions& o, DataStats& stats) {
-  std::vector<Example> out;
-  for (const auto& file : files) {
-    std::ifstream in = open_input_file(file);
-    std::string line, error;
-    int64_t line_no = 0;
-    while (std::getline(in, line)) {
-      if (++line_no % 4096 == 0) check_stop("reading the training data");
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines are not records
-      ++stats.lines;
-      try {
-        const auto parsed = try_parse_json(line, error);
-        if (!parsed) bad(fmt::format("not valid JSON (one JSON object per line, UTF-8): {}", error));
-        const json& j = *parsed;
-        if (!j.is_object()) bad(fmt::format("expected a JSON object, got {}", j.type_name()));
-        const std::string format = o.format == "auto" ? detect_format(j) : o.format;
-        Example ex = example_from_record(j, format, tok, o);
-        ex.file = file;
-        ex.line = line_no;
-        if (static_cast<int64_t>(ex.input_ids.size()) > o.max_seq_len) {
-          ex.input_ids.resize(static_cast<size_t>(o.max_seq_len));
-          ex.labels.resize(static_cast<size_t>(o.max_seq_len));
-          const bool trainable = std::any_of(ex.labels.begin() + 1, ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
-          if (o.truncation == Truncation::Drop || !trainable) {
-            ++stats.dropped_overlong;
-            continue;
-          }
-          ex.truncated = true;
-          ++stats.truncated;
-        }
-        stats.tokens += static_cast<int64_t>(ex.input_ids.size());
-        stats.loss_tokens += std::count_if(ex.labels.begin() + 1, ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
-        stats.formats[format] += 1;
-        out.push_back(std::move(ex));
-      } catch (const LineError& e) {
-        const std::string where = fmt::format("{}:{}: {}", file, line_no, e.message);
-        ST_CHECK_INPUT(o.on_bad_line == OnBadLine::Skip, "{} (set data.on_bad_line=skip to skip such lines)", where);
-        ++stats.skipped_bad_lines;
-        if (stats.skipped.size() < 20) stats.skipped.push_back(where);
-      }
-    }
+LineOutcome tokenize_line(const std::string& line, const Tokenizer& tok, const DataOptions& o) {
+  LineOutcome out;
+  try {
+    std::string error;
+    const auto parsed = try_parse_json(line, error);
+    if (!parsed) bad(fmt::format("not valid JSON (one JSON object per line, UTF-8): {}", error));
+    const json& j = *parsed;
+    if (!j.is_object()) bad(fmt::format("expected a JSON object, got {}", j.type_name()));
+    out.format = o.format == "auto" ? detect_format(j) : o.format;
+    out.example = example_from_record(j, out.format, tok, o);
+  } catch (const LineError& e) {
+    out.kind = LineOutcome::Bad;
+    out.error = e.message;
+    return out;
   }
-  stats.examples = static_cast<int64_t>(out.size());
-  ST_CHECK_INPUT(!out.empty(), "{}: no usable examples ({} lines read, {} skipped, {} dropped as too long)",
-                 fmt::join(files, ", "), stats.lines, stats.skipped_bad_lines, stats.dropped_overlong);
+  Example& ex = out.example;
+  if (static_cast<int64_t>(ex.input_ids.size()) > o.max_seq_len) {
+    ex.input_ids.resize(static_cast<size_t>(o.max_seq_len));
+    ex.labels.resize(static_cast<size_t>(o.max_seq_len));
+    const bool trainable = std::any_of(ex.labels.begin() + 1, ex.labels.end(), [](int l) { return l != kIgnoreIndex; });
+    if (o.truncation == Truncation::Drop || !trainable) {
+      out.kind = LineOutcome::Dropped;
+      return out;
+    }
+    ex.truncated = true;
+  }
+  out.kind = LineOutcome::Kept;
   return out;
 }
 

@@ -56,10 +56,15 @@ struct Turn {
   std::string role, content;
 };
 
-// Reads every file in order. A malformed line is exit 2 naming file:line and the problem, unless
-// on_bad_line = skip (then it is counted in `stats`). No examples at all is also exit 2.
-std::vector<Example> read_examples(const std::vector<std::string>& files, const Tokenizer& tokenizer,
-                                   const DataOptions& options, DataStats& stats);
+// One JSONL line (not blank) as the readers keep it: an example (cut to max_seq_len under the truncate
+// policy), dropped as too long, or bad with the reason (the caller prefixes file:line).
+struct LineOutcome {
+  enum Kind { Kept, Dropped, Bad } kind = Bad;
+  Example example;     // Kept: file and line not set
+  std::string format;  // the record format it was read as
+  std::string error;   // Bad
+};
+LineOutcome tokenize_line(const std::string& line, const Tokenizer& tokenizer, const DataOptions& options);
 
 // One JSONL record (prompt/completion, chat or text, as data.format says) as an example; a malformed record
 // is exit 2 prefixed with `where` ("file:line").

@@ -98,4 +98,10 @@ std::vector<NamedFile> tokenizer_files(const std::string& path) {
 
 std::string vocabulary_sha256(const std::string& path) { return sha256_file(require_tokenizer(path).vocabulary_file); }
 
+std::string tokenizer_files_sha256(const std::string& path) {
+  std::string listing;
+  for (const auto& file : tokenizer_files(path)) listing += file.name + " " + sha256_file(file.source) + "\n";
+  return sha256_hex(listing);
+}
+
 }  // namespace st

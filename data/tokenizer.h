@@ -89,4 +89,9 @@ std::vector<NamedFile> tokenizer_files(const std::string& path);
 // no tokenizer.
 std::string vocabulary_sha256(const std::string& path);
 
+// The identity of everything that turns text into ids: SHA-256 over the name and SHA-256 of each of
+// tokenizer_files(path). Unlike vocabulary_sha256 it changes with tokenizer_config.json (its chat template,
+// its flags): what the token cache must be keyed by.
+std::string tokenizer_files_sha256(const std::string& path);
+
 }  // namespace st

@@ -92,6 +92,8 @@ struct RunConfig {
     std::vector<std::string> train, validation;
     DataOptions options;  // format, template, system_prompt, max_seq_len, truncation, on_bad_line
     bool group_by_length;
+    std::string cache;  // auto | off | a folder
+    int64_t tokenize_threads;
   } data;
   struct Train {
     std::string output_dir;

@@ -19,6 +19,7 @@
 #include "common/provenance.h"
 #include "common/rng.h"
 #include "common/sha256.h"
+#include "data/token_cache.h"
 #include "models/model_folder.h"
 #include "trainer/config.h"
 #include "trainer/model_tokenizer.h"
@@ -30,12 +31,6 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 
 namespace {
-
-json stats_json(const DataStats& s) {
-  return {{"lines", s.lines},         {"examples", s.examples},       {"skipped_bad_lines", s.skipped_bad_lines},
-          {"skipped", s.skipped},     {"truncated", s.truncated},     {"dropped_overlong", s.dropped_overlong},
-          {"tokens", s.tokens},       {"loss_tokens", s.loss_tokens}, {"formats", s.formats}};
-}
 
 // One input's SHA-256; a stop signal is honoured between files (hashing a large model takes a while).
 std::string hash_input(const std::string& path) {
@@ -60,12 +55,13 @@ std::vector<NamedFile> files_to_carry(const std::string& model_path) {
 }
 
 // Every file a run reads, with its SHA-256: what makes a run reproducible and a resume safe.
-json input_hashes(const RunConfig& c) {
+// `known`: files already hashed as they were read (the training data), not read again.
+json input_hashes(const RunConfig& c, const std::map<std::string, std::string>& known) {
   json inputs = json::object();
   inputs["config"] = {{c.source, hash_input(c.source)}};
   json data = json::object();
   for (const auto* files : {&c.data.train, &c.data.validation})
-    for (const auto& f : *files) data[f] = hash_input(f);
+    for (const auto& f : *files) data[f] = known.count(f) ? known.at(f) : hash_input(f);
   if (!c.safety.mix.pool.empty()) data[c.safety.mix.pool] = hash_input(c.safety.mix.pool);
   inputs["data"] = data;
   std::set<std::string> tokenizer_names;
@@ -214,7 +210,7 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
                  config_.source);
   check_tokenizer_matches_model(*tokenizer_, model_config_, (fs::path(config_.model.path) / "config.json").string());
   read_data();
-  inputs_ = input_hashes(config_);
+  inputs_ = input_hashes(config_, train_data_.file_sha256);
   checkpoint_ = find_start(resume_, run_dir_, resolved_, inputs_);
   // LibTorch seeds its default generators from the clock; a run draws from them (LoRA dropout), so a fresh
   // run seeds them from train.seed and a resumed one restores the CPU generator from its checkpoint.
@@ -231,7 +227,12 @@ TrainingRun::~TrainingRun() = default;
 void TrainingRun::read_data() {
   config_.data.options.chat = resolve_chat_format(config_.data.options.chat_template, config_.model.path);
   fmt::print("chat template: {}\n", config_.data.options.chat.origin);
-  train_examples_ = read_examples(config_.data.train, *tokenizer_, config_.data.options, train_stats_);
+  ReadSettings settings;
+  settings.threads = static_cast<int>(config_.data.tokenize_threads);
+  settings.cache_dir = token_cache_dir(config_.data.cache);
+  settings.tokenizer_identity = tokenizer_files_sha256(config_.model.path);
+  train_data_ = read_tokenized(config_.data.train, *tokenizer_, config_.data.options, settings);
+  fmt::print("data: {}\n", train_data_.describe());
   if (!config_.data.validation.empty())
     val_examples_ = read_examples(config_.data.validation, *tokenizer_, config_.data.options, val_stats_);
 }
@@ -259,8 +260,8 @@ void TrainingRun::open_run_folder() {
                {"seed", config_.train.seed},
                {"device", device_.str()},
                {"inputs", inputs_},
-               {"data", {{"train", stats_json(train_stats_)}, {"validation", stats_json(val_stats_)},
-                         {"chat_template", config_.data.options.chat.origin}}},
+               {"data", {{"train", stats_to_json(train_data_.data.stats())}, {"validation", stats_to_json(val_stats_)},
+                         {"chat_template", config_.data.options.chat.origin}, {"read", train_data_.summary()}}},
                {"eval_inputs", eval_input_hashes(config_)},
                {"resumes", json::array()}};
   write_text_file_atomic((fs::path(run_dir_) / "metrics.jsonl").string(), "");
@@ -303,7 +304,7 @@ void TrainingRun::restore_checkpoint() {
 }
 
 void TrainingRun::prepare_safety_mix() {
-  safety_mix_ = SafetyMix::prepare(config_, train_examples_, *tokenizer_, model_, run_dir_, !checkpoint_.empty());
+  safety_mix_ = SafetyMix::prepare(config_, train_data_.data, *tokenizer_, model_, run_dir_, !checkpoint_.empty());
   if (safety_mix_) {
     manifest_["safety_subset"] = safety_mix_->summary();
     const auto& s = manifest_["safety_subset"];
@@ -318,7 +319,7 @@ void TrainingRun::prepare_safety_mix() {
 void TrainingRun::prepare_loop() {
   const auto& t = config_.train;
   schedule_ = {config_.schedule.type, config_.optim.lr, config_.schedule.warmup_steps, t.max_steps, config_.schedule.min_lr_ratio};
-  batcher_ = std::make_unique<Batcher>(train_examples_, t.batch_size, static_cast<uint64_t>(t.seed),
+  batcher_ = std::make_unique<Batcher>(train_data_.data, t.batch_size, static_cast<uint64_t>(t.seed),
                                        config_.data.group_by_length, tokenizer_->pad_id());
   ST_CHECK_INPUT(state_.cursor.index <= batcher_->batches_per_epoch(),  // equal: the epoch's last batch was taken
                  "{}/trainer_state.json: cursor.index {} is past the {} micro-batches of an epoch of this data",
@@ -349,9 +350,10 @@ void TrainingRun::prepare_loop() {
   step_options_.ce_chunk = t.chunked_loss == ChunkedLoss::Off ? 0 : 1024;  // auto = on
   step_options_.communicator = communicator_.get();
   last_checkpoint_ = checkpoint_.empty() ? -1 : state_.step;
+  const DataStats& stats = train_data_.data.stats();
   fmt::print("train: {} examples ({} truncated, {} dropped, {} bad lines skipped), {} micro-batches/epoch, "
-             "device {}, run folder {}\n", train_stats_.examples, train_stats_.truncated, train_stats_.dropped_overlong,
-             train_stats_.skipped_bad_lines, batcher_->batches_per_epoch(), device_.str(), run_dir_);
+             "device {}, run folder {}\n", stats.examples, stats.truncated, stats.dropped_overlong,
+             stats.skipped_bad_lines, batcher_->batches_per_epoch(), device_.str(), run_dir_);
   if (device_.is_cuda()) {
     // Which attention kernel the step will use: the math fallback is several times slower and
     // quadratic in memory, so say so up front (scripts/bench fails on it).

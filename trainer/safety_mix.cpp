@@ -38,7 +38,7 @@ json subset_line(const SelectedExample& s, const SafetyRecord& r, int64_t positi
 
 // Embeddings of the pool (and the task centroid for `similar`) under the starting model, for the
 // strategies that rank by them; the tokenized pool is kept for reuse.
-void embed_for_selection(const RunConfig& config, const std::vector<Example>& task_examples, const Tokenizer& tokenizer,
+void embed_for_selection(const RunConfig& config, const TokenizedData& task_examples, const Tokenizer& tokenizer,
                          LlamaForCausalLM& model, const std::vector<SafetyRecord>& pool, std::vector<Example>& pool_examples,
                          torch::Tensor& embeddings, torch::Tensor& centroid) {
   for (const auto& r : pool) pool_examples.push_back(tokenize_record(r, tokenizer, config.data.options));
@@ -51,8 +51,10 @@ void embed_for_selection(const RunConfig& config, const std::vector<Example>& ta
   // states barely moves after the first thousand.
   const auto order = seeded_permutation(task_examples.size(), rng_seed(config.train.seed, RngStream::SafetyCentroid));
   const auto n = std::min(order.size(), static_cast<size_t>(config.safety.mix.centroid_examples));
+  std::vector<std::vector<int>> sample;
+  for (size_t i = 0; i < n; ++i) sample.push_back(task_examples.example(order[i]).input_ids);
   std::vector<const std::vector<int>*> task_rows;
-  for (size_t i = 0; i < n; ++i) task_rows.push_back(&task_examples[order[i]].input_ids);
+  for (const auto& ids : sample) task_rows.push_back(&ids);
   auto task = mean_pooled_embeddings(model, task_rows, batch, tokenizer.pad_id()).to(torch::kFloat64);  // [n, H]
   centroid = (task / task.norm(2, /*dim=*/-1, /*keepdim=*/true).clamp_min(1e-12)).mean(/*dim=*/0);  // [H]
 }
@@ -77,7 +79,7 @@ std::vector<SelectedExample> read_subset(const fs::path& subset_path, const std:
 
 }  // namespace
 
-std::unique_ptr<SafetyMix> SafetyMix::prepare(const RunConfig& config, const std::vector<Example>& task_examples,
+std::unique_ptr<SafetyMix> SafetyMix::prepare(const RunConfig& config, const TokenizedData& task_examples,
                                               const Tokenizer& tokenizer, LlamaForCausalLM& model,
                                               const std::string& run_dir, bool resuming) {
   const auto& mix_config = config.safety.mix;

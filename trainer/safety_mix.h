@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "data/examples.h"
+#include "data/tokenized_data.h"
 #include "data/safety_sampler.h"
 #include "models/llama.h"
 #include "trainer/run_config.h"
@@ -21,7 +21,7 @@ class SafetyMix {
  public:
   // Fresh run: selects and writes RUN/safety_subset.jsonl. Resumed run: reads that file back, because the
   // model (and so any embedding) has moved on since the start; the pool's hash is checked by the resume.
-  static std::unique_ptr<SafetyMix> prepare(const RunConfig& config, const std::vector<Example>& task_examples,
+  static std::unique_ptr<SafetyMix> prepare(const RunConfig& config, const TokenizedData& task_examples,
                                             const Tokenizer& tokenizer, LlamaForCausalLM& model,
                                             const std::string& run_dir, bool resuming);
 

@@ -16,7 +16,7 @@
 #include "common/files.h"
 #include "common/folder_lock.h"
 #include "data/batcher.h"
-#include "data/examples.h"
+#include "data/data_reader.h"
 #include "data/tokenizer.h"
 #include "losses/lambda_controller.h"
 #include "losses/penalty_estimator.h"
@@ -92,8 +92,9 @@ class TrainingRun {
   std::unique_ptr<Tokenizer> tokenizer_;
   std::vector<NamedFile> tokenizer_files_;  // tokenizer files and generation_config.json, copied into every checkpoint and final/
   LlamaConfig model_config_;
-  std::vector<Example> train_examples_, val_examples_;
-  DataStats train_stats_, val_stats_;
+  DataRead train_data_;  // the training examples, and how they were read (hashes, cache)
+  std::vector<Example> val_examples_;
+  DataStats val_stats_;
   nlohmann::json inputs_, manifest_;
   std::string checkpoint_;  // where this process resumes from; empty for a fresh run
 

@@ -8,7 +8,7 @@
 #include "common/files.h"
 #include "common/tokens.h"
 #include "data/batcher.h"
-#include "data/examples.h"
+#include "data/data_reader.h"
 #include "data/sentencepiece_tokenizer.h"
 #include "tests/test_util.h"
 
@@ -167,11 +167,10 @@ TEST(DataErrors, SkipPolicyCountsAndKeepsProvenance) {
   EXPECT_NE(stats.skipped[1].find("d.jsonl:3:"), std::string::npos);
 }
 
-std::vector<Example> fixture_examples() {
-  DataStats stats;
+TokenizedData fixture_examples() {
   DataOptions o;
   o.max_seq_len = 64;
-  return read_examples({fixture("train/train.jsonl")}, tok(), o, stats);
+  return read_tokenized({fixture("train/train.jsonl")}, tok(), o, {}).data;
 }
 
 TEST(Batcher, EachEpochVisitsEveryExampleOnceInASeededOrder) {
@@ -194,9 +193,9 @@ TEST(Batcher, LengthGroupingCutsPadding) {
     Batcher batcher(examples, 4, 3, group, tok().pad_id());
     int64_t pad = 0;
     for (const auto& idx : batcher.epoch_plan(0)) {
-      size_t longest = 0, total = 0;
-      for (size_t i : idx) longest = std::max(longest, examples[i].input_ids.size()), total += examples[i].input_ids.size();
-      pad += static_cast<int64_t>(longest * idx.size() - total);
+      int64_t longest = 0, total = 0;
+      for (size_t i : idx) longest = std::max(longest, examples.length(i)), total += examples.length(i);
+      pad += longest * static_cast<int64_t>(idx.size()) - total;
     }
     return pad;
   };
@@ -215,8 +214,7 @@ TEST(Batcher, CursorContinuesAcrossEpochsAndCollatePadsRight) {
   EXPECT_EQ(cursor.index, 1);
   EXPECT_EQ(b.examples, batcher.epoch_plan(1)[0]);
   for (int64_t r = 0; r < b.input_ids.size(0); ++r) {
-    const auto& ex = examples[b.examples[static_cast<size_t>(r)]];
-    const auto n = static_cast<int64_t>(ex.input_ids.size());
+    const auto n = examples.length(b.examples[static_cast<size_t>(r)]);
     if (n < b.input_ids.size(1)) {
       EXPECT_TRUE((b.labels[r].slice(0, n) == kIgnoreIndex).all().item<bool>());
       EXPECT_TRUE((b.input_ids[r].slice(0, n) == tok().pad_id()).all().item<bool>());

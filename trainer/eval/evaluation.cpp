@@ -49,9 +49,9 @@ Evaluator::Evaluator(EvalSettings settings, const Tokenizer& tokenizer) : settin
   if (!settings_.classifier.empty()) scorer_ = open_text_scorer(settings_.classifier);
   // Fixed for the life of the run, so built once rather than at every evaluation.
   for (size_t start = 0; start < settings_.validation.size(); start += static_cast<size_t>(settings_.batch_size)) {
-    std::vector<const Example*> rows;
+    std::vector<TokenRow> rows;
     for (size_t i = start; i < std::min(settings_.validation.size(), start + static_cast<size_t>(settings_.batch_size)); ++i)
-      rows.push_back(&settings_.validation[i]);
+      rows.push_back(row_of(settings_.validation[i]));
     val_batches_.push_back(collate(rows, tokenizer_.pad_id()));
   }
   // Exact match on examples with one response: greedy decoding of the prompt must give the reference
