@@ -138,13 +138,14 @@ std::string sha256_hex(const std::string& bytes) {
   return h.hex_digest();
 }
 
-std::string sha256_file(const std::string& path) {
+std::string sha256_file(const std::string& path, uint64_t length) {
   std::ifstream in = open_input_file(path);
   Sha256 h;
   std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+  while (in && length > 0) {
+    in.read(buf.data(), static_cast<std::streamsize>(std::min<uint64_t>(buf.size(), length)));
     h.update(buf.data(), static_cast<size_t>(in.gcount()));
+    length -= static_cast<uint64_t>(in.gcount());
   }
   return h.hex_digest();
 }

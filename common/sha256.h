@@ -28,6 +28,8 @@ class Sha256 {
 };
 
 std::string sha256_hex(const std::string& bytes);
-std::string sha256_file(const std::string& path);  // streams the file; exit 2 if unreadable
+// Streams the file (its first `length` bytes); exit 2 if unreadable. Reading, not mapping, keeps the bytes out
+// of the process's resident memory.
+std::string sha256_file(const std::string& path, uint64_t length = UINT64_MAX);
 
 }  // namespace st

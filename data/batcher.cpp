@@ -24,7 +24,7 @@ Batch collate(const std::vector<TokenRow>& rows, int pad_id, int64_t safety_rows
     const TokenRow& row = rows[static_cast<size_t>(b)];
     for (int64_t t = 0; t < row.size; ++t) {
       ids_a[b][t] = row.ids[t];
-      labels_a[b][t] = row.labels[t];
+      labels_a[b][t] = row.label(t);
     }
   }
   Batch batch;

@@ -23,7 +23,6 @@ namespace st {
 namespace {
 using json = nlohmann::json;
 
-constexpr size_t kChunkBytes = size_t{1} << 20;  // small enough to balance two cores on a few MB, large per task
 constexpr size_t kMaxSkippedShown = 20;
 
 struct Chunk {
@@ -54,12 +53,12 @@ std::string sha256_of_mapping(const MappedFile& file) {
   return hash.hex_digest();
 }
 
-std::vector<Chunk> line_aligned_chunks(const MappedFile& file, uint32_t index) {
+std::vector<Chunk> line_aligned_chunks(const MappedFile& file, uint32_t index, size_t chunk_bytes) {
   std::vector<Chunk> chunks;
   const char* data = reinterpret_cast<const char*>(file.data());
   const size_t size = static_cast<size_t>(file.size());
   for (size_t begin = 0; begin < size;) {
-    size_t end = std::min(size, begin + kChunkBytes);
+    size_t end = std::min(size, begin + std::max<size_t>(chunk_bytes, 1));
     if (end < size) {
       const void* newline = std::memchr(data + end - 1, '\n', size - (end - 1));
       end = newline ? static_cast<size_t>(static_cast<const char*>(newline) - data) + 1 : size;
@@ -147,6 +146,9 @@ void add_counts(DataStats& into, const DataStats& more) {
 TokenizedData join_chunks(std::vector<ChunkResult>& results, const std::vector<Chunk>& chunks,
                           const std::vector<std::string>& files, const DataOptions& o) {
   TokenArrays arrays;
+  size_t examples = 0, tokens = 0;
+  for (const auto& r : results) examples += r.arrays.size(), tokens += r.arrays.ids.size();
+  arrays.reserve(examples, tokens);  // reserved, not touched: the join's peak is one copy plus a chunk
   DataStats stats;
   std::vector<int64_t> lines_before(files.size(), 0);
   for (size_t c = 0; c < results.size(); ++c) {
@@ -171,13 +173,13 @@ TokenizedData join_chunks(std::vector<ChunkResult>& results, const std::vector<C
 }
 
 TokenizedData tokenize_files(const std::vector<std::shared_ptr<MappedFile>>& maps, const std::vector<std::string>& files,
-                             const Tokenizer& tok, const DataOptions& o, int threads) {
+                             const Tokenizer& tok, const DataOptions& o, const ReadSettings& settings) {
   std::vector<Chunk> chunks;
   for (uint32_t f = 0; f < maps.size(); ++f) {
-    auto more = line_aligned_chunks(*maps[f], f);
+    auto more = line_aligned_chunks(*maps[f], f, settings.chunk_bytes);
     chunks.insert(chunks.end(), more.begin(), more.end());
   }
-  auto results = tokenize_chunks(maps, chunks, tok, o, thread_count(threads, chunks.size()));
+  auto results = tokenize_chunks(maps, chunks, tok, o, thread_count(settings.threads, chunks.size()));
   return join_chunks(results, chunks, files, o);
 }
 
@@ -218,7 +220,7 @@ DataRead read_tokenized(const std::vector<std::string>& files, const Tokenizer& 
     }
   }
   if (!read.cache_hit) {
-    read.data = tokenize_files(maps, files, tok, o, settings.threads);
+    read.data = tokenize_files(maps, files, tok, o, settings);
     if (!path.empty()) try_save(path, key, read.data, read.cache_file);
   }
   read.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -17,6 +17,7 @@ struct ReadSettings {
   int threads = 0;                 // 0 = every core
   std::string cache_dir;           // "" = no cache
   std::string tokenizer_identity;  // what, besides the data and options, changes tokens (the cache key holds it)
+  size_t chunk_bytes = size_t{1} << 20;  // the unit of work per thread (tests make it small)
 };
 
 struct DataRead {

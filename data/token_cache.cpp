@@ -46,7 +46,7 @@ std::vector<Section> sections_of(const TokenizedData::Views& v) {
   return {{"offsets", v.offsets.data, v.offsets.size, sizeof(int64_t)},
           {"lines", v.lines.data, v.lines.size, sizeof(int64_t)},
           {"ids", v.ids.data, v.ids.size, sizeof(int32_t)},
-          {"labels", v.labels.data, v.labels.size, sizeof(int32_t)},
+          {"trained", v.trained.data, v.trained.size, sizeof(uint8_t)},
           {"files", v.files.data, v.files.size, sizeof(uint32_t)},
           {"truncated", v.truncated.data, v.truncated.size, sizeof(uint8_t)}};
 }
@@ -82,7 +82,7 @@ bool view_section(const json& places, const char* name, const uint8_t* base, siz
 // Every bound the readers rely on: row offsets rising from 0 to the token count, file indices in range.
 bool consistent(const TokenizedData::Views& v, size_t files, std::string& problem) {
   const size_t n = v.lines.size;
-  bool ok = v.offsets.size == n + 1 && v.files.size == n && v.truncated.size == n && v.ids.size == v.labels.size &&
+  bool ok = v.offsets.size == n + 1 && v.files.size == n && v.truncated.size == n && v.ids.size == v.trained.size &&
             v.offsets[0] == 0 && static_cast<size_t>(v.offsets[n]) == v.ids.size;
   for (size_t i = 0; ok && i < n; ++i) ok = v.offsets[i] <= v.offsets[i + 1] && v.files[i] < files;
   if (!ok) problem = "its arrays do not agree with each other";
@@ -97,9 +97,7 @@ std::optional<TokenizedData> parse_cache(std::shared_ptr<MappedFile> map, const 
   if (size < 16 + kDigestChars || std::memcmp(p, kMagic, 8) != 0) return problem = "not a token cache file", std::nullopt;
   std::memcpy(&header_len, p + 8, 8);
   if (header_len > size - 16 - kDigestChars) return problem = "its header is cut short", std::nullopt;
-  Sha256 hash;
-  hash.update(p, size - kDigestChars);
-  if (hash.hex_digest() != std::string(reinterpret_cast<const char*>(p) + size - kDigestChars, kDigestChars))
+  if (sha256_file(map->path(), size - kDigestChars) != std::string(reinterpret_cast<const char*>(p) + size - kDigestChars, kDigestChars))
     return problem = "its checksum does not match (damaged or cut short)", std::nullopt;
   const json header = json::parse(p + 16, p + 16 + header_len);
   if (header.at("format") != kFormat || header.at("key") != key) return problem = "it was written for another key", std::nullopt;
@@ -111,7 +109,7 @@ std::optional<TokenizedData> parse_cache(std::shared_ptr<MappedFile> map, const 
   TokenizedData::Views v;
   const uint8_t* base = p + data_start;
   if (!view_section(places, "offsets", base, room, v.offsets, problem) || !view_section(places, "lines", base, room, v.lines, problem) ||
-      !view_section(places, "ids", base, room, v.ids, problem) || !view_section(places, "labels", base, room, v.labels, problem) ||
+      !view_section(places, "ids", base, room, v.ids, problem) || !view_section(places, "trained", base, room, v.trained, problem) ||
       !view_section(places, "files", base, room, v.files, problem) ||
       !view_section(places, "truncated", base, room, v.truncated, problem) || !consistent(v, files.size(), problem))
     return std::nullopt;

@@ -3,6 +3,7 @@
 
 #include <type_traits>
 
+#include "common/check.h"
 #include "common/files.h"
 
 namespace st {
@@ -10,12 +11,16 @@ namespace st {
 static_assert(std::is_same_v<int, int32_t>, "Example's ids are read as int32 rows");
 
 TokenRow row_of(const Example& example) {
-  return {example.input_ids.data(), example.labels.data(), static_cast<int64_t>(example.input_ids.size())};
+  return {example.input_ids.data(), example.labels.data(), nullptr, static_cast<int64_t>(example.input_ids.size())};
 }
 
 void TokenArrays::append(const Example& example, uint32_t file_index, int64_t line) {
   ids.insert(ids.end(), example.input_ids.begin(), example.input_ids.end());
-  labels.insert(labels.end(), example.labels.begin(), example.labels.end());
+  for (size_t t = 0; t < example.labels.size(); ++t) {
+    ST_CHECK(example.labels[t] == kIgnoreIndex || example.labels[t] == example.input_ids[t],
+             "internal: a label that is neither ignored nor its input id ({}:{}, position {})", example.file, line, t);
+    trained.push_back(example.labels[t] != kIgnoreIndex ? 1 : 0);
+  }
   offsets.push_back(static_cast<int64_t>(ids.size()));
   lines.push_back(line);
   files.push_back(file_index);
@@ -25,11 +30,20 @@ void TokenArrays::append(const Example& example, uint32_t file_index, int64_t li
 void TokenArrays::append(const TokenArrays& more, uint32_t file_offset, int64_t line_offset) {
   const int64_t base = static_cast<int64_t>(ids.size());
   ids.insert(ids.end(), more.ids.begin(), more.ids.end());
-  labels.insert(labels.end(), more.labels.begin(), more.labels.end());
+  trained.insert(trained.end(), more.trained.begin(), more.trained.end());
   for (size_t i = 1; i < more.offsets.size(); ++i) offsets.push_back(base + more.offsets[i]);
   for (int64_t line : more.lines) lines.push_back(line + line_offset);
   for (uint32_t file : more.files) files.push_back(file + file_offset);
   truncated.insert(truncated.end(), more.truncated.begin(), more.truncated.end());
+}
+
+void TokenArrays::reserve(size_t examples, size_t tokens) {
+  offsets.reserve(examples + 1);
+  lines.reserve(examples);
+  files.reserve(examples);
+  truncated.reserve(examples);
+  ids.reserve(tokens);
+  trained.reserve(tokens);
 }
 
 TokenizedData::TokenizedData(TokenArrays arrays, std::vector<std::string> files, DataStats stats)
@@ -38,7 +52,7 @@ TokenizedData::TokenizedData(TokenArrays arrays, std::vector<std::string> files,
   v_.offsets = {a.offsets.data(), a.offsets.size()};
   v_.lines = {a.lines.data(), a.lines.size()};
   v_.ids = {a.ids.data(), a.ids.size()};
-  v_.labels = {a.labels.data(), a.labels.size()};
+  v_.trained = {a.trained.data(), a.trained.size()};
   v_.files = {a.files.data(), a.files.size()};
   v_.truncated = {a.truncated.data(), a.truncated.size()};
 }
@@ -49,14 +63,14 @@ TokenizedData::TokenizedData(std::shared_ptr<const MappedFile> mapping, const Vi
 
 TokenRow TokenizedData::row(size_t i) const {
   const int64_t start = v_.offsets[i];
-  return {v_.ids.data + start, v_.labels.data + start, length(i)};
+  return {v_.ids.data + start, nullptr, v_.trained.data + start, length(i)};
 }
 
 Example TokenizedData::example(size_t i) const {
   const TokenRow r = row(i);
   Example ex;
   ex.input_ids.assign(r.ids, r.ids + r.size);
-  ex.labels.assign(r.labels, r.labels + r.size);
+  for (int64_t t = 0; t < r.size; ++t) ex.labels.push_back(static_cast<int>(r.label(t)));
   ex.file = file(i);
   ex.line = line(i);
   ex.truncated = truncated(i);

@@ -7,30 +7,36 @@
 #include <string>
 #include <vector>
 
+#include "common/tokens.h"
 #include "data/examples.h"
 
 namespace st {
 
 class MappedFile;
 
-// One example's tokens as views; valid while the TokenizedData it came from lives.
+// One example's tokens as views; valid while what it views lives. The loss positions come either as labels
+// (an Example's) or as a mask (the flat arrays': a label is always its input id or ignored, so one byte does).
 struct TokenRow {
   const int32_t* ids = nullptr;
   const int32_t* labels = nullptr;  // input id where the loss applies, kIgnoreIndex elsewhere (unshifted)
+  const uint8_t* trained = nullptr;  // or: 1 where the loss applies
   int64_t size = 0;
+  int64_t label(int64_t t) const { return labels ? labels[t] : trained[t] ? ids[t] : kIgnoreIndex; }
 };
 TokenRow row_of(const Example& example);
 
 // The arrays as built by the reader and as laid out in a cache file.
 struct TokenArrays {
   std::vector<int64_t> offsets{0};  // [n + 1]: example i is tokens [offsets[i], offsets[i + 1])
-  std::vector<int32_t> ids, labels;  // [tokens]
+  std::vector<int32_t> ids;          // [tokens]
+  std::vector<uint8_t> trained;      // [tokens] 1 where the loss applies
   std::vector<int64_t> lines;        // [n] 1-based line in its file
   std::vector<uint32_t> files;       // [n] index into the file list
   std::vector<uint8_t> truncated;    // [n] 1 = cut to max_seq_len
 
   void append(const Example& example, uint32_t file_index, int64_t line);
   void append(const TokenArrays& more, uint32_t file_offset, int64_t line_offset);  // rebased
+  void reserve(size_t examples, size_t tokens);
   size_t size() const { return lines.size(); }
 };
 
@@ -49,7 +55,8 @@ class TokenizedData {
   // Views a mapping; the caller has checked every bound (data/token_cache.cpp).
   struct Views {
     ArrayView<int64_t> offsets, lines;
-    ArrayView<int32_t> ids, labels;
+    ArrayView<int32_t> ids;
+    ArrayView<uint8_t> trained;
     ArrayView<uint32_t> files;
     ArrayView<uint8_t> truncated;
   };

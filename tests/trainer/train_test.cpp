@@ -171,18 +171,21 @@ TEST(TrainResume, StopAndResumeAtAwkwardPointsIsBitExact) {
   TempDir dir;
   const auto config = write_run_config(dir);
   const auto straight = dir / "straight", stopped = dir / "stopped";
-  auto r = run_safetune(train_args(config, straight));
+  // The straight run tokenizes without a cache; the stopped one fills a cache and every resume maps it.
+  auto r = run_safetune(train_args(config, straight, "--set data.cache=off"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string cache = "--set data.cache=" + shell_quote(dir / "cache") + " ";
   // 24 micro-batches per epoch and 5 per step: step 3 is mid-epoch, step 5 crosses the epoch boundary
   // inside its accumulation, step 9 is mid-epoch again.
   for (int stop : {3, 5, 9}) {
-    r = run_safetune(train_args(config, stopped, fmt::format("--set train.stop_at_step={}", stop)));
+    r = run_safetune(train_args(config, stopped, cache + fmt::format("--set train.stop_at_step={}", stop)));
     ASSERT_EQ(r.exit_code, 75) << r.output;
     EXPECT_TRUE(fs::exists(CheckpointPaths::step_dir(stopped, stop))) << stop;
   }
-  r = run_safetune(train_args(config, stopped));
+  r = run_safetune(train_args(config, stopped, cache));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("resume: continuing from"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("read from the token cache"), std::string::npos) << r.output;
   EXPECT_EQ(final_weights(straight), final_weights(stopped));
   const auto a = deterministic_metrics(straight), b = deterministic_metrics(stopped);
   ASSERT_EQ(a.size(), b.size());
@@ -191,6 +194,8 @@ TEST(TrainResume, StopAndResumeAtAwkwardPointsIsBitExact) {
   EXPECT_EQ(manifest["resumes"].size(), 3u);
   // Provenance: how the run was started and each resume, by whom (the command line), when, from what source.
   EXPECT_EQ(manifest["command_line"].back(), "train.stop_at_step=3");
+  EXPECT_FALSE(manifest["data"]["read"]["cache_hit"].get<bool>());  // the first start filled the cache
+  EXPECT_TRUE(fs::exists(manifest["data"]["read"]["cache"].get<std::string>()));
   EXPECT_TRUE(std::regex_match(manifest["started_at"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
   EXPECT_FALSE(manifest["source_version"].get<std::string>().empty());
   EXPECT_EQ(manifest["resumes"][0]["step"], 3);
