@@ -31,7 +31,7 @@ std::string describe_expected(const ConfigKey& k) {
     case KeyType::Bool: return "true or false";
     case KeyType::String: return "a string";
     case KeyType::Choice: return fmt::format("one of {}", fmt::join(k.choices, ", "));
-    case KeyType::Path: return "a path";
+    case KeyType::Path: return k.choices.empty() ? "a path" : fmt::format("a path or one of {}", fmt::join(k.choices, ", "));
     case KeyType::PathList: return "a path or a list of paths";
     case KeyType::Lambda: return "a number >= 0 or a λ object";
     case KeyType::StringList:
@@ -54,6 +54,7 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
   auto bad = [&]() { fail_input("{}: {}: expected {}, got {}", label, k.path, describe_expected(k), json_excerpt(v)); };
   auto resolve = [&](const json& p) -> json {
     if (p == "" && k.default_value == "") return "";  // an optional path left unset
+    if (std::find(k.choices.begin(), k.choices.end(), p) != k.choices.end()) return p;  // a keyword, not a path
     if (!p.is_string() || p.get<std::string>().empty() || has_nul(p)) bad();
     fs::path path(p.get<std::string>());
     return (path.is_absolute() || base_dir.empty() ? path : fs::path(base_dir) / path).lexically_normal().string();

@@ -120,9 +120,10 @@ std::vector<ConfigKey> build_run_schema() {
       locked(choice(ST_FIELD_AS(RunConfig, "data.on_bad_line", data.options.on_bad_line), "error",
                     "malformed JSONL line: stop with file:line, or skip it and count it in the manifest")),
       locked(key(ST_FIELD(RunConfig, data.group_by_length), KeyType::Bool, true, "batch examples of similar length to cut padding")),
-      key(ST_FIELD(RunConfig, data.cache), KeyType::String, "auto",
-          "token cache folder: auto = $SAFETUNE_CACHE_DIR, else $XDG_CACHE_HOME/safetune/tokens, else "
-          "~/.cache/safetune/tokens; off = tokenize at every start"),
+      string_choices(key(ST_FIELD(RunConfig, data.cache), KeyType::Path, "auto",
+                         "token cache folder: auto = $SAFETUNE_CACHE_DIR, else $XDG_CACHE_HOME/safetune/tokens, else "
+                         "~/.cache/safetune/tokens; off = tokenize at every start"),
+                     {"auto", "off"}),
       ranged(key(ST_FIELD(RunConfig, data.tokenize_threads), KeyType::Int, 0, "threads that tokenize the data; 0 = every core (the result is the same)"), 0, 1024),
       // train
       output(key(ST_FIELD(RunConfig, train.output_dir), KeyType::Path, required, "run folder: config, manifest, metrics, checkpoints, final/")),
