@@ -23,6 +23,10 @@ struct Batch {
   torch::Tensor input_ids;  // [B, T] int64, right-padded with pad_id
   torch::Tensor labels;     // [B, T] int64, kIgnoreIndex on prompt and padding
   torch::Tensor is_safety;   // [B] bool: rows mixed in from the safety subset (they come last)
+  // Packed rows only (undefined otherwise): several examples per row, each with positions from 0 and
+  // attention kept inside it (models/llama.h packed_attention_mask).
+  torch::Tensor position_ids;  // [B, T] int64
+  torch::Tensor segment_ids;   // [B, T] int64: 1, 2, ... per example of the row; padding 0
   std::vector<size_t> examples;  // indices into the task example list (provenance)
   int64_t epoch = 0;
   int64_t real_tokens = 0;  // positions that hold a token, not padding
@@ -31,11 +35,28 @@ struct Batch {
 
 // Pads rows into one batch; the last `safety_rows` are marked in is_safety.
 Batch collate(const std::vector<TokenRow>& rows, int pad_id, int64_t safety_rows = 0);
+
+// Which items share a row: first-fit decreasing by length (ties in input order) into rows of `capacity`
+// tokens; rows in the order they were opened. An item longer than `capacity` gets a row of its own.
+std::vector<std::vector<size_t>> first_fit_decreasing(const std::vector<int64_t>& lengths, int64_t capacity);
+
+// The packed layout of one micro-batch: first_fit_decreasing at the row length, from the longest item up to
+// `capacity`, that leaves the fewest positions (rows × longest row). Rows fill up to a length, then every row
+// pads to the longest, so filling to `capacity` can cost more than it saves; the longest item alone as the
+// length never does, so the result never has more positions than the padded batch.
+std::vector<std::vector<size_t>> packed_layout(const std::vector<int64_t>& lengths, int64_t capacity);
+
+// Packs the task rows into rows of at most `capacity` tokens, then the last `safety_rows` into rows of
+// their own (marked in is_safety). Each example's first label is ignored, so the shifted loss never
+// predicts one example from the one before it: the loss and gradients equal collate()'s on the same rows.
+Batch collate_packed(const std::vector<TokenRow>& rows, int pad_id, int64_t capacity, int64_t safety_rows = 0);
 Batch collate(const std::vector<Example>& examples, const std::vector<size_t>& indices, int pad_id);
 
 class Batcher {
  public:
-  Batcher(const TokenizedData& examples, int64_t batch_size, uint64_t seed, bool group_by_length, int pad_id);
+  // pack_capacity > 0 packs each micro-batch's examples into rows of that many tokens (collate_packed).
+  Batcher(const TokenizedData& examples, int64_t batch_size, uint64_t seed, bool group_by_length, int pad_id,
+          int64_t pack_capacity = 0);
 
   // The micro-batch at `cursor`, advancing it (into the next epoch after the last batch); `extra` rows
   // (safety examples) are appended after the task rows.
@@ -43,6 +64,8 @@ class Batcher {
   int64_t batches_per_epoch() const { return static_cast<int64_t>(num_batches_); }
   // The example indices of every micro-batch of `epoch`, in order.
   std::vector<std::vector<size_t>> epoch_plan(int64_t epoch) const;
+  // Real tokens over the positions the task rows of `epoch`'s micro-batches occupy (rows × longest row).
+  double token_efficiency(int64_t epoch) const;
 
  private:
   const TokenizedData& examples_;
@@ -50,6 +73,7 @@ class Batcher {
   uint64_t seed_;
   bool group_by_length_;
   int pad_id_;
+  int64_t pack_capacity_;
   size_t num_batches_;
   int64_t cached_epoch_ = -1;
   std::vector<std::vector<size_t>> plan_;

@@ -59,6 +59,13 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
   o_proj = register_module("o_proj", linear(num_heads_ * head_dim_, c.hidden_size, c.o_bias));
 }
 
+torch::Tensor packed_attention_mask(const torch::Tensor& segment_ids) {
+  const int64_t T = segment_ids.size(1);
+  const auto same = segment_ids.unsqueeze(2).eq(segment_ids.unsqueeze(1));                           // [B, T, T]
+  const auto causal = torch::ones({T, T}, segment_ids.options().dtype(torch::kBool)).tril();  // [T, T]
+  return same.logical_and(causal).unsqueeze(1);                                                // [B, 1, T, T]
+}
+
 LlamaAttentionImpl::QKV LlamaAttentionImpl::project(const torch::Tensor& x, const RotaryTables& rope) {
   const int64_t B = x.size(0), T = x.size(1);
   // Rotary embedding in the projections' own [B, T, heads, D] layout (contiguous), then heads first.
@@ -68,13 +75,13 @@ LlamaAttentionImpl::QKV LlamaAttentionImpl::project(const torch::Tensor& x, cons
           heads(v_proj(x), num_kv_heads_).transpose(1, 2)};                                    // [B, Hkv, T, D]
 }
 
-torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
+torch::Tensor LlamaAttentionImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& mask) {
   const int64_t B = x.size(0), T = x.size(1);
   auto [q, k, v] = project(x, rope);
-  std::optional<torch::Tensor> mask;
-  ST_CHECK(!(causal_ && key_mask.defined()), "internal: a causal model takes right padding, not a key mask");
-  if (key_mask.defined()) mask = key_mask.to(torch::kBool).view({B, 1, 1, T});  // [B, 1, 1, T] over keys
-  auto out = at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/causal_,
+  std::optional<torch::Tensor> attend;
+  ST_CHECK(!causal_ || !mask.defined() || mask.dim() == 4, "internal: a causal model takes right padding or packed rows, not a key mask");
+  if (mask.defined()) attend = mask.dim() == 4 ? mask : mask.to(torch::kBool).view({B, 1, 1, T});  // [B, 1, T|1, T]
+  auto out = at::scaled_dot_product_attention(q, k, v, attend, /*dropout_p=*/0.0, /*is_causal=*/causal_ && !mask.defined(),
                                               /*scale=*/std::nullopt, /*enable_gqa=*/num_kv_heads_ != num_heads_);
   out = out.transpose(1, 2).reshape({B, T, num_heads_ * head_dim_});  // [B, T, Hq*D]
   return o_proj(out);
@@ -113,8 +120,8 @@ LlamaDecoderLayerImpl::LlamaDecoderLayerImpl(const LlamaConfig& c) {
   post_attention_layernorm = register_module("post_attention_layernorm", RMSNorm(c.hidden_size, c.rms_norm_eps));
 }
 
-torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask) {
-  auto h = x + self_attn(input_layernorm(x), rope, key_mask);
+torch::Tensor LlamaDecoderLayerImpl::forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& mask) {
+  auto h = x + self_attn(input_layernorm(x), rope, mask);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -139,15 +146,17 @@ at::Generator default_generator(const torch::Tensor& on) { return at::globalCont
 class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
  public:
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, const torch::Tensor& cos,
-                               const torch::Tensor& sin, LlamaDecoderLayerImpl* layer) {
+                               const torch::Tensor& sin, const torch::Tensor* mask, LlamaDecoderLayerImpl* layer) {
     const auto type = x.device().type();
     ctx->saved_data["layer"] = reinterpret_cast<int64_t>(layer);
     ctx->saved_data["autocast"] = at::autocast::is_autocast_enabled(type);
     ctx->saved_data["autocast_dtype"] = at::autocast::get_autocast_dtype(type);
     ctx->saved_data["rng"] = default_generator(x).get_state();  // LoRA dropout draws the same masks in the rerun
+    // The mask (often undefined, which an autograd input may not be) needs no gradient: kept as data.
+    ctx->saved_data["mask"] = *mask;
     ctx->save_for_backward({x, cos, sin});
     torch::NoGradGuard no_grad;
-    return layer->forward(x, {cos, sin});
+    return layer->forward(x, {cos, sin}, *mask);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grad_outputs) {
@@ -165,7 +174,7 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
       auto generator = default_generator(x);
       const auto now = generator.get_state();
       generator.set_state(ctx->saved_data["rng"].toTensor());
-      y = layer->forward(x, {saved[1], saved[2]});
+      y = layer->forward(x, {saved[1], saved[2]}, ctx->saved_data["mask"].toTensor());
       generator.set_state(now);  // the backward's own position in the stream, as if the rerun drew nothing
     }
     // The rerun's casts of the weights sit in this thread's autocast cache, which knows nothing of the
@@ -174,7 +183,7 @@ class CheckpointedLayer : public torch::autograd::Function<CheckpointedLayer> {
     at::autocast::set_autocast_enabled(type, was_on);
     at::autocast::set_autocast_dtype(type, was_dtype);
     torch::autograd::backward({y}, {grad_outputs[0]});
-    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {x.grad(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -195,12 +204,12 @@ RotaryTables LlamaModelImpl::rotary_tables(const torch::Tensor& position_ids, to
   return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
-torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids) {
-  return forward_embeddings(embed_tokens(input_ids), position_ids);
+torch::Tensor LlamaModelImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids, const torch::Tensor& mask) {
+  return forward_embeddings(embed_tokens(input_ids), position_ids, mask);
 }
 
 torch::Tensor LlamaModelImpl::forward_embeddings(const torch::Tensor& embeds, const torch::Tensor& position_ids,
-                                                 const torch::Tensor& key_mask) {
+                                                 const torch::Tensor& mask) {
   auto positions = position_ids.defined()
                        ? position_ids
                        : torch::arange(embeds.size(1), torch::TensorOptions().dtype(torch::kInt64).device(embeds.device())).unsqueeze(0);
@@ -209,12 +218,12 @@ torch::Tensor LlamaModelImpl::forward_embeddings(const torch::Tensor& embeds, co
   // Checkpointing needs an input that requires grad: otherwise the autograd function is not recorded and
   // the rerun (which is what accumulates the layer's parameter gradients) would never happen. A frozen
   // embedding (LoRA) gives none, so its output is made to require one, as transformers'
-  // enable_input_require_grads() does for PEFT. Only causal models train, and they take no key mask.
-  const bool checkpoint = checkpoint_layers && torch::GradMode::is_enabled() && !key_mask.defined();
+  // enable_input_require_grads() does for PEFT.
+  const bool checkpoint = checkpoint_layers && torch::GradMode::is_enabled();
   if (checkpoint && !h.requires_grad()) h = h.detach().requires_grad_(true);
   for (const auto& layer : *layers) {
     auto* decoder = layer->as<LlamaDecoderLayer>();
-    h = checkpoint ? CheckpointedLayer::apply(h, rope.cos, rope.sin, decoder) : decoder->forward(h, rope, key_mask);
+    h = checkpoint ? CheckpointedLayer::apply(h, rope.cos, rope.sin, &mask, decoder) : decoder->forward(h, rope, mask);
   }
   return norm(h);
 }
@@ -238,8 +247,9 @@ torch::Tensor LlamaForCausalLMImpl::output_weight() const {
   return lm_head ? lm_head->weight : model->embed_tokens->weight;
 }
 
-torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids) {
-  return F::linear(model(input_ids, position_ids), output_weight());  // [B, T, V]
+torch::Tensor LlamaForCausalLMImpl::forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
+                                            const torch::Tensor& mask) {
+  return F::linear(model(input_ids, position_ids, mask), output_weight());  // [B, T, V]
 }
 
 std::string attention_kernel(const LlamaConfig& c, torch::Device device, torch::ScalarType dtype, int64_t seq_len) {

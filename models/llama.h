@@ -38,6 +38,11 @@ struct RotaryTables {
 // inv_freq for the configured rope type (default, linear, llama3). [head_dim / 2], fp32.
 torch::Tensor rope_inverse_frequencies(const LlamaConfig& config);
 
+// The attention mask of packed rows: segment_ids [B, T] (one id per example in a row; padding has its own) ->
+// [B, 1, T, T] bool, true where a query may see a key: same segment and not later. Padding then attends to
+// padding only, so no query row is empty (an all-false row would make attention NaN).
+torch::Tensor packed_attention_mask(const torch::Tensor& segment_ids);
+
 // Keys and values of one attention layer for the tokens seen so far: [B, Hkv, S, D] each.
 struct LayerCache {
   torch::Tensor keys, values;
@@ -46,9 +51,10 @@ struct LayerCache {
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   explicit LlamaAttentionImpl(const LlamaConfig& config);
-  // x [B, T, H] -> [B, T, H]. key_mask [B, T] bool (true = real token) hides padding from every query;
-  // causal models use right padding and need none.
-  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask = {});
+  // x [B, T, H] -> [B, T, H]. `mask` is one of: undefined (causal models: causal attention over right-padded
+  // rows; the classifier: every key); [B, T] bool, true = real token (the classifier hides padding); or
+  // [B, 1, T, T] bool, true = attend (packed rows: causal within each example, from packed_attention_mask).
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& mask = {});
   // Incremental decoding: x [B, Tq, H] are new tokens; their keys/values are appended to `cache`, and
   // `mask` [B, 1, Tq, S] (bool, true = attend) says which cached and new keys each query may see.
   torch::Tensor forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache, const torch::Tensor& mask);
@@ -76,7 +82,7 @@ TORCH_MODULE(LlamaMLP);
 class LlamaDecoderLayerImpl : public torch::nn::Module {
  public:
   explicit LlamaDecoderLayerImpl(const LlamaConfig& config);
-  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& key_mask = {});
+  torch::Tensor forward(const torch::Tensor& x, const RotaryTables& rope, const torch::Tensor& mask = {});
   torch::Tensor forward_cached(const torch::Tensor& x, const RotaryTables& rope, LayerCache& cache, const torch::Tensor& mask);
   LlamaAttention self_attn{nullptr};
   LlamaMLP mlp{nullptr};
@@ -88,11 +94,12 @@ TORCH_MODULE(LlamaDecoderLayer);
 class LlamaModelImpl : public torch::nn::Module {
  public:
   explicit LlamaModelImpl(const LlamaConfig& config);
-  // input_ids [B, T] int64; position_ids [B, T] or undefined for 0..T-1. Returns normed hidden [B, T, H].
-  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {});
+  // input_ids [B, T] int64; position_ids [B, T] or undefined for 0..T-1; `mask` as LlamaAttention's.
+  // Returns normed hidden [B, T, H].
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {}, const torch::Tensor& mask = {});
   // The same from input embeddings [B, T, H] (the soft penalty feeds expected embeddings).
   torch::Tensor forward_embeddings(const torch::Tensor& embeds, const torch::Tensor& position_ids = {},
-                                   const torch::Tensor& key_mask = {});
+                                   const torch::Tensor& mask = {});
   // Incremental decoding over `caches` (one per layer, filled as it goes). Returns normed hidden [B, Tq, H].
   torch::Tensor forward_cached(const torch::Tensor& input_ids, const torch::Tensor& position_ids,
                                std::vector<LayerCache>& caches, const torch::Tensor& mask);
@@ -141,7 +148,7 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
  public:
   explicit LlamaForCausalLMImpl(const LlamaConfig& config);
   // input_ids [B, T] -> logits [B, T, V]
-  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {});
+  torch::Tensor forward(const torch::Tensor& input_ids, const torch::Tensor& position_ids = {}, const torch::Tensor& mask = {});
   // The output projection's weight [V, H]: lm_head's, or the embedding's when tied.
   torch::Tensor output_weight() const;
   void init_weights(uint64_t seed) { init_parameters(*this, config_.initializer_range, seed); }

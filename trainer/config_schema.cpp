@@ -120,6 +120,9 @@ std::vector<ConfigKey> build_run_schema() {
       locked(choice(ST_FIELD_AS(RunConfig, "data.on_bad_line", data.options.on_bad_line), "error",
                     "malformed JSONL line: stop with file:line, or skip it and count it in the manifest")),
       locked(key(ST_FIELD(RunConfig, data.group_by_length), KeyType::Bool, true, "batch examples of similar length to cut padding")),
+      locked(key(ST_FIELD(RunConfig, data.packing), KeyType::Bool, false,
+                 "pack each micro-batch's examples into rows of max_seq_len (first-fit decreasing), attention kept "
+                 "within each example: less padding, the same loss; not with safety.classifier")),
       string_choices(key(ST_FIELD(RunConfig, data.cache), KeyType::Path, "auto",
                          "token cache folder: auto = $SAFETUNE_CACHE_DIR, else $XDG_CACHE_HOME/safetune/tokens, else "
                          "~/.cache/safetune/tokens; off = tokenize at every start"),

@@ -91,7 +91,7 @@ struct RunConfig {
   struct Data {
     std::vector<std::string> train, validation;
     DataOptions options;  // format, template, system_prompt, max_seq_len, truncation, on_bad_line
-    bool group_by_length;
+    bool group_by_length, packing;
     std::string cache;  // auto | off | a folder
     int64_t tokenize_threads;
   } data;

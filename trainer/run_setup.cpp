@@ -208,6 +208,10 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
   ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
                  config_.source);
+  // The penalty scores each row's response as one text; a packed row holds several.
+  ST_CHECK_INPUT(!config_.data.packing || config_.safety.classifier.empty(),
+                 "{}: data.packing is on and safety.classifier is set; the penalty scores whole rows, so packing "
+                 "works only without a classifier (set data.packing=false)", config_.source);
   check_tokenizer_matches_model(*tokenizer_, model_config_, (fs::path(config_.model.path) / "config.json").string());
   read_data();
   inputs_ = input_hashes(config_, train_data_.file_sha256);
@@ -220,6 +224,7 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
   restore_checkpoint();
   prepare_safety_mix();
   prepare_loop();
+  write_text_file_atomic((fs::path(run_dir_) / "manifest.json").string(), manifest_.dump(2) + "\n");
 }
 
 TrainingRun::~TrainingRun() = default;
@@ -312,7 +317,21 @@ void TrainingRun::prepare_safety_mix() {
                s["pool"]["records"].get<int64_t>(), s["pool"]["categories"].size(), s["pool"]["categories"].dump(),
                s["size"].get<int64_t>(), s["strategy"].get<std::string>(), s["categories"].dump(), safety_mix_->per_batch());
   }
-  write_text_file_atomic((fs::path(run_dir_) / "manifest.json").string(), manifest_.dump(2) + "\n");
+}
+
+// Real tokens over occupied positions in the first epoch's task rows, with the layout in force and without
+// packing: what packing saves, in the manifest and on stdout.
+void TrainingRun::describe_packing() {
+  const double efficiency = batcher_->token_efficiency(0);
+  double unpacked = efficiency;
+  if (config_.data.packing) {
+    const Batcher plain(train_data_.data, config_.train.batch_size, static_cast<uint64_t>(config_.train.seed),
+                        config_.data.group_by_length, tokenizer_->pad_id());
+    unpacked = plain.token_efficiency(0);
+    fmt::print("packing: {:.1f}% of row positions hold tokens ({:.1f}% unpacked)\n", 100 * efficiency, 100 * unpacked);
+  }
+  manifest_["data"]["packing"] = {{"enabled", config_.data.packing}, {"token_efficiency", efficiency},
+                                  {"token_efficiency_unpacked", unpacked}};
 }
 
 // What the loop reads once: the schedule, batching, evaluation, logs, and the step's fixed options.
@@ -320,7 +339,9 @@ void TrainingRun::prepare_loop() {
   const auto& t = config_.train;
   schedule_ = {config_.schedule.type, config_.optim.lr, config_.schedule.warmup_steps, t.max_steps, config_.schedule.min_lr_ratio};
   batcher_ = std::make_unique<Batcher>(train_data_.data, t.batch_size, static_cast<uint64_t>(t.seed),
-                                       config_.data.group_by_length, tokenizer_->pad_id());
+                                       config_.data.group_by_length, tokenizer_->pad_id(),
+                                       config_.data.packing ? config_.data.options.max_seq_len : 0);
+  describe_packing();
   ST_CHECK_INPUT(state_.cursor.index <= batcher_->batches_per_epoch(),  // equal: the epoch's last batch was taken
                  "{}/trainer_state.json: cursor.index {} is past the {} micro-batches of an epoch of this data",
                  checkpoint_, state_.cursor.index, batcher_->batches_per_epoch());

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "common/check.h"
 #include "common/device_copy.h"
 #include "common/rng.h"
 #include "common/tokens.h"
@@ -88,17 +89,21 @@ torch::Tensor micro_batch_ce(LlamaForCausalLM& model, const Batch& b, const torc
   // Labels on the device only for what reads them there: the full-logits CE and the soft penalty.
   const auto input_ids = to_device(b.input_ids, device);
   const auto labels = options.ce_chunk == 0 || request ? to_device(b.labels, device) : torch::Tensor();
+  // Packed rows: positions restart at each example and attention stays inside it.
+  ST_CHECK(!request || !b.segment_ids.defined(), "internal: the penalty scores whole rows, and packed rows hold several examples");
+  const auto positions = b.position_ids.defined() ? to_device(b.position_ids, device) : torch::Tensor();
+  const auto mask = b.segment_ids.defined() ? packed_attention_mask(to_device(b.segment_ids, device)) : torch::Tensor();
   penalty_inputs.device_labels = labels;
   if (options.ce_chunk > 0) {
     // From the hidden states in chunks: the [B, T, V] logits are never built. Labels and weights stay on
     // the CPU, where the positions to compute are found without a device sync.
-    auto hidden = model->model(input_ids);  // [B, T, H]
+    auto hidden = model->model(input_ids, positions, mask);  // [B, T, H]
     auto out = chunked_causal_lm_loss(hidden, model->output_weight(), b.labels, options.ce_chunk, row_weights,
                                       request ? &*request : nullptr);
     penalty_inputs.embeddings = out.embeddings;
     return out.ce.sum;
   }
-  auto logits = model(input_ids);  // [B, T, V]
+  auto logits = model(input_ids, positions, mask);  // [B, T, V]
   auto ce = causal_lm_loss(logits, labels, row_weights.defined() ? to_device(row_weights, device) : torch::Tensor()).sum;
   // With λ = 0 the penalty is only measured: its input gets no graph, so the update is exactly that of
   // plain CE.

@@ -61,6 +61,7 @@ class TrainingRun {
   void describe_trainable(const NamedTensors& params);
   void restore_checkpoint();
   void prepare_safety_mix();
+  void describe_packing();
   void prepare_loop();
 
   // the loop
