@@ -17,6 +17,7 @@
 
 #include "common/check.h"
 #include "common/files.h"
+#include "data/sentencepiece_tokenizer.h"
 
 namespace st::test {
 
@@ -27,6 +28,12 @@ inline std::string fixture(const std::string& relative) { return std::string(SAF
 inline std::string smollm2_folder() {
   const char* env = std::getenv("SAFETUNE_SMOLLM2");
   return env ? env : fixture("../../downloads/SmolLM2-135M-Instruct");
+}
+
+// The 256-piece test tokenizer (tests/fixtures/tokenizer), loaded once.
+inline const Tokenizer& fixture_tokenizer() {
+  static const SentencePieceTokenizer tokenizer(fixture("tokenizer/tokenizer.model"));
+  return tokenizer;
 }
 
 // A fresh folder under the system temp dir, removed when the test ends.

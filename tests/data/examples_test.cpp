@@ -18,10 +18,7 @@ using test::expect_error;
 using test::fixture;
 using test::TempDir;
 
-const Tokenizer& tok() {
-  static const SentencePieceTokenizer t(fixture("tokenizer/tokenizer.model"));
-  return t;
-}
+const Tokenizer& tok() { return test::fixture_tokenizer(); }
 
 std::vector<Example> read_lines(const TempDir& dir, const std::string& lines, DataOptions o, DataStats* stats = nullptr) {
   write_text_file_atomic(dir / "d.jsonl", lines);

@@ -23,10 +23,7 @@ using test::expect_error;
 using test::fixture;
 using test::TempDir;
 
-const Tokenizer& tok() {
-  static const SentencePieceTokenizer t(fixture("tokenizer/tokenizer.model"));
-  return t;
-}
+const Tokenizer& tok() { return test::fixture_tokenizer(); }
 
 DataOptions options(int64_t max_seq_len = 64) {
   DataOptions o;
