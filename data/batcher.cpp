@@ -71,9 +71,9 @@ std::vector<std::vector<size_t>> packed_layout(const std::vector<int64_t>& lengt
   const int64_t longest = *std::max_element(lengths.begin(), lengths.end());
   std::vector<std::vector<size_t>> best;
   int64_t best_positions = -1;
-  // Row lengths from the longest item up in quarters of it, then the capacity itself.
-  for (int64_t k = 0;; ++k) {
-    const int64_t length = std::min(capacity, longest + k * std::max<int64_t>(1, longest / 4));
+  // Row lengths from the longest item up by a quarter at a time (a few dozen tries even when max_seq_len is
+  // a hundred times the examples), ending at the capacity.
+  for (int64_t length = longest;; length = std::min(capacity, std::max(length + 1, length * 5 / 4))) {
     auto rows = first_fit_decreasing(lengths, std::max(length, longest));
     const int64_t positions = static_cast<int64_t>(rows.size()) * longest_row(rows, lengths);
     if (best_positions < 0 || positions < best_positions) best = std::move(rows), best_positions = positions;

@@ -41,7 +41,7 @@ Batch collate(const std::vector<TokenRow>& rows, int pad_id, int64_t safety_rows
 std::vector<std::vector<size_t>> first_fit_decreasing(const std::vector<int64_t>& lengths, int64_t capacity);
 
 // The packed layout of one micro-batch: first_fit_decreasing at the row length, from the longest item up to
-// `capacity`, that leaves the fewest positions (rows × longest row). Rows fill up to a length, then every row
+// `capacity` in steps of a quarter, that leaves the fewest positions (rows × longest row). Rows fill up to a length, then every row
 // pads to the longest, so filling to `capacity` can cost more than it saves; the longest item alone as the
 // length never does, so the result never has more positions than the padded batch.
 std::vector<std::vector<size_t>> packed_layout(const std::vector<int64_t>& lengths, int64_t capacity);

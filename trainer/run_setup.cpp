@@ -304,7 +304,7 @@ void TrainingRun::restore_checkpoint() {
   MetricsLog::truncate_after((fs::path(run_dir_) / "metrics.jsonl").string(), state_.step);
   manifest_["resumes"].push_back({{"from", fs::path(checkpoint_).filename().string()}, {"step", state_.step},
                                   {"at", utc_now()}, {"command_line", command_line()}, {"source_version", source_version()},
-                                  {"eval_inputs", eval_input_hashes(config_)}});
+                                  {"eval_inputs", eval_input_hashes(config_)}, {"data_read", train_data_.summary()}});
   fmt::print("resume: continuing from {} (step {})\n", checkpoint_, state_.step);
 }
 

@@ -196,6 +196,7 @@ TEST(TrainResume, StopAndResumeAtAwkwardPointsIsBitExact) {
   EXPECT_EQ(manifest["command_line"].back(), "train.stop_at_step=3");
   EXPECT_FALSE(manifest["data"]["read"]["cache_hit"].get<bool>());  // the first start filled the cache
   EXPECT_TRUE(fs::exists(manifest["data"]["read"]["cache"].get<std::string>()));
+  EXPECT_TRUE(manifest["resumes"][2]["data_read"]["cache_hit"].get<bool>());  // each resume mapped it
   EXPECT_TRUE(std::regex_match(manifest["started_at"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
   EXPECT_FALSE(manifest["source_version"].get<std::string>().empty());
   EXPECT_EQ(manifest["resumes"][0]["step"], 3);
