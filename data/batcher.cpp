@@ -197,7 +197,8 @@ double Batcher::token_efficiency(int64_t epoch) const {
   return occupied > 0 ? real / occupied : 1.0;
 }
 
-Batch Batcher::next(BatchCursor& cursor, const std::vector<const Example*>& extra) {
+// The example indices at `cursor`, moving it on (into the next epoch after the epoch's last batch).
+const std::vector<size_t>& Batcher::advance(BatchCursor& cursor) {
   if (cursor.index >= static_cast<int64_t>(num_batches_)) {
     cursor.epoch += 1;
     cursor.index = 0;
@@ -206,16 +207,22 @@ Batch Batcher::next(BatchCursor& cursor, const std::vector<const Example*>& extr
     plan_ = epoch_plan(cursor.epoch);
     cached_epoch_ = cursor.epoch;
   }
-  const auto& indices = plan_[static_cast<size_t>(cursor.index)];
+  cursor.index += 1;
+  return plan_[static_cast<size_t>(cursor.index - 1)];
+}
+
+Batch Batcher::next(BatchCursor& cursor, const std::vector<const Example*>& extra) {
+  const auto& indices = advance(cursor);
   std::vector<TokenRow> rows;
   for (size_t i : indices) rows.push_back(examples_.row(i));
   for (const Example* ex : extra) rows.push_back(row_of(*ex));
   const auto safety_rows = static_cast<int64_t>(extra.size());
   Batch batch = pack_capacity_ > 0 ? collate_packed(rows, pad_id_, pack_capacity_, safety_rows) : collate(rows, pad_id_, safety_rows);
   batch.examples = indices;
-  batch.epoch = cursor.epoch;
-  cursor.index += 1;
+  batch.epoch = cursor.epoch;  // advance() left the cursor in the batch's epoch
   return batch;
 }
+
+void Batcher::skip(BatchCursor& cursor) { advance(cursor); }
 
 }  // namespace st

@@ -61,6 +61,8 @@ class Batcher {
   // The micro-batch at `cursor`, advancing it (into the next epoch after the last batch); `extra` rows
   // (safety examples) are appended after the task rows.
   Batch next(BatchCursor& cursor, const std::vector<const Example*>& extra = {});
+  // Moves `cursor` past one micro-batch without building it (another process of a data-parallel run takes it).
+  void skip(BatchCursor& cursor);
   int64_t batches_per_epoch() const { return static_cast<int64_t>(num_batches_); }
   // The example indices of every micro-batch of `epoch`, in order.
   std::vector<std::vector<size_t>> epoch_plan(int64_t epoch) const;
@@ -68,6 +70,8 @@ class Batcher {
   double token_efficiency(int64_t epoch) const;
 
  private:
+  const std::vector<size_t>& advance(BatchCursor& cursor);
+
   const TokenizedData& examples_;
   int64_t batch_size_;
   uint64_t seed_;

@@ -121,6 +121,8 @@ inline std::vector<nlohmann::json> deterministic_metrics(const std::string& run_
     j.erase("input_tokens_per_s");
     j.erase("timestamp");
     j.erase("cpu_s");
+    j.erase("comm_s");
+    j.erase("comm_share");
     out.push_back(j);
   }
   return out;

@@ -22,7 +22,9 @@ namespace {
 constexpr const char* kComplete = "COMPLETE";
 constexpr const char* kOptimizerFile = "optimizer.safetensors";
 constexpr const char* kStateFile = "trainer_state.json";
-constexpr const char* kRngTensor = "rng.cpu";
+constexpr const char* kRngTensor = "rng.cpu";  // the primary process's; rng.cpu.rank<r> the others'
+
+std::string rng_tensor_name(int rank) { return rank == 0 ? std::string(kRngTensor) : fmt::format("{}.rank{}", kRngTensor, rank); }
 // trainer_state.json's format: 1 kept the sampled estimator's baseline as "penalty_baseline"; 2 keeps each
 // estimator's state under "penalty_estimator". A newer format is refused rather than half read.
 constexpr int64_t kStateFormat = 2;
@@ -62,6 +64,7 @@ json TrainingState::to_json() const {
   return {{"format", kStateFormat},
           {"step", step},
           {"cursor", {{"epoch", cursor.epoch}, {"index", cursor.index}}},
+          {"micro_batches_per_step", micro_batches_per_step},
           {"optimizer_steps", optimizer_steps},
           {"tokens_seen", tokens_seen},
           {"skipped_nonfinite", skipped_nonfinite},
@@ -111,6 +114,7 @@ TrainingState TrainingState::from_json(const json& j, const std::string& label) 
   const json cursor = j.contains("cursor") ? j["cursor"] : json();
   s.cursor.epoch = integer(cursor, "epoch", std::nullopt);
   s.cursor.index = integer(cursor, "index", std::nullopt);
+  s.micro_batches_per_step = integer(j, "micro_batches_per_step", 0);
   s.optimizer_steps = integer(j, "optimizer_steps", s.step);
   s.tokens_seen = integer(j, "tokens_seen", 0);
   s.skipped_nonfinite = integer(j, "skipped_nonfinite", 0);
@@ -139,6 +143,7 @@ void TrainingState::check_ranges(const std::string& label) const {
   in("step", steps, 0, 1e9);
   in("cursor.epoch", static_cast<double>(cursor.epoch), 0, 1e9);
   in("cursor.index", static_cast<double>(cursor.index), 0, 1e12);
+  in("micro_batches_per_step", static_cast<double>(micro_batches_per_step), 0, 1e12);
   in("optimizer_steps", static_cast<double>(optimizer_steps), 0, steps);
   in("tokens_seen", static_cast<double>(tokens_seen), 0, 1e18);
   in("skipped_nonfinite", static_cast<double>(skipped_nonfinite), 0, steps);
@@ -158,9 +163,9 @@ std::string CheckpointPaths::step_dir(const std::string& run_dir, int64_t step) 
 }
 
 std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
-                             const AdamW& optimizer,
+                             const NamedTensors& optimizer_state,
                              const TrainingState& state, const std::vector<NamedFile>& tokenizer_files, int64_t keep_last,
-                             const std::vector<int64_t>& protect) {
+                             const std::vector<int64_t>& protect, const std::vector<std::string>& generators) {
   const fs::path root = CheckpointPaths::root(run_dir);
   const fs::path final_dir = CheckpointPaths::step_dir(run_dir, state.step);
   const fs::path tmp = root / fmt::format(".tmp-{}", final_dir.filename().string());
@@ -170,11 +175,11 @@ std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model
 
   // 1. payload files, each written atomically and fsynced
   trainable.save(tmp.string(), model, {torch::kFloat32, /*max_shard_bytes=*/0, tokenizer_files});
-  NamedTensors opt = optimizer.state();
-  auto generator = at::detail::getDefaultCPUGenerator();
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    opt.emplace_back(kRngTensor, generator.get_state());
+  NamedTensors opt = optimizer_state;
+  const auto own = generators.empty() ? std::vector<std::string>{torch_generator_state()} : generators;
+  for (size_t r = 0; r < own.size(); ++r) {
+    const auto bytes = torch::from_blob(const_cast<char*>(own[r].data()), {static_cast<int64_t>(own[r].size())}, torch::kUInt8);
+    opt.emplace_back(rng_tensor_name(static_cast<int>(r)), bytes.clone());
   }
   save_safetensors((tmp / kOptimizerFile).string(), opt, {{"format", "safetune-optimizer"}});
   write_text_file_atomic((tmp / kStateFile).string(), state.to_json().dump(2) + "\n");
@@ -245,8 +250,15 @@ ResumePoint find_resume_checkpoint(const std::string& run_dir) {
   return r;
 }
 
+std::string torch_generator_state() {
+  auto generator = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(generator.mutex());
+  const auto state = generator.get_state();  // [N] uint8
+  return std::string(reinterpret_cast<const char*>(state.data_ptr<uint8_t>()), static_cast<size_t>(state.numel()));
+}
+
 TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
-                              AdamW& optimizer) {
+                              AdamW& optimizer, int rank) {
   const auto state =
       TrainingState::from_json(read_json_file((fs::path(dir) / kStateFile).string()), dir + "/" + kStateFile);
   trainable.load(dir, model);
@@ -254,10 +266,11 @@ TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, c
   const auto opt_store = TensorStore::open_file(opt_path);
   optimizer.load_state(opt_store, state.optimizer_steps, opt_path);
   ST_CHECK_INPUT(opt_store.contains(kRngTensor), "{}: no '{}' tensor", opt_path, kRngTensor);
-  auto generator = at::detail::getDefaultCPUGenerator();
-  {
+  // A process the checkpoint has no state for (a resume with more processes) keeps its fresh seed.
+  if (opt_store.contains(rng_tensor_name(rank))) {
+    auto generator = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(opt_store.tensor(kRngTensor).clone());
+    generator.set_state(opt_store.tensor(rng_tensor_name(rank)).clone());
   }
   return state;
 }

@@ -22,7 +22,8 @@ namespace st {
 // that loading checks. Keys missing from an older checkpoint take these defaults.
 struct TrainingState {
   int64_t step = 0;               // completed steps (updates applied or skipped)
-  BatchCursor cursor;             // next micro-batch
+  BatchCursor cursor;             // next micro-batch, in the global order of all processes
+  int64_t micro_batches_per_step = 0;  // processes × train.grad_accum: what a step is (0 = not recorded)
   int64_t optimizer_steps = 0;    // AdamW's own count (skipped updates do not advance it)
   int64_t tokens_seen = 0;        // loss tokens trained on
   int64_t skipped_nonfinite = 0;  // steps whose update was skipped for NaN/Inf
@@ -50,13 +51,18 @@ struct CheckpointPaths {
 };
 
 // Writes RUN/checkpoints/step-N, points `latest` at it and keeps the newest `keep_last` plus the
-// steps in `protect` (the best and the last gate-passing checkpoints). `trainable` writes the weights it
+// steps in `protect` (the best and the last gate-passing checkpoints). `optimizer_state` is AdamW::state(),
+// whole even when the moments are sharded over processes. `trainable` writes the weights it
 // trains (a whole model folder, or a LoRA adapter folder); `tokenizer_files` (data/tokenizer.h
 // tokenizer_files() of the model folder) are copied in, so a checkpoint is a complete folder of its kind.
 std::string write_checkpoint(const std::string& run_dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
-                             const AdamW& optimizer,
+                             const NamedTensors& optimizer_state,
                              const TrainingState& state, const std::vector<NamedFile>& tokenizer_files, int64_t keep_last,
-                             const std::vector<int64_t>& protect = {});
+                             const std::vector<int64_t>& protect = {}, const std::vector<std::string>& generators = {});
+
+// The CPU generator's state as bytes: every process's goes into the checkpoint (`generators` above, in rank
+// order; empty = this process's alone).
+std::string torch_generator_state();
 
 // Deletes checkpoints newer than `step` and points `latest` at step-N (after the gate restores it).
 void discard_checkpoints_after(const std::string& run_dir, int64_t step);
@@ -70,8 +76,9 @@ struct ResumePoint {
 };
 ResumePoint find_resume_checkpoint(const std::string& run_dir);
 
-// Restores the trained weights (through `trainable`), optimizer moments and the CPU RNG; returns the TrainingState.
+// Restores the trained weights (through `trainable`), optimizer moments and process `rank`'s CPU RNG;
+// returns the TrainingState.
 TrainingState load_checkpoint(const std::string& dir, LlamaForCausalLM& model, const TrainableParameters& trainable,
-                              AdamW& optimizer);
+                              AdamW& optimizer, int rank = 0);
 
 }  // namespace st

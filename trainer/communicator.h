@@ -1,11 +1,13 @@
-// trainer/communicator.h — how the processes of one run talk: the seam where data-parallel training (c10d:
-// NCCL on GPUs, Gloo on CPU) attaches. The step sums its gradients and its token and sequence counts over
-// all processes through it, and only the primary process writes the run folder. The default is one process,
-// for which every reduction is the identity and costs nothing.
+// trainer/communicator.h — how the processes of one run talk: the seam where data-parallel training attaches
+// (trainer/c10d_communicator.h: c10d's Gloo process group). The step sums its gradients and its token and
+// sequence counts over all processes through it; only the primary process writes the run folder and the
+// others receive what it decided (the checkpoint to resume, an evaluation's numbers). The default is one
+// process, for which every operation is the identity and costs nothing.
 #pragma once
 
 #include <torch/types.h>
 
+#include <string>
 #include <vector>
 
 namespace st {
@@ -15,16 +17,50 @@ class Communicator {
   virtual ~Communicator() = default;
   virtual int rank() const = 0;
   virtual int world_size() const = 0;
+  virtual int local_rank() const = 0;  // which of this machine's GPUs the process trains on
   bool is_primary() const { return rank() == 0; }
-  // Sums each tensor in place over all processes.
+  virtual std::string describe() const = 0;  // for the manifest and stdout: "gloo, 2 processes"
+  // Sums each tensor in place over all processes (any dtypes; they are reduced in buckets per dtype).
   virtual void all_reduce_sum(std::vector<torch::Tensor>& tensors) = 0;
+  // The elementwise maximum, in place.
+  virtual void all_reduce_max(torch::Tensor& tensor) = 0;
+  // `flat` [world × n] summed over processes; returns this process's n elements of the sum (ZeRO-1 gradients).
+  virtual torch::Tensor reduce_scatter_sum(const torch::Tensor& flat) = 0;
+  // Every process's `slice` [n], concatenated in rank order: [world × n] (ZeRO-1 weights).
+  virtual torch::Tensor all_gather_flat(const torch::Tensor& slice) = 0;
+  // The primary process's `text`, on every process.
+  virtual std::string broadcast(const std::string& text) = 0;
+  // Every process's `text`, in rank order.
+  virtual std::vector<std::string> all_gather(const std::string& text) = 0;
+  virtual void barrier() = 0;
+  // Seconds this process has spent in collectives, waiting for the others included.
+  double busy_s() const { return busy_s_; }
+
+ protected:
+  double busy_s_ = 0;
 };
 
 class SingleProcess : public Communicator {
  public:
   int rank() const override { return 0; }
   int world_size() const override { return 1; }
+  int local_rank() const override { return 0; }
+  std::string describe() const override { return "one process"; }
   void all_reduce_sum(std::vector<torch::Tensor>&) override {}
+  void all_reduce_max(torch::Tensor&) override {}
+  torch::Tensor reduce_scatter_sum(const torch::Tensor& flat) override { return flat; }
+  torch::Tensor all_gather_flat(const torch::Tensor& slice) override { return slice; }
+  std::string broadcast(const std::string& text) override { return text; }
+  std::vector<std::string> all_gather(const std::string& text) override { return {text}; }
+  void barrier() override {}
 };
+
+// True on every process when `flag` is true on any (a stop signal seen by one rank stops all after the same step).
+inline bool any_process(Communicator& comm, bool flag) {
+  if (comm.world_size() == 1) return flag;
+  auto t = torch::tensor({flag ? 1 : 0}, torch::kInt32);
+  comm.all_reduce_max(t);
+  return t.item<int32_t>() != 0;
+}
 
 }  // namespace st

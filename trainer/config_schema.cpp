@@ -133,7 +133,8 @@ std::vector<ConfigKey> build_run_schema() {
       ranged(key(ST_FIELD(RunConfig, train.max_steps), KeyType::Int, required, "optimizer steps to train"), 1, kMaxSteps),
       locked(ranged(key(ST_FIELD(RunConfig, train.seed), KeyType::Int, 0, "seed for shuffling and every random choice"), 0, kMaxSeed)),
       locked(ranged(key(ST_FIELD(RunConfig, train.batch_size), KeyType::Int, 8, "examples per micro-batch"), 1, kMaxBatch)),
-      locked(ranged(key(ST_FIELD(RunConfig, train.grad_accum), KeyType::Int, 1, "micro-batches per optimizer step"), 1, kMaxBatch)),
+      ranged(key(ST_FIELD(RunConfig, train.grad_accum), KeyType::Int, 1,
+                 "micro-batches per optimizer step and process; a resume keeps processes × grad_accum"), 1, kMaxBatch),
       ranged(key(ST_FIELD(RunConfig, train.max_grad_norm), KeyType::Number, 1.0, "gradient clipping norm; 0 disables"), 0),
       ranged(key(ST_FIELD(RunConfig, train.stop_at_step), KeyType::Int, 0,
                  "stop cleanly after this step as if signalled (checkpoint, exit 75), e.g. for a job's time "
@@ -148,6 +149,12 @@ std::vector<ConfigKey> build_run_schema() {
              "NaN/Inf loss or gradient: skip the update (counted) or stop keeping the last good checkpoint"),
       ranged(key(ST_FIELD(RunConfig, train.max_consecutive_skips), KeyType::Int, 10,
                  "stop (exit 1) when this many updates in a row were skipped as non-finite"), 1, kMaxSteps),
+      key(ST_FIELD(RunConfig, train.shard_optimizer), KeyType::Bool, false,
+          "data-parallel runs: each process keeps and updates only its slice of the AdamW moments (ZeRO stage "
+          "1); their memory per process falls by the process count. Checkpoints hold the whole state either way"),
+      ranged(key(ST_FIELD(RunConfig, train.distributed_timeout_s), KeyType::Int, 600,
+                 "data-parallel runs (torchrun): how long the rendezvous and each collective wait for the other "
+                 "processes before the run fails, rather than hang on a dead or stuck one"), 1, 86400),
       // lora: adapters on a frozen base
       locked(key(ST_FIELD(RunConfig, lora.enabled), KeyType::Bool, false,
                  "train LoRA adapters on the frozen base instead of every weight; final/ is a PEFT adapter folder")),

@@ -21,6 +21,51 @@ AdamW::AdamW(NamedTensors params, AdamWOptions options) : params_(std::move(para
   if (!params_.empty()) step_count_ = torch::zeros({}, params_.front().second.options().dtype(torch::kFloat32));
 }
 
+void AdamW::shard_over(Communicator& comm) {
+  if (comm.world_size() == 1 || params_.empty()) return;
+  const auto options = params_.front().second.options();
+  for (const auto& [name, p] : params_)
+    ST_CHECK(p.dtype() == options.dtype() && p.device() == options.device(),
+             "train.shard_optimizer: every trained tensor must share one dtype and device; {} does not", name);
+  comm_ = &comm;
+  shard_ = FlatShard::of(params_, comm.rank(), comm.world_size());
+  exp_avg_.clear();
+  exp_avg_sq_.clear();
+  for (const auto& segment : shard_.segments) {
+    exp_avg_.push_back(torch::zeros({segment.length}, options));
+    exp_avg_sq_.push_back(torch::zeros({segment.length}, options));
+  }
+}
+
+torch::Tensor AdamW::reduce_and_clip(Communicator* comm, double max_norm) {
+  torch::NoGradGuard no_grad;
+  if (!sharded()) {
+    if (comm != nullptr && comm->world_size() > 1) {
+      std::vector<torch::Tensor> grads;
+      for (const auto& [_, p] : params_)
+        if (p.grad().defined()) grads.push_back(p.grad());
+      comm->all_reduce_sum(grads);
+    }
+    return clip_gradients(params_, max_norm);
+  }
+  std::vector<torch::Tensor> grads;
+  for (const auto& [_, p] : params_) grads.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
+  slice_grad_ = comm_->reduce_scatter_sum(shard_.flatten(grads, params_.front().second.options()));  // [per_rank]
+  // The global norm from every slice's sum of squares (the padding is zero).
+  std::vector<torch::Tensor> squares{slice_grad_.to(torch::kFloat64).square().sum().reshape({1})};  // [1]
+  comm_->all_reduce_sum(squares);
+  auto total = squares[0].sqrt().reshape({}).to(slice_grad_.scalar_type());  // []
+  if (max_norm > 0) slice_grad_.mul_(torch::clamp(max_norm / (total + 1e-6), /*min=*/std::nullopt, /*max=*/1.0));
+  return total;
+}
+
+int64_t AdamW::state_bytes() const {
+  int64_t bytes = 0;
+  for (const auto* moments : {&exp_avg_, &exp_avg_sq_})
+    for (const auto& t : *moments) bytes += t.numel() * static_cast<int64_t>(t.element_size());
+  return bytes;
+}
+
 void AdamW::zero_grad() {
   for (auto& [_, p] : params_)
     if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
@@ -30,6 +75,7 @@ void AdamW::step(double lr) {
   torch::NoGradGuard no_grad;
   steps_ += 1;
   if (step_count_.defined()) step_count_.fill_(static_cast<double>(steps_));  // the bias corrections read it
+  if (sharded()) return step_shard(lr);
   // Two fused calls (matrices with weight decay, norms and biases without), each one multi-tensor kernel
   // on CPU and CUDA: param, grad and both moments read and written once instead of ~8 ATen passes.
   for (const bool decayed : {true, false}) {
@@ -50,7 +96,56 @@ void AdamW::step(double lr) {
   }
 }
 
+// The same fused kernel on this process's segments (views into the parameters, so the update lands in
+// place), then every process's updated slice into every parameter.
+void AdamW::step_shard(double lr) {
+  for (const bool decayed : {true, false}) {
+    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
+    for (size_t k = 0; k < shard_.segments.size(); ++k) {
+      const auto& segment = shard_.segments[k];
+      const auto& p = params_[segment.param].second;
+      if ((p.dim() >= 2) != decayed) continue;
+      params.push_back(FlatShard::view(p, segment));
+      grads.push_back(slice_grad_.narrow(/*dim=*/0, segment.slice_offset, segment.length));
+      exp_avgs.push_back(exp_avg_[k]);
+      exp_avg_sqs.push_back(exp_avg_sq_[k]);
+      steps.push_back(step_count_);
+    }
+    if (params.empty()) continue;
+    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1,
+                      options_.beta2, decayed ? options_.weight_decay : 0.0, options_.eps, /*amsgrad=*/false,
+                      /*maximize=*/false);
+  }
+  std::vector<torch::Tensor> mine(shard_.segments.size()), all;
+  for (size_t k = 0; k < mine.size(); ++k) mine[k] = FlatShard::view(params_[shard_.segments[k].param].second, shard_.segments[k]);
+  for (auto& [_, p] : params_) all.push_back(p);
+  shard_.unflatten_into(comm_->all_gather_flat(slice_of(mine)), all);
+  slice_grad_ = torch::Tensor();
+}
+
+// This process's slice [per_rank] from its segments' tensors (zero where the last slice is padded).
+torch::Tensor AdamW::slice_of(const std::vector<torch::Tensor>& segments) const {
+  auto slice = torch::zeros({shard_.per_rank}, params_.front().second.options());
+  for (size_t k = 0; k < segments.size(); ++k)
+    slice.narrow(/*dim=*/0, shard_.segments[k].slice_offset, shard_.segments[k].length).copy_(segments[k]);
+  return slice;
+}
+
 NamedTensors AdamW::state() const {
+  if (sharded()) {
+    std::vector<torch::Tensor> avg, avg_sq;
+    for (auto [mine, full] : {std::pair{&exp_avg_, &avg}, std::pair{&exp_avg_sq_, &avg_sq}}) {
+      const auto all = comm_->all_gather_flat(slice_of(*mine));  // [world × per_rank]
+      for (const auto& [_, p] : params_) full->push_back(torch::empty_like(p));
+      shard_.unflatten_into(all, *full);
+    }
+    NamedTensors out;
+    for (size_t i = 0; i < params_.size(); ++i) {
+      out.emplace_back("exp_avg." + params_[i].first, avg[i]);
+      out.emplace_back("exp_avg_sq." + params_[i].first, avg_sq[i]);
+    }
+    return out;
+  }
   NamedTensors out;
   for (size_t i = 0; i < params_.size(); ++i) {
     out.emplace_back("exp_avg." + params_[i].first, exp_avg_[i]);
@@ -61,14 +156,25 @@ NamedTensors AdamW::state() const {
 
 void AdamW::load_state(const TensorStore& store, int64_t steps, const std::string& label) {
   torch::NoGradGuard no_grad;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    for (auto* pair : {&exp_avg_, &exp_avg_sq_}) {
-      const std::string name = (pair == &exp_avg_ ? "exp_avg." : "exp_avg_sq.") + params_[i].first;
-      ST_CHECK_INPUT(store.contains(name), "{}: optimizer state has no tensor '{}'", label, name);
-      auto t = store.tensor(name);
-      ST_CHECK_INPUT(t.sizes() == (*pair)[i].sizes() && t.scalar_type() == (*pair)[i].scalar_type(),
-                     "{}: optimizer tensor '{}' does not match the model", label, name);
-      (*pair)[i].copy_(t);
+  auto moment = [&](const char* prefix, size_t i) {
+    const std::string name = prefix + params_[i].first;
+    ST_CHECK_INPUT(store.contains(name), "{}: optimizer state has no tensor '{}'", label, name);
+    auto t = store.tensor(name);
+    const auto& p = params_[i].second;
+    ST_CHECK_INPUT(t.sizes() == p.sizes() && t.scalar_type() == p.scalar_type(),
+                   "{}: optimizer tensor '{}' does not match the model", label, name);
+    return t;
+  };
+  if (sharded()) {  // a whole-model file, whoever wrote it: this process keeps its slice
+    for (size_t k = 0; k < shard_.segments.size(); ++k) {
+      const auto& segment = shard_.segments[k];
+      exp_avg_[k].copy_(FlatShard::view(moment("exp_avg.", segment.param), segment));
+      exp_avg_sq_[k].copy_(FlatShard::view(moment("exp_avg_sq.", segment.param), segment));
+    }
+  } else {
+    for (size_t i = 0; i < params_.size(); ++i) {
+      exp_avg_[i].copy_(moment("exp_avg.", i));
+      exp_avg_sq_[i].copy_(moment("exp_avg_sq.", i));
     }
   }
   steps_ = steps;

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "models/safetensors.h"
+#include "trainer/communicator.h"
+#include "trainer/flat_shard.h"
 #include "trainer/run_config.h"
 
 namespace st {
@@ -21,19 +23,38 @@ struct AdamWOptions {
 class AdamW {
  public:
   AdamW(NamedTensors params, AdamWOptions options);
+  // ZeRO stage 1: this process keeps and updates only its slice of the moments (trainer/flat_shard.h). The
+  // gradients are then reduce-scattered and the updated weights all-gathered. Called before any step or load.
+  void shard_over(Communicator& comm);
+  bool sharded() const { return comm_ != nullptr; }
+  // The gradients summed over processes (`comm` null: one process), their global L2 norm measured as
+  // torch.nn.utils.clip_grad_norm_ does and, when max_norm > 0, clipped to it. Returns the norm before
+  // clipping, on the device. Sharded, only this process's slice is summed and clipped.
+  torch::Tensor reduce_and_clip(Communicator* comm, double max_norm);
   // One update of every parameter with a gradient, at learning rate `lr`.
   void step(double lr);
   void zero_grad();
   int64_t steps() const { return steps_; }
 
-  // "exp_avg.<name>" and "exp_avg_sq.<name>" for every parameter, for optimizer.safetensors.
+  // "exp_avg.<name>" and "exp_avg_sq.<name>" for every parameter, for optimizer.safetensors. Sharded, the
+  // slices are gathered: every process must call it.
   NamedTensors state() const;
+  // Restores the moments from a checkpoint written by any number of processes, sharded or not.
   void load_state(const TensorStore& store, int64_t steps, const std::string& label);
   const NamedTensors& params() const { return params_; }
+  int64_t state_bytes() const;  // the moments this process holds
 
  private:
+  void step_shard(double lr);
+  torch::Tensor slice_of(const std::vector<torch::Tensor>& segments) const;
+
   NamedTensors params_;
+  // Unsharded: one tensor per parameter. Sharded: one per segment of this process's slice, and the
+  // slice's summed gradient.
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
+  Communicator* comm_ = nullptr;
+  FlatShard shard_;
+  torch::Tensor slice_grad_;  // [per_rank]
   torch::Tensor step_count_;  // steps_ as a tensor on the parameters' device, for the fused kernel
   AdamWOptions options_;
   int64_t steps_ = 0;

@@ -97,10 +97,10 @@ struct RunConfig {
   } data;
   struct Train {
     std::string output_dir;
-    int64_t max_steps, seed, batch_size, grad_accum, stop_at_step, max_consecutive_skips;
+    int64_t max_steps, seed, batch_size, grad_accum, stop_at_step, max_consecutive_skips, distributed_timeout_s;
     double max_grad_norm;
     ChunkedLoss chunked_loss;
-    bool activation_checkpointing;
+    bool activation_checkpointing, shard_optimizer;
     OnNonfinite on_nonfinite;
   } train;
   struct Lora {

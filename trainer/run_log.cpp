@@ -39,15 +39,18 @@ std::vector<nlohmann::json> read_records(const std::string& path) {
 }  // namespace
 
 MetricsLog::MetricsLog(const std::string& path, const std::string& tensorboard_dir, int64_t resumed_at)
-    : path_(path), tensorboard_dir_(tensorboard_dir), file_(std::fopen(path.c_str(), "ab")) {
-  ST_CHECK(file_ != nullptr, "{}: cannot open for appending", path);
+    : path_(path), tensorboard_dir_(tensorboard_dir), file_(path.empty() ? nullptr : std::fopen(path.c_str(), "ab")) {
+  ST_CHECK(path.empty() || file_ != nullptr, "{}: cannot open for appending", path);
   if (tensorboard_dir_.empty()) return;
   events_ = std::make_unique<EventWriter>(tensorboard_dir_);
   if (resumed_at >= 0) events_->session_start(resumed_at + 1);
 }
-MetricsLog::~MetricsLog() { std::fclose(file_); }
+MetricsLog::~MetricsLog() {
+  if (file_ != nullptr) std::fclose(file_);
+}
 
 void MetricsLog::write(const nlohmann::json& record) {
+  if (file_ == nullptr) return;
   const std::string line = record.dump() + "\n";
   write_all(file_, line.data(), line.size(), path_);
   std::fflush(file_);
@@ -63,6 +66,7 @@ void MetricsLog::scalar(const std::string& tag, double value, int64_t step) {
 }
 
 void MetricsLog::rewind_to(int64_t step, const std::string& attempt) {
+  if (file_ == nullptr) return;
   std::vector<nlohmann::json> dropped;
   for (auto& record : read_records(path_))
     if (record.value("step", int64_t{0}) > step) dropped.push_back(std::move(record));

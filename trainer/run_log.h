@@ -21,7 +21,8 @@ class MetricsLog {
  public:
   // Appends to `path`. With `tensorboard_dir`, every number of every record also becomes a TensorBoard
   // scalar "<type>/<key>" at the record's step. `resumed_at` >= 0: a resumed run, which tells TensorBoard
-  // to drop what the earlier process logged after that step.
+  // to drop what the earlier process logged after that step. An empty `path` writes nothing (the
+  // non-primary processes of a data-parallel run).
   explicit MetricsLog(const std::string& path, const std::string& tensorboard_dir = "", int64_t resumed_at = -1);
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;

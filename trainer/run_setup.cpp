@@ -180,13 +180,18 @@ std::string find_start(const std::string& resume, const std::string& run_dir, co
 
 }  // namespace
 
-torch::Device pick_device(DeviceChoice wanted) {
+torch::Device pick_device(DeviceChoice wanted, int local_rank) {
   if (wanted == DeviceChoice::Cpu) return torch::kCPU;
   if (wanted == DeviceChoice::Cuda) {
     ST_CHECK_INPUT(torch::cuda::is_available(), "model.device is 'cuda' but no CUDA device is available");
-    return torch::kCUDA;
+  } else if (!torch::cuda::is_available()) {
+    return torch::kCPU;
   }
-  return torch::cuda::is_available() ? torch::kCUDA : torch::kCPU;
+  // One GPU per process of a data-parallel run: LOCAL_RANK picks it.
+  const auto gpus = static_cast<int>(torch::cuda::device_count());
+  ST_CHECK_INPUT(local_rank < gpus, "this process is LOCAL_RANK {} but the machine has {} CUDA devices; launch at most "
+                 "one process per GPU", local_rank, gpus);
+  return {torch::kCUDA, static_cast<c10::DeviceIndex>(local_rank)};
 }
 
 TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_ptr<TrainableParameters> trainable,
@@ -197,14 +202,17 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
       run_dir_(config_.train.output_dir),
       trainable_(std::move(trainable)),
       communicator_(communicator ? std::move(communicator) : std::make_unique<SingleProcess>()),
-      device_(pick_device(config_.model.device)),
+      primary_(communicator_->is_primary()),
+      device_(pick_device(config_.model.device, communicator_->local_rank())),
       tokenizer_(open_tokenizer(config_.model.path)),
       tokenizer_files_(files_to_carry(config_.model.path)),
       model_config_(LlamaConfig::from_file((fs::path(config_.model.path) / "config.json").string())),
       lambda_(config_.safety.lambda, config_.source + ": safety.lambda") {
-  refuse_overlapping_outputs(resolved_);
-  create_output_folder(run_dir_, "train.output_dir");
-  lock_ = std::make_unique<FolderLock>(run_dir_);  // before anything in the folder is read or written
+  if (primary_) {  // the run folder has one writer: the primary process
+    refuse_overlapping_outputs(resolved_);
+    create_output_folder(run_dir_, "train.output_dir");
+    lock_ = std::make_unique<FolderLock>(run_dir_);  // before anything in the folder is read or written
+  }
   ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
                  config_.source);
@@ -213,18 +221,53 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
                  "{}: data.packing is on and safety.classifier is set; the penalty scores whole rows, so packing "
                  "works only without a classifier (set data.packing=false)", config_.source);
   check_tokenizer_matches_model(*tokenizer_, model_config_, (fs::path(config_.model.path) / "config.json").string());
-  read_data();
+  primary_first([&] { read_data(); });  // the others then read the token cache the primary wrote
   inputs_ = input_hashes(config_, train_data_.file_sha256);
-  checkpoint_ = find_start(resume_, run_dir_, resolved_, inputs_);
-  // LibTorch seeds its default generators from the clock; a run draws from them (LoRA dropout), so a fresh
-  // run seeds them from train.seed and a resumed one restores the CPU generator from its checkpoint.
-  torch::manual_seed(rng_seed(config_.train.seed, RngStream::TorchGlobal));
-  open_run_folder();
+  check_processes_agree();
+  checkpoint_ = communicator_->broadcast(primary_ ? find_start(resume_, run_dir_, resolved_, inputs_) : "");
+  seed_torch_generators();
+  if (primary_) open_run_folder();
   build_model_and_optimizer();
   restore_checkpoint();
-  prepare_safety_mix();
+  primary_first([&] { prepare_safety_mix(); });  // the others read back the subset the primary chose
   prepare_loop();
-  write_text_file_atomic((fs::path(run_dir_) / "manifest.json").string(), manifest_.dump(2) + "\n");
+  if (primary_) write_text_file_atomic((fs::path(run_dir_) / "manifest.json").string(), manifest_.dump(2) + "\n");
+}
+
+// The primary process does `work` first, then the others: for work whose result the primary writes down.
+void TrainingRun::primary_first(const std::function<void()>& work) {
+  if (!primary_) communicator_->barrier();
+  work();
+  if (primary_) communicator_->barrier();
+}
+
+// Every process must train the same run on the same data: the resolved config and every input's SHA-256
+// are compared at start-up, and the first difference is named.
+void TrainingRun::check_processes_agree() {
+  if (communicator_->world_size() == 1) return;
+  const json mine{{"config", resolved_.resolved()}, {"inputs", inputs_}, {"safetune", source_version()}};
+  const auto all = communicator_->all_gather(mine.dump());
+  for (int r = 1; r < communicator_->world_size(); ++r) {
+    if (all[r] == all[0]) continue;
+    const json first = json::parse(all[0]).flatten(), other = json::parse(all[r]).flatten();
+    std::string key = "(a key one of them lacks)";
+    for (const auto& [k, v] : first.items())
+      if (!other.contains(k) || other[k] != v) { key = k; break; }
+    std::string name = key.substr(key.rfind('/', 0) == 0 ? 1 : 0);  // a JSON pointer, read as a dotted key
+    std::replace(name.begin(), name.end(), '/', '.');
+    fail_input("data-parallel processes disagree: rank {} has a different {} from rank 0 ({} vs {}); every process "
+               "must run the same config on the same files", r, name, other.contains(key) ? other[key].dump() : "nothing",
+               first.contains(key) ? first[key].dump() : "nothing");
+  }
+}
+
+// LibTorch seeds its default generators from the clock; a run draws from them (LoRA dropout), so a fresh
+// run seeds them from train.seed (each process from its own stream) and a resumed one restores them from
+// its checkpoint.
+void TrainingRun::seed_torch_generators() {
+  const uint64_t seed = rng_seed(config_.train.seed, RngStream::TorchGlobal);
+  const int rank = communicator_->rank();
+  torch::manual_seed(rank == 0 ? seed : derive_seed(seed, static_cast<uint64_t>(rank)));
 }
 
 TrainingRun::~TrainingRun() = default;
@@ -264,6 +307,8 @@ void TrainingRun::open_run_folder() {
                {"started_at", utc_now()},
                {"seed", config_.train.seed},
                {"device", device_.str()},
+               {"processes", communicator_->world_size()},
+               {"communicator", communicator_->describe()},
                {"inputs", inputs_},
                {"data", {{"train", stats_to_json(train_data_.data.stats())}, {"validation", stats_to_json(val_stats_)},
                          {"chat_template", config_.data.options.chat.origin}, {"read", train_data_.summary()}}},
@@ -285,6 +330,11 @@ void TrainingRun::build_model_and_optimizer() {
   describe_trainable(params);
   const auto& o = config_.optim;
   optimizer_ = std::make_unique<AdamW>(std::move(params), AdamWOptions{o.beta1, o.beta2, o.eps, o.weight_decay});
+  if (config_.train.shard_optimizer) optimizer_->shard_over(*communicator_);
+  const double state_mb = static_cast<double>(optimizer_->state_bytes()) / (1 << 20);
+  manifest_["optimizer"] = {{"state_mb_per_process", state_mb}, {"sharded", optimizer_->sharded()}};
+  fmt::print("optimizer: AdamW moments {:.2f} MB in this process{}\n", state_mb,
+             optimizer_->sharded() ? fmt::format(" (sharded over {} processes)", communicator_->world_size()) : "");
 }
 
 // What the run trains, in the manifest and on stdout: the count is what the optimizer and checkpoints hold.
@@ -298,18 +348,29 @@ void TrainingRun::describe_trainable(const NamedTensors& params) {
 
 void TrainingRun::restore_checkpoint() {
   if (checkpoint_.empty()) return;
-  state_ = load_checkpoint(checkpoint_, model_, *trainable_, *optimizer_);
+  state_ = load_checkpoint(checkpoint_, model_, *trainable_, *optimizer_, communicator_->rank());
+  // A step is processes × grad_accum micro-batches; a resume may change either but not the product.
+  const int64_t world = communicator_->world_size(), per_step = world * config_.train.grad_accum;
+  const int64_t was = state_.micro_batches_per_step;
+  ST_CHECK_INPUT(was == 0 || was == per_step,
+                 "{}: this run takes {} micro-batches per step, and {} process{} × train.grad_accum={} make {}; {}",
+                 checkpoint_, was, world, world > 1 ? "es" : "", config_.train.grad_accum, per_step,
+                 was % world == 0 ? fmt::format("set train.grad_accum={} to resume it with {} process{}", was / world, world, world > 1 ? "es" : "")
+                                  : fmt::format("{} processes do not divide it; use a process count that does", world));
   lambda_.load_state(state_.lambda_state, checkpoint_);
   if (estimator_) estimator_->load_state(state_.penalty_state, checkpoint_);
+  if (!primary_) return;
   MetricsLog::truncate_after((fs::path(run_dir_) / "metrics.jsonl").string(), state_.step);
   manifest_["resumes"].push_back({{"from", fs::path(checkpoint_).filename().string()}, {"step", state_.step},
                                   {"at", utc_now()}, {"command_line", command_line()}, {"source_version", source_version()},
-                                  {"eval_inputs", eval_input_hashes(config_)}, {"data_read", train_data_.summary()}});
+                                  {"eval_inputs", eval_input_hashes(config_)}, {"data_read", train_data_.summary()},
+                                  {"processes", communicator_->world_size()}});
   fmt::print("resume: continuing from {} (step {})\n", checkpoint_, state_.step);
 }
 
 void TrainingRun::prepare_safety_mix() {
-  safety_mix_ = SafetyMix::prepare(config_, train_data_.data, *tokenizer_, model_, run_dir_, !checkpoint_.empty());
+  // Chosen once, by the primary; the others read its choice back as a resumed run does.
+  safety_mix_ = SafetyMix::prepare(config_, train_data_.data, *tokenizer_, model_, run_dir_, !checkpoint_.empty() || !primary_);
   if (safety_mix_) {
     manifest_["safety_subset"] = safety_mix_->summary();
     const auto& s = manifest_["safety_subset"];
@@ -356,10 +417,11 @@ void TrainingRun::prepare_loop() {
   }
   has_eval_ = eval_settings.generates() || !eval_settings.validation.empty();
   evaluator_ = std::make_unique<Evaluator>(std::move(eval_settings), *tokenizer_);
-  metrics_ = std::make_unique<MetricsLog>((fs::path(run_dir_) / "metrics.jsonl").string(),
-                                          config_.log.tensorboard ? (fs::path(run_dir_) / "tensorboard").string() : "",
+  // Metrics and progress come from the primary; the other processes' logs write nothing.
+  metrics_ = std::make_unique<MetricsLog>(primary_ ? (fs::path(run_dir_) / "metrics.jsonl").string() : "",
+                                          config_.log.tensorboard && primary_ ? (fs::path(run_dir_) / "tensorboard").string() : "",
                                           checkpoint_.empty() ? -1 : state_.step);
-  progress_ = std::make_unique<Progress>(config_.log.progress, t.max_steps);
+  progress_ = std::make_unique<Progress>(primary_ ? config_.log.progress : ProgressMode::Never, t.max_steps);
   evaluator_->on_progress([this](size_t done, size_t total) {
     progress_->status(fmt::format("step {}: evaluating {}/{} prompts", state_.step, done, total));
   });
@@ -370,11 +432,13 @@ void TrainingRun::prepare_loop() {
   step_options_.safety_loss_weight = config_.safety.mix.loss_weight;
   step_options_.ce_chunk = t.chunked_loss == ChunkedLoss::Off ? 0 : 1024;  // auto = on
   step_options_.communicator = communicator_.get();
+  step_options_.first_micro_batch = communicator_->rank() * t.grad_accum;
+  state_.micro_batches_per_step = communicator_->world_size() * t.grad_accum;
   last_checkpoint_ = checkpoint_.empty() ? -1 : state_.step;
   const DataStats& stats = train_data_.data.stats();
   fmt::print("train: {} examples ({} truncated, {} dropped, {} bad lines skipped), {} micro-batches/epoch, "
-             "device {}, run folder {}\n", stats.examples, stats.truncated, stats.dropped_overlong,
-             stats.skipped_bad_lines, batcher_->batches_per_epoch(), device_.str(), run_dir_);
+             "device {}, {}, run folder {}\n", stats.examples, stats.truncated, stats.dropped_overlong,
+             stats.skipped_bad_lines, batcher_->batches_per_epoch(), device_.str(), communicator_->describe(), run_dir_);
   if (device_.is_cuda()) {
     // Which attention kernel the step will use: the math fallback is several times slower and
     // quadratic in memory, so say so up front (scripts/bench fails on it).

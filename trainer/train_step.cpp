@@ -54,8 +54,20 @@ torch::Tensor penalized_rows(const Batch& b, PenalizedRows penalize) {
 struct StepCounts {
   std::vector<torch::Tensor> row_weights;   // [B] float32 per micro-batch, undefined when all weights are 1
   std::vector<torch::Tensor> penalty_rows;  // [P] int64 per micro-batch: rows with a response to score
-  int64_t sequences = 0, tokens = 0, safety_rows = 0;
+  int64_t sequences = 0, tokens = 0, safety_rows = 0, input_tokens = 0;
   double weighted_tokens = 0;
+
+  // The counts of the whole step: summed over processes in one small collective.
+  void sum_over(Communicator& comm) {
+    std::vector<torch::Tensor> totals{torch::tensor({weighted_tokens, static_cast<double>(sequences), static_cast<double>(tokens),
+                                                     static_cast<double>(safety_rows), static_cast<double>(input_tokens)},
+                                                    torch::kFloat64)};
+    comm.all_reduce_sum(totals);
+    const double* v = totals[0].data_ptr<double>();
+    weighted_tokens = v[0];
+    sequences = static_cast<int64_t>(v[1]), tokens = static_cast<int64_t>(v[2]);
+    safety_rows = static_cast<int64_t>(v[3]), input_tokens = static_cast<int64_t>(v[4]);
+  }
 };
 
 StepCounts count_step(const std::vector<Batch>& micro_batches, const StepOptions& options) {
@@ -66,6 +78,7 @@ StepCounts count_step(const std::vector<Batch>& micro_batches, const StepOptions
     auto row_tokens = shifted.sum(/*dim=*/1);                                                       // [B]
     const auto tokens = row_tokens.sum().item<int64_t>();
     c.tokens += tokens;
+    c.input_tokens += b.real_tokens;
     c.safety_rows += safety_rows(b).sum().item<int64_t>();
     if (weighted) {
       c.row_weights.push_back(torch::where(safety_rows(b), options.safety_loss_weight, 1.0).to(torch::kFloat32));
@@ -119,12 +132,8 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   const auto device = device_of(model);
   StepCounts counts = count_step(micro_batches, options);
   Communicator* comm = options.communicator != nullptr && options.communicator->world_size() > 1 ? options.communicator : nullptr;
-  if (comm) {  // the loss is normalised by the global counts, so W processes equal one with W-fold accumulation
-    std::vector<torch::Tensor> global{torch::tensor({counts.weighted_tokens, static_cast<double>(counts.sequences)}, torch::kFloat64)};
-    comm->all_reduce_sum(global);
-    counts.weighted_tokens = global[0][0].item<double>();
-    counts.sequences = static_cast<int64_t>(global[0][1].item<double>());
-  }
+  const double busy_before = comm ? comm->busy_s() : 0.0;
+  if (comm) counts.sum_over(*comm);  // normalised by the global counts: W processes equal one with W-fold accumulation
   const double denom = std::max(1.0, counts.weighted_tokens);
   const double seq_denom = static_cast<double>(std::max<int64_t>(1, counts.sequences));
   PenaltyEstimator* estimator = options.estimator;
@@ -141,7 +150,8 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
     torch::Tensor loss;
     {
       AutocastScope autocast(device);
-      PenaltyInputs in{&model, b.input_ids, b.labels, {}, {}, counts.penalty_rows[m], derive_seed(options.penalty_seed, m), penalize};
+      const auto seed = derive_seed(options.penalty_seed, static_cast<uint64_t>(options.first_micro_batch) + m);
+      PenaltyInputs in{&model, b.input_ids, b.labels, {}, {}, counts.penalty_rows[m], seed, penalize};
       const auto request = scores_rows ? estimator->embeddings_request(penalize) : std::nullopt;
       const auto ce = micro_batch_ce(model, b, counts.row_weights[m], request, options, in);
       ce_sum += ce.detach();
@@ -155,23 +165,24 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   }
 
   // 3. gradients summed over processes, norm and clipping, then the step's one host sync: the logged sums
-  //    and the norm together.
+  //    and the norm together. The sums are then added over processes too (on the host: a few numbers).
+  const auto norm = optimizer.reduce_and_clip(comm, options.max_grad_norm);
+  const auto host = torch::stack({ce_sum, penalty_sums.penalty, penalty_sums.p_toxic, norm.to(ce_sum.options())}).cpu();  // [4]
+  double* v = host.data_ptr<double>();
+  v[1] += penalty_sums.host_penalty;
+  v[2] += penalty_sums.host_p_toxic;
   if (comm) {
-    std::vector<torch::Tensor> grads;
-    for (const auto& [_, p] : optimizer.params())
-      if (p.grad().defined()) grads.push_back(p.grad());
-    comm->all_reduce_sum(grads);
+    std::vector<torch::Tensor> sums{host.narrow(/*dim=*/0, /*start=*/0, /*length=*/3)};
+    comm->all_reduce_sum(sums);
   }
-  const auto norm = clip_gradients(optimizer.params(), options.max_grad_norm);
-  const auto host = torch::stack({ce_sum, penalty_sums.penalty, penalty_sums.p_toxic, norm.to(ce_sum.options())}).cpu();
-  const double* v = host.data_ptr<double>();
   StepResult r;
   r.tokens = counts.tokens;
+  r.input_tokens = counts.input_tokens;
   r.safety_rows = counts.safety_rows;
   r.ce = v[0] / denom;
   r.penalized = estimator != nullptr ? counts.sequences : 0;
-  r.penalty = (v[1] + penalty_sums.host_penalty) / seq_denom;
-  r.p_toxic = (v[2] + penalty_sums.host_p_toxic) / seq_denom;
+  r.penalty = v[1] / seq_denom;
+  r.p_toxic = v[2] / seq_denom;
   r.loss = r.ce + options.lambda * r.penalty;
   r.grad_norm = v[3];
 
@@ -179,6 +190,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   r.finite = std::isfinite(r.loss) && std::isfinite(r.grad_norm);
   if (r.finite) optimizer.step(options.lr);
   optimizer.zero_grad();
+  if (comm) r.comm_s = comm->busy_s() - busy_before;
   if (r.penalized > 0) estimator->end_step(r.penalty);
   return r;
 }

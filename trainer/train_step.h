@@ -22,6 +22,7 @@ struct StepOptions {
   PenalizedRows penalize = PenalizedRows::All;  // which rows the penalty scores
   double safety_loss_weight = 1.0;  // CE weight of safety-mix rows relative to task rows
   Communicator* communicator = nullptr;  // null or one process: nothing to reduce
+  int64_t first_micro_batch = 0;  // this process's first micro-batch in the step's global order (penalty seeds)
   int64_t ce_chunk = 0;  // > 0: CE (and the soft penalty's input) from hidden states in chunks of this many
                          // positions, never the full logits
 };
@@ -34,15 +35,18 @@ struct StepResult {
   int64_t penalized = 0; // sequences with a response in the step
   double grad_norm = 0;  // before clipping
   int64_t tokens = 0;    // loss tokens in the step
+  int64_t input_tokens = 0;  // every token the step processed (no padding)
   int64_t safety_rows = 0;  // safety-mix examples in the step
+  double comm_s = 0;     // seconds in the step's collectives (counts, gradients, sums), waits included
   bool finite = true;    // false: loss or gradient was NaN/Inf and no update was applied
 };
 
-// Phases: (1) count the step's (weighted) loss tokens and penalized sequences, (2) per micro-batch
-// forward, CE sum / step tokens plus λ · penalty sum / step sequences (so accumulation equals one big
-// batch), backward, (3) measure and clip the gradient norm (as torch.nn.utils.clip_grad_norm_), (4) AdamW
-// update unless something was not finite. Gradients are cleared at the end either way. The estimator sees
-// the step's mean penalty when it scored any row.
+// Phases: (1) count the step's (weighted) loss tokens and penalized sequences over all processes, (2) per
+// micro-batch forward, CE sum / step tokens plus λ · penalty sum / step sequences (so accumulation, and W
+// processes, equal one big batch), backward, (3) sum the gradients over processes, measure and clip their
+// norm (as torch.nn.utils.clip_grad_norm_), (4) AdamW update unless something was not finite. Gradients are cleared at the end either way. The estimator sees
+// the step's mean penalty when it scored any row. Every number in the result is the step's over all
+// processes, so each process takes the same decisions.
 StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vector<Batch>& micro_batches,
                       const StepOptions& options);
 

@@ -53,13 +53,20 @@ int TrainingRun::run() {  // the command installed the stop-signal handlers befo
 
 StepResult TrainingRun::take_step() {
   // The step's micro-batches (the cursor moves on; it is saved with the checkpoint), with k safety
-  // examples each when mixing (the mixer's draw count is saved too).
+  // examples each when mixing (the mixer's draw count is saved too). A step is world × grad_accum
+  // micro-batches in one global order; process r trains the r-th run of grad_accum of them, and every
+  // process moves the cursor and the mixer past all, so both stay in global terms.
   const auto step_started = Clock::now();
+  const int64_t accum = config_.train.grad_accum, mine = communicator_->rank();
   std::vector<Batch> micro;
   step_safety_categories_.clear();
-  for (int64_t i = 0; i < config_.train.grad_accum; ++i)
-    micro.push_back(batcher_->next(state_.cursor, safety_mix_ ? safety_mix_->draw(state_.safety_draws, step_safety_categories_)
-                                                              : std::vector<const Example*>{}));
+  for (int64_t i = 0; i < communicator_->world_size() * accum; ++i) {
+    const auto extra = safety_mix_ ? safety_mix_->draw(state_.safety_draws, step_safety_categories_) : std::vector<const Example*>{};
+    if (i / accum == mine)
+      micro.push_back(batcher_->next(state_.cursor, extra));
+    else
+      batcher_->skip(state_.cursor);
+  }
   state_.lambda = lambda_.value(state_.step) * state_.lambda_scale;
   step_options_.lr = learning_rate(schedule_, state_.step);
   step_options_.lambda = state_.lambda;
@@ -73,7 +80,8 @@ StepResult TrainingRun::take_step() {
   state_.optimizer_steps = optimizer_->steps();
   state_.tokens_seen += r.tokens;
   window_tokens_ += r.tokens;
-  for (const auto& b : micro) window_input_tokens_ += b.real_tokens;
+  window_input_tokens_ += r.input_tokens;
+  window_comm_s_ += r.comm_s;
   window_step_s_ += seconds_since(step_started);
   handle_nonfinite(r);
   return r;
@@ -122,8 +130,12 @@ bool TrainingRun::checkpoint_due() const {
   return state_.step == config_.train.max_steps || checkpoint_wanted_ || (every > 0 && state_.step % every == 0);
 }
 
-bool TrainingRun::stop_due() const {
-  return state_.step < config_.train.max_steps && (stop_requested() || state_.step == config_.train.stop_at_step);
+// A signal reaches the processes at different moments; they agree on it after each step, so all stop
+// after the same one.
+bool TrainingRun::stop_due() {
+  if (state_.step >= config_.train.max_steps) return false;
+  const bool signalled = any_process(*communicator_, stop_requested());
+  return signalled || state_.step == config_.train.stop_at_step;
 }
 
 // ---- logging -------------------------------------------------------------------------------------
@@ -145,6 +157,7 @@ void TrainingRun::log_step(const StepResult& r) {
     row["cuda_peak_mb"] = static_cast<double>(stats.allocated_bytes[0].peak) / (1 << 20);
   }
   if (safety_mix_) row["safety_examples"] = r.safety_rows, row["safety_categories"] = step_safety_categories_;
+  if (communicator_->world_size() > 1) row["comm_s"] = window_comm_s_, row["comm_share"] = window_comm_s_ / window_s;
   metrics_->write(row);
   const double per_step = total_s / static_cast<double>(steps_this_process_);  // evaluations included: the real ETA
   smoothed_loss_ = std::isnan(smoothed_loss_) ? r.loss : 0.9 * smoothed_loss_ + 0.1 * r.loss;
@@ -153,7 +166,7 @@ void TrainingRun::log_step(const StepResult& r) {
   if (estimator_) line.lambda = state_.lambda, line.p_toxic = r.p_toxic;
   progress_->update(line);
   window_tokens_ = window_input_tokens_ = 0;
-  window_step_s_ = 0;
+  window_step_s_ = window_comm_s_ = 0;
 }
 
 // ---- evaluation and the safety gate --------------------------------------------------------------
@@ -193,9 +206,18 @@ std::string eval_summary(int64_t step, const json& flat) {
 }
 }  // namespace
 
-// Evaluates at the current step and records it: a metrics row, the full report in evaluations/, the
-// responses in generations/, TensorBoard scalars and text, and the summary line. Returns the flat row.
+// Evaluates at the current step; returns the flat row. The primary process evaluates and the others
+// receive its numbers, so every process takes the same decisions (the gate, the best checkpoint).
 json TrainingRun::measure() {
+  json flat;
+  if (primary_) flat = measure_and_record();
+  if (communicator_->world_size() == 1) return flat;
+  return json::parse(communicator_->broadcast(flat.dump()));
+}
+
+// Evaluates and records it: a metrics row, the full report in evaluations/, the responses in
+// generations/, TensorBoard scalars and text, and the summary line. Returns the flat row.
+json TrainingRun::measure_and_record() {
   std::vector<json> generations;
   EvalModeGuard eval_mode(*model_);
   const json report = evaluator_->run(model_, &generations);
@@ -256,7 +278,8 @@ void TrainingRun::rewind_after(const Incident& incident) {
               {"restored_to", stop ? json(nullptr) : json(state_.last_passing_step)}, {"lambda_scale", scale},
               {"incident", incidents}};
   const auto incidents_path = (fs::path(run_dir_) / "incidents.jsonl").string();
-  write_text_file_atomic(incidents_path, (fs::exists(incidents_path) ? read_text_file(incidents_path) : "") + record.dump() + "\n");
+  if (primary_)
+    write_text_file_atomic(incidents_path, (fs::exists(incidents_path) ? read_text_file(incidents_path) : "") + record.dump() + "\n");
   progress_->message(fmt::format("safety gate: incident {} at step {}: {}", incidents, state_.step, fmt::join(incident.violations, "; ")));
   if (stop) {
     metrics_->write(record);
@@ -266,12 +289,14 @@ void TrainingRun::rewind_after(const Incident& incident) {
                  gate.action == GateAction::Stop ? "gate.action=stop" : fmt::format("more than gate.max_incidents={}", gate.max_incidents),
                  state_.last_passing_step, incidents_path);
   }
-  state_ = load_checkpoint(CheckpointPaths::step_dir(run_dir_, state_.last_passing_step), model_, *trainable_, *optimizer_);
+  state_ = load_checkpoint(CheckpointPaths::step_dir(run_dir_, state_.last_passing_step), model_, *trainable_, *optimizer_,
+                           communicator_->rank());
   state_.incidents = incidents;
   state_.lambda_scale = scale;
   lambda_.load_state(state_.lambda_state, "the restored checkpoint");
   if (estimator_) estimator_->load_state(state_.penalty_state, "the restored checkpoint");
-  discard_checkpoints_after(run_dir_, state_.step);
+  communicator_->barrier();  // every process has read the checkpoint before the primary prunes the folder
+  if (primary_) discard_checkpoints_after(run_dir_, state_.step);
   metrics_->rewind_to(state_.step, fmt::format("incident-{}-rolled-back", incidents));
   metrics_->write(record);
   last_checkpoint_ = state_.step;
@@ -311,14 +336,21 @@ void TrainingRun::check_weights_finite(const char* before) {
                                              : std::string("No checkpoint was written yet"));
 }
 
+// The primary writes the checkpoint, with every process's generator state; the others wait until it is
+// complete, so a stop leaves one consistent checkpoint for all of them.
 void TrainingRun::save_checkpoint() {
   check_weights_finite("the checkpoint");
   state_.elapsed_s = elapsed_before_ + seconds_since(started_);
-  write_checkpoint(run_dir_, model_, *trainable_, *optimizer_, state_, tokenizer_files_, config_.checkpoint.keep_last,
-                   {state_.best_step, state_.last_passing_step});
-  if (state_.best_step >= 0)
-    write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir_)) / "best").string(),
-                           fs::path(CheckpointPaths::step_dir(run_dir_, state_.best_step)).filename().string() + "\n");
+  const auto generators = communicator_->all_gather(torch_generator_state());
+  const auto moments = optimizer_->state();  // gathered from every process when sharded
+  if (primary_) {
+    write_checkpoint(run_dir_, model_, *trainable_, moments, state_, tokenizer_files_, config_.checkpoint.keep_last,
+                     {state_.best_step, state_.last_passing_step}, generators);
+    if (state_.best_step >= 0)
+      write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir_)) / "best").string(),
+                             fs::path(CheckpointPaths::step_dir(run_dir_, state_.best_step)).filename().string() + "\n");
+  }
+  communicator_->barrier();
   last_checkpoint_ = state_.step;
   checkpoint_wanted_ = false;
 }
@@ -346,7 +378,9 @@ int TrainingRun::finish() {
   }
   check_weights_finite("final/");
   const auto final_dir = (fs::path(run_dir_) / "final").string();
-  trainable_->save(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
+  if (primary_)
+    trainable_->save(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
+  communicator_->barrier();
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final {} in {}\n", state_.step,
              state_.tokens_seen, state_.skipped_nonfinite, trainable_->saved_as(),
              final_dir);

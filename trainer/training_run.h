@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -55,6 +56,9 @@ class TrainingRun {
   using Clock = std::chrono::steady_clock;
 
   // set-up (trainer/run_setup.cpp)
+  void primary_first(const std::function<void()>& work);
+  void check_processes_agree();
+  void seed_torch_generators();
   void read_data();
   void open_run_folder();
   void build_model_and_optimizer();
@@ -70,9 +74,10 @@ class TrainingRun {
   bool log_due() const;
   bool eval_due() const;
   bool checkpoint_due() const;
-  bool stop_due() const;
+  bool stop_due();
   void log_step(const StepResult& r);
   nlohmann::json measure();
+  nlohmann::json measure_and_record();
   std::optional<Incident> evaluate();
   void evaluate_base_model();
   void record_passing_eval(const nlohmann::json& flat);
@@ -89,6 +94,7 @@ class TrainingRun {
   std::unique_ptr<FolderLock> lock_;  // one writer per run folder, held until the run object goes
   std::unique_ptr<TrainableParameters> trainable_;
   std::unique_ptr<Communicator> communicator_;
+  bool primary_ = true;  // writes the run folder, metrics and progress; the others only train
   torch::Device device_{torch::kCPU};
   std::unique_ptr<Tokenizer> tokenizer_;
   std::vector<NamedFile> tokenizer_files_;  // tokenizer files and generation_config.json, copied into every checkpoint and final/
@@ -117,14 +123,14 @@ class TrainingRun {
   Clock::time_point started_;
   double elapsed_before_ = 0;
   // The throughput window: training steps only (evaluation and checkpoints excluded), since the last log line.
-  double window_step_s_ = 0;
+  double window_step_s_ = 0, window_comm_s_ = 0;
   int64_t window_tokens_ = 0, window_input_tokens_ = 0, steps_this_process_ = 0, last_checkpoint_ = -1;
   double smoothed_loss_ = std::nan("");  // for the progress line only
   bool checkpoint_wanted_ = false;  // an evaluation passed the gate or set a new best: keep this step
   std::map<std::string, int64_t> step_safety_categories_;  // what the mixer drew into the current step
 };
 
-// Where a run trains: model.device resolved against what this machine has.
-torch::Device pick_device(DeviceChoice wanted);
+// Where a run trains: model.device resolved against what this machine has; CUDA device `local_rank`.
+torch::Device pick_device(DeviceChoice wanted, int local_rank = 0);
 
 }  // namespace st

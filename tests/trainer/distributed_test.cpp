@@ -1,0 +1,270 @@
+// tests/trainer/distributed_test.cpp — data-parallel training on c10d's Gloo, two processes on loopback: the
+// same maths as one process with twice the accumulation, stop/resume (same and another process count), a
+// killed rank, processes that disagree, and a bad launch environment. The processes are started here with
+// the environment torchrun sets, and by torchrun itself where the full torch environment is installed.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "common/files.h"
+#include "models/safetensors.h"
+#include "tests/test_util.h"
+#include "trainer/checkpoint.h"
+#include "trainer/flat_shard.h"
+
+namespace st {
+namespace {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using test::fixture;
+using test::run_command;
+using test::shell_quote;
+using test::TempDir;
+
+// A port nobody listens on right now, for the rendezvous store.
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// 8 steps of 4 micro-batches of 3 examples from the golden model, with refusal mixing (2 per micro-batch)
+// and validation CE every 4 steps: a step is 4 micro-batches whatever the process count.
+std::string write_config(const TempDir& dir) {
+  const auto path = dir / "run.json";
+  write_text_file_atomic(path, fmt::format(R"({{
+  "model": {{"path": "{}", "device": "cpu"}},
+  "data": {{"train": "{}", "validation": "{}", "max_seq_len": 64}},
+  "train": {{"output_dir": "{}", "max_steps": 8, "batch_size": 3, "grad_accum": 4, "seed": 5, "distributed_timeout_s": 60}},
+  "optim": {{"lr": 2e-3, "weight_decay": 0.01}},
+  "schedule": {{"type": "cosine", "warmup_steps": 2}},
+  "checkpoint": {{"every_steps": 4, "keep_last": 3}},
+  "eval": {{"every_steps": 4}},
+  "safety": {{"mix": {{"pool": "{}", "strategy": "stratified", "budget": 12, "per_batch": 2}}}},
+  "log": {{"every_steps": 1, "progress": "never"}}
+}})", fixture("golden/gqa_default_rope"), fixture("train/train.jsonl"), fixture("train/validation.jsonl"), dir / "unused",
+                                           fixture("safety/pool.jsonl")));
+  return path;
+}
+
+std::string train_command(const std::string& config, const std::string& out, const std::string& extra) {
+  return std::string(SAFETUNE_BIN) + " train --config " + shell_quote(config) + " --set train.output_dir=" + shell_quote(out) +
+         " " + extra;
+}
+
+// Both ranks of a two-process run, started the way torchrun starts them; prints "exit <rank0> <rank1>".
+// `extra[r]` is added to rank r's command line.
+test::CommandResult run_two(const std::string& config, const std::string& out, const std::string& extra,
+                            const std::string& rank1_extra = "") {
+  const std::string env = fmt::format("WORLD_SIZE=2 LOCAL_WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", free_port());
+  const std::string script =
+      fmt::format("{} RANK=1 LOCAL_RANK=1 {} & p1=$!; {} RANK=0 LOCAL_RANK=0 {}; e0=$?; wait $p1; e1=$?; echo \"exit $e0 $e1\"",
+                  env, train_command(config, out, extra + " " + rank1_extra), env, train_command(config, out, extra));
+  return run_command("timeout 300 bash -c " + shell_quote(script));
+}
+
+std::string exits(int rank0, int rank1) { return fmt::format("exit {} {}", rank0, rank1); }
+
+// max |a - b| over every tensor of two final model folders.
+double max_weight_diff(const std::string& run_a, const std::string& run_b) {
+  const auto a = TensorStore::open_file((fs::path(run_a) / "final" / "model.safetensors").string());
+  const auto b = TensorStore::open_file((fs::path(run_b) / "final" / "model.safetensors").string());
+  double worst = 0;
+  for (const auto& [name, _] : a.entries()) worst = std::max(worst, (a.tensor(name) - b.tensor(name)).abs().max().item<double>());
+  return worst;
+}
+
+// Train and eval rows compared key by key: equal to 6 significant digits, counts exactly.
+void expect_metrics_match(const std::string& run_a, const std::string& run_b) {
+  const auto a = test::deterministic_metrics(run_a), b = test::deterministic_metrics(run_b);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    for (const auto& [key, value] : a[i].items()) {
+      if (key == "comm_s" || key == "comm_share") continue;
+      ASSERT_TRUE(b[i].contains(key)) << "metrics line " << i << " lacks " << key;
+      if (value.is_number_float()) {
+        const double x = value.get<double>(), y = b[i][key].get<double>();
+        EXPECT_LE(std::abs(x - y), 1e-6 * std::max(1.0, std::abs(x))) << "line " << i << " " << key << ": " << x << " vs " << y;
+      } else {
+        EXPECT_EQ(value, b[i][key]) << "line " << i << " " << key;
+      }
+    }
+  }
+}
+
+TEST(DataParallel, TwoProcessesEqualOneWithTwiceTheAccumulation) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  auto one = run_command(train_command(config, dir / "one", ""));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  auto two = run_two(config, dir / "two", "--set train.grad_accum=2");
+  ASSERT_NE(two.output.find(exits(0, 0)), std::string::npos) << two.output;
+  const double diff = max_weight_diff(dir / "one", dir / "two");
+  std::printf("[data-parallel] 2 Gloo processes x accumulation 2 vs 1 process x 4, 8 steps: max |weight diff| %.3e (tol 1e-6)\n", diff);
+  EXPECT_LE(diff, 1e-6);
+  expect_metrics_match(dir / "one", dir / "two");
+  const auto manifest = json::parse(read_text_file(dir / "two/manifest.json"));
+  EXPECT_EQ(manifest["processes"], 2);
+  EXPECT_EQ(manifest["communicator"], "gloo, 2 processes");
+  const auto rows = test::read_jsonl_file(dir / "two/metrics.jsonl");
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_TRUE(rows[1].contains("comm_s")) << rows[1].dump();  // rows[0] is the evaluation before training
+  // Only the primary printed: one summary line, not two.
+  EXPECT_EQ(two.output.find("train: done"), two.output.rfind("train: done")) << two.output;
+}
+
+TEST(DataParallel, StopAndResumeIsBitExactAndMayChangeTheProcessCount) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  auto straight = run_two(config, dir / "straight", "--set train.grad_accum=2");
+  ASSERT_NE(straight.output.find(exits(0, 0)), std::string::npos) << straight.output;
+  // Stopped at step 3 (between checkpoints) and resumed by two processes: the same bytes.
+  auto r = run_two(config, dir / "stopped", "--set train.grad_accum=2 --set train.stop_at_step=3");
+  ASSERT_NE(r.output.find(exits(75, 75)), std::string::npos) << r.output;
+  EXPECT_FALSE(verify_checkpoint(CheckpointPaths::step_dir(dir / "stopped", 3)).has_value());
+  r = run_two(config, dir / "stopped", "--set train.grad_accum=2");
+  ASSERT_NE(r.output.find(exits(0, 0)), std::string::npos) << r.output;
+  EXPECT_EQ(test::final_weights(dir / "straight"), test::final_weights(dir / "stopped"));
+  EXPECT_EQ(test::deterministic_metrics(dir / "straight").size(), test::deterministic_metrics(dir / "stopped").size());
+  // Stopped by two processes, finished by one with the same global batch (accumulation 4): the data cursor
+  // is global, so no example is repeated or skipped and the result matches within float rounding.
+  r = run_two(config, dir / "changed", "--set train.grad_accum=2 --set train.stop_at_step=5");
+  ASSERT_NE(r.output.find(exits(75, 75)), std::string::npos) << r.output;
+  r = run_command(train_command(config, dir / "changed", "--set train.grad_accum=2"));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("this run takes 4 micro-batches per step, and 1 process × train.grad_accum=2 make 2; set "
+                          "train.grad_accum=4 to resume it with 1 process"), std::string::npos) << r.output;
+  r = run_command(train_command(config, dir / "changed", "--set train.grad_accum=4"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const double diff = max_weight_diff(dir / "straight", dir / "changed");
+  std::printf("[data-parallel] stopped by 2 processes, resumed by 1: max |weight diff| %.3e (tol 1e-6)\n", diff);
+  EXPECT_LE(diff, 1e-6);
+  expect_metrics_match(dir / "straight", dir / "changed");
+}
+
+TEST(DataParallel, ShardedOptimizerStateEqualsUnshardedAndHalvesItsMemory) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  auto r = run_command(train_command(config, dir / "one", ""));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const std::string sharded = "--set train.grad_accum=2 --set train.shard_optimizer=true";
+  r = run_two(config, dir / "sharded", sharded);
+  ASSERT_NE(r.output.find(exits(0, 0)), std::string::npos) << r.output;
+  const double diff = max_weight_diff(dir / "one", dir / "sharded");
+  const auto one = json::parse(read_text_file(dir / "one/manifest.json"));
+  const auto two = json::parse(read_text_file(dir / "sharded/manifest.json"));
+  const double mb_one = one["optimizer"]["state_mb_per_process"], mb_two = two["optimizer"]["state_mb_per_process"];
+  std::printf("[data-parallel] sharded AdamW state over 2 processes vs 1 process: max |weight diff| %.3e (tol 1e-6); "
+              "moments per process %.3f MB vs %.3f MB\n", diff, mb_two, mb_one);
+  EXPECT_LE(diff, 1e-6);
+  expect_metrics_match(dir / "one", dir / "sharded");
+  EXPECT_TRUE(two["optimizer"]["sharded"].get<bool>());
+  EXPECT_NEAR(mb_two, mb_one / 2, 1e-3);
+  // A sharded run stopped and resumed is bit-exact; its checkpoints hold the whole state, so a resume may
+  // also switch sharding off.
+  r = run_two(config, dir / "stopped", sharded + " --set train.stop_at_step=3");
+  ASSERT_NE(r.output.find(exits(75, 75)), std::string::npos) << r.output;
+  r = run_two(config, dir / "stopped", sharded);
+  ASSERT_NE(r.output.find(exits(0, 0)), std::string::npos) << r.output;
+  EXPECT_EQ(test::final_weights(dir / "sharded"), test::final_weights(dir / "stopped"));
+  r = run_two(config, dir / "unsharded", sharded + " --set train.stop_at_step=3");
+  ASSERT_NE(r.output.find(exits(75, 75)), std::string::npos) << r.output;
+  r = run_two(config, dir / "unsharded", "--set train.grad_accum=2");
+  ASSERT_NE(r.output.find(exits(0, 0)), std::string::npos) << r.output;
+  EXPECT_LE(max_weight_diff(dir / "sharded", dir / "unsharded"), 1e-6);
+}
+
+TEST(DataParallel, FlatShardsCoverEveryElementOnce) {
+  NamedTensors params{{"a", torch::zeros({3, 4})}, {"b", torch::zeros({5})}, {"c", torch::zeros({2, 2})}};  // 21 elements
+  for (int world : {1, 2, 3, 4, 8}) {
+    std::vector<int> seen(21, 0);
+    for (int rank = 0; rank < world; ++rank) {
+      const auto shard = FlatShard::of(params, rank, world);
+      EXPECT_EQ(shard.per_rank, (21 + world - 1) / world);
+      int64_t start_of[] = {0, 12, 17};
+      for (const auto& s : shard.segments) {
+        EXPECT_LE(s.slice_offset + s.length, shard.per_rank);
+        for (int64_t e = 0; e < s.length; ++e) {
+          const int64_t flat = start_of[s.param] + s.offset + e;
+          EXPECT_EQ(flat, shard.begin + s.slice_offset + e);
+          seen[flat] += 1;
+        }
+      }
+    }
+    for (int e = 0; e < 21; ++e) EXPECT_EQ(seen[e], 1) << "world " << world << " element " << e;
+  }
+}
+
+TEST(DataParallel, KilledRankFailsTheOtherAndKeepsTheLastCheckpoint) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  const auto out = dir / "run";
+  const std::string env = fmt::format("WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", free_port());
+  // Rank 1 is killed once rank 0 has logged step 5 (after the step-4 checkpoint).
+  const std::string script = fmt::format(
+      "{env} RANK=1 {cmd} --set train.max_steps=400 & p1=$!; {env} RANK=0 {cmd} --set train.max_steps=400 & p0=$!; "
+      "while ! grep -q '\"step\":5,' {metrics} 2>/dev/null; do sleep 0.05; done; kill -9 $p1; "
+      "start=$(date +%s); wait $p0; e0=$?; echo \"rank0 exit $e0 after $(( $(date +%s) - start )) s\"",
+      fmt::arg("env", env), fmt::arg("cmd", train_command(config, out, "--set train.grad_accum=2")),
+      fmt::arg("metrics", shell_quote(out + "/metrics.jsonl")));
+  const auto r = run_command("timeout 200 bash -c " + shell_quote(script));
+  ASSERT_NE(r.output.find("rank0 exit 1 "), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data-parallel"), std::string::npos) << r.output;
+  EXPECT_FALSE(verify_checkpoint(CheckpointPaths::step_dir(out, 4)).has_value());
+  EXPECT_EQ(find_resume_checkpoint(out).dir, CheckpointPaths::step_dir(out, 4));
+}
+
+TEST(DataParallel, ProcessesThatDisagreeAreRefused) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  auto r = run_two(config, dir / "run", "--set train.grad_accum=2", "--set optim.lr=1e-3");
+  EXPECT_NE(r.output.find(exits(2, 2)), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("rank 1 has a different config.optim.lr from rank 0 (0.001 vs 0.002)"), std::string::npos) << r.output;
+}
+
+TEST(DataParallel, BadLaunchEnvironmentExits2) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  const auto cmd = train_command(config, dir / "run", "--set train.distributed_timeout_s=2");
+  const std::pair<std::string, std::string> cases[] = {
+      {"WORLD_SIZE=2 RANK=0", "MASTER_ADDR is not set"},
+      {"WORLD_SIZE=2 RANK=two MASTER_ADDR=127.0.0.1 MASTER_PORT=1", "RANK='two' is not an integer from 0 to 1"},
+      {"WORLD_SIZE=2 RANK=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=1", "RANK='2' is not an integer from 0 to 1"},
+      {fmt::format("WORLD_SIZE=2 RANK=1 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", free_port()),
+       "rank 1 could not reach the store at MASTER_ADDR=127.0.0.1 MASTER_PORT="},
+  };
+  for (const auto& [env, message] : cases) {
+    const auto r = run_command("env " + env + " " + cmd);
+    EXPECT_EQ(r.exit_code, 2) << env << "\n" << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << env << "\n" << r.output;
+  }
+}
+
+TEST(DataParallel, TorchrunLaunchesTheProcesses) {
+  const auto python = test::venv_python_with("torch.distributed.run");
+  if (python.empty()) GTEST_SKIP() << "needs the full environment (scripts/setup --full) for torchrun";
+  TempDir dir;
+  const auto config = write_config(dir);
+  auto one = run_command(train_command(config, dir / "one", ""));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  const auto r = run_command(fmt::format("timeout 300 {} -m torch.distributed.run --nproc-per-node 2 --master-port {} --no-python {}",
+                                         shell_quote(python), free_port(), train_command(config, dir / "two", "--set train.grad_accum=2")));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_LE(max_weight_diff(dir / "one", dir / "two"), 1e-6);
+  expect_metrics_match(dir / "one", dir / "two");
+}
+
+}  // namespace
+}  // namespace st

@@ -1,0 +1,235 @@
+// trainer/c10d_communicator.cpp — the Communicator on c10d: TCPStore rendezvous and ProcessGroupGloo.
+//
+// The pip wheel ships ProcessGroupGloo.hpp but not the Gloo headers it includes; Debian's libgloo-dev supplies
+// those declarations (scripts/setup). Only c10d's own exported API is called (the constructor, the device
+// factories and the Backend virtuals): every Gloo symbol that runs is the one inside libtorch_cpu.
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO
+#endif
+#include "trainer/c10d_communicator.h"
+
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <cstdlib>
+#include <functional>
+
+#include "common/check.h"
+
+namespace st {
+namespace {
+
+constexpr int64_t kBucketBytes = 32 << 20;  // gradients are reduced in flat buffers of about this size
+
+std::optional<std::string> env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? std::optional<std::string>(v) : std::nullopt;
+}
+
+int env_int(const char* name, int lo, int hi) {
+  const auto text = env(name);
+  ST_CHECK_INPUT(text.has_value(), "environment: {} is not set; a data-parallel launch (torchrun) sets RANK, WORLD_SIZE, "
+                 "MASTER_ADDR and MASTER_PORT together", name);
+  size_t used = 0;
+  long value = 0;
+  try {
+    value = std::stol(*text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  ST_CHECK_INPUT(used == text->size() && !text->empty() && value >= lo && value <= hi,
+                 "environment: {}='{}' is not an integer from {} to {}", name, *text, lo, hi);
+  return static_cast<int>(value);
+}
+
+// An exception's message without the C++ backtrace c10::Error appends.
+std::string first_line(const std::exception& e) {
+  const auto* c10_error = dynamic_cast<const c10::Error*>(&e);
+  std::string text = c10_error != nullptr ? c10_error->what_without_backtrace() : e.what();
+  return text.substr(0, text.find('\n'));
+}
+
+bool is_loopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1"; }
+
+class GlooCommunicator : public Communicator {
+ public:
+  GlooCommunicator(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::Backend> group, const LaunchEnvironment& launch)
+      : store_(std::move(store)), group_(std::move(group)), rank_(launch.rank), world_(launch.world_size), local_rank_(launch.local_rank) {}
+  int rank() const override { return rank_; }
+  int world_size() const override { return world_; }
+  int local_rank() const override { return local_rank_; }
+  std::string describe() const override { return fmt::format("gloo, {} processes", world_); }
+
+  void all_reduce_sum(std::vector<torch::Tensor>& tensors) override {
+    std::vector<torch::Tensor> bucket;
+    int64_t bytes = 0;
+    for (auto& t : tensors) {
+      const int64_t n = t.numel() * static_cast<int64_t>(t.element_size());
+      if (!bucket.empty() && (bytes + n > kBucketBytes || t.scalar_type() != bucket[0].scalar_type() ||
+                              t.device() != bucket[0].device())) {
+        reduce_bucket(bucket);
+        bucket.clear(), bytes = 0;
+      }
+      bucket.push_back(t), bytes += n;
+    }
+    if (!bucket.empty()) reduce_bucket(bucket);
+  }
+
+  void all_reduce_max(torch::Tensor& tensor) override {
+    std::vector<torch::Tensor> one{tensor};
+    c10d::AllreduceOptions options;
+    options.reduceOp = c10d::ReduceOp::MAX;
+    wait("all-reduce (max)", [&] { return group_->allreduce(one, options); });
+  }
+
+  torch::Tensor reduce_scatter_sum(const torch::Tensor& flat) override {
+    auto input = flat.contiguous();
+    auto output = torch::empty({flat.numel() / world_}, flat.options());
+    wait("reduce-scatter", [&] { return group_->_reduce_scatter_base(output, input); });
+    return output;
+  }
+
+  torch::Tensor all_gather_flat(const torch::Tensor& slice) override {
+    auto input = slice.contiguous();
+    auto output = torch::empty({slice.numel() * world_}, slice.options());
+    wait("all-gather", [&] { return group_->_allgather_base(output, input); });
+    return output;
+  }
+
+  std::string broadcast(const std::string& text) override {
+    std::vector<torch::Tensor> size{torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64)};
+    wait("broadcast", [&] { return group_->broadcast(size); });
+    const int64_t n = size[0].item<int64_t>();
+    if (n == 0) return "";
+    std::vector<torch::Tensor> bytes{is_primary() ? bytes_of(text) : torch::empty({n}, torch::kUInt8)};
+    wait("broadcast", [&] { return group_->broadcast(bytes); });
+    return std::string(reinterpret_cast<const char*>(bytes[0].data_ptr<uint8_t>()), static_cast<size_t>(n));
+  }
+
+  std::vector<std::string> all_gather(const std::string& text) override {
+    auto sizes = gather_tensor(torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64));  // [W] of [1]
+    int64_t longest = 1;
+    for (const auto& s : sizes) longest = std::max(longest, s.item<int64_t>());
+    auto padded = torch::zeros({longest}, torch::kUInt8);
+    if (!text.empty()) padded.narrow(0, 0, static_cast<int64_t>(text.size())).copy_(bytes_of(text));
+    const auto gathered = gather_tensor(padded);
+    std::vector<std::string> out;
+    for (int r = 0; r < world_; ++r)
+      out.emplace_back(reinterpret_cast<const char*>(gathered[r].data_ptr<uint8_t>()), static_cast<size_t>(sizes[r].item<int64_t>()));
+    return out;
+  }
+
+  void barrier() override {
+    wait("barrier", [&] { return group_->barrier(); });
+  }
+
+ private:
+  static torch::Tensor bytes_of(const std::string& text) {
+    return torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone();
+  }
+
+  // Every process's `local`, in rank order.
+  std::vector<torch::Tensor> gather_tensor(const torch::Tensor& local) {
+    std::vector<std::vector<torch::Tensor>> outputs(1);
+    for (int r = 0; r < world_; ++r) outputs[0].push_back(torch::empty_like(local));
+    std::vector<torch::Tensor> inputs{local};
+    wait("all-gather", [&] { return group_->allgather(outputs, inputs); });
+    return outputs[0];
+  }
+
+  // One flat buffer per bucket, so a model with hundreds of parameter tensors costs a few collectives.
+  void reduce_bucket(std::vector<torch::Tensor>& bucket) {
+    if (bucket.size() == 1 && bucket[0].is_contiguous()) {
+      wait("all-reduce", [&] { return group_->allreduce(bucket); });
+      return;
+    }
+    std::vector<torch::Tensor> flat_parts;
+    for (const auto& t : bucket) flat_parts.push_back(t.reshape({-1}));
+    std::vector<torch::Tensor> flat{torch::cat(flat_parts)};
+    wait("all-reduce", [&] { return group_->allreduce(flat); });
+    int64_t offset = 0;
+    for (auto& t : bucket) {
+      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
+      offset += t.numel();
+    }
+  }
+
+  // Runs one collective to completion; a failure (a peer that died, a timeout) names this process.
+  void wait(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
+    const auto started = std::chrono::steady_clock::now();
+    try {
+      start()->wait();
+    } catch (const std::exception& e) {
+      failed(what, first_line(e));
+    }
+    busy_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  [[noreturn]] void failed(const char* what, const std::string& why) const {
+    fail_runtime("data-parallel {} failed on rank {} of {}: {}; another process probably exited or stalled "
+                 "(collectives give up after train.distributed_timeout_s)", what, rank_, world_, why);
+  }
+
+  c10::intrusive_ptr<c10d::Store> store_;
+  c10::intrusive_ptr<c10d::Backend> group_;
+  int rank_, world_, local_rank_;
+};
+
+// The network device Gloo listens on: a loopback master keeps everything on loopback; GLOO_SOCKET_IFNAME
+// names an interface, as for PyTorch; otherwise the address this host's name resolves to.
+std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchEnvironment& launch) {
+  if (const auto iface = env("GLOO_SOCKET_IFNAME")) return c10d::ProcessGroupGloo::createDeviceForInterface(*iface);
+  if (is_loopback(launch.master_addr)) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
+  return c10d::ProcessGroupGloo::createDefaultDevice();
+}
+
+}  // namespace
+
+std::string LaunchEnvironment::describe() const {
+  return fmt::format("rank {} of {} (local {} of {}), store {}:{}{}", rank, world_size, local_rank, local_world_size,
+                     master_addr, master_port, agent_store ? " (torchrun's agent)" : "");
+}
+
+std::optional<LaunchEnvironment> launch_environment() {
+  if (!env("WORLD_SIZE")) return std::nullopt;
+  LaunchEnvironment e;
+  e.world_size = env_int("WORLD_SIZE", 1, 1 << 20);
+  e.rank = env_int("RANK", 0, e.world_size - 1);
+  e.local_world_size = env("LOCAL_WORLD_SIZE") ? env_int("LOCAL_WORLD_SIZE", 1, e.world_size) : e.world_size;
+  e.local_rank = env("LOCAL_RANK") ? env_int("LOCAL_RANK", 0, e.local_world_size - 1) : e.rank % e.local_world_size;
+  if (e.world_size == 1) return e;
+  e.master_addr = env("MASTER_ADDR").value_or("");
+  ST_CHECK_INPUT(!e.master_addr.empty(), "environment: MASTER_ADDR is not set; WORLD_SIZE={} needs the address of "
+                 "the rendezvous store", e.world_size);
+  e.master_port = env_int("MASTER_PORT", 1, 65535);
+  e.agent_store = env("TORCHELASTIC_USE_AGENT_STORE").value_or("") == "True";
+  return e;
+}
+
+std::unique_ptr<Communicator> connect_processes(const LaunchEnvironment& launch, std::chrono::seconds timeout) {
+  if (launch.world_size == 1) return std::make_unique<SingleProcess>();
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(launch.master_port);
+  options.isServer = launch.rank == 0 && !launch.agent_store;
+  options.numWorkers = static_cast<size_t>(launch.world_size);
+  options.timeout = timeout;
+  c10::intrusive_ptr<c10d::Store> store;
+  try {
+    store = c10::make_intrusive<c10d::PrefixStore>("safetune", c10::make_intrusive<c10d::TCPStore>(launch.master_addr, options));
+  } catch (const std::exception& e) {
+    fail_input("data-parallel rendezvous: rank {} could not {} the store at MASTER_ADDR={} MASTER_PORT={} within {} s: {}",
+               launch.rank, options.isServer ? "start" : "reach", launch.master_addr, launch.master_port, timeout.count(),
+               first_line(e));
+  }
+  try {
+    auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
+    gloo_options->devices.push_back(gloo_device(launch));
+    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, launch.rank, launch.world_size, gloo_options);
+    return std::make_unique<GlooCommunicator>(store, group, launch);
+  } catch (const std::exception& e) {
+    fail_runtime("data-parallel rendezvous: rank {} of {} could not connect to the other processes within {} s: {}",
+                 launch.rank, launch.world_size, timeout.count(), first_line(e));
+  }
+}
+
+}  // namespace st
