@@ -21,6 +21,10 @@ namespace st {
 namespace {
 
 constexpr int64_t kBucketBytes = 32 << 20;  // gradients are reduced in flat buffers of about this size
+// How long the others wait for the primary's own work (await_primary): a day, since tokenizing a large
+// dataset or evaluating a large model may take hours. A primary that exits closes the store's or the
+// group's connections, which fails the waiting processes at once.
+constexpr std::chrono::hours kPatience{24};
 
 std::optional<std::string> env(const char* name) {
   const char* v = std::getenv(name);
@@ -83,28 +87,32 @@ class GlooCommunicator : public Communicator {
     wait("all-reduce (max)", [&] { return group_->allreduce(one, options); });
   }
 
-  torch::Tensor reduce_scatter_sum(const torch::Tensor& flat) override {
+  void reduce_scatter_sum(const torch::Tensor& flat, torch::Tensor& out) override {
     auto input = flat.contiguous();
-    auto output = torch::empty({flat.numel() / world_}, flat.options());
-    wait("reduce-scatter", [&] { return group_->_reduce_scatter_base(output, input); });
-    return output;
+    wait("reduce-scatter", [&] { return group_->_reduce_scatter_base(out, input); });
   }
 
-  torch::Tensor all_gather_flat(const torch::Tensor& slice) override {
+  void all_gather_flat(const torch::Tensor& slice, torch::Tensor& out) override {
     auto input = slice.contiguous();
-    auto output = torch::empty({slice.numel() * world_}, slice.options());
-    wait("all-gather", [&] { return group_->_allgather_base(output, input); });
-    return output;
+    wait("all-gather", [&] { return group_->_allgather_base(out, input); });
   }
 
-  std::string broadcast(const std::string& text) override {
-    std::vector<torch::Tensor> size{torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64)};
-    wait("broadcast", [&] { return group_->broadcast(size); });
-    const int64_t n = size[0].item<int64_t>();
-    if (n == 0) return "";
-    std::vector<torch::Tensor> bytes{is_primary() ? bytes_of(text) : torch::empty({n}, torch::kUInt8)};
-    wait("broadcast", [&] { return group_->broadcast(bytes); });
-    return std::string(reinterpret_cast<const char*>(bytes[0].data_ptr<uint8_t>()), static_cast<size_t>(n));
+  std::string await_primary(const std::string& text) override {
+    const std::string key = fmt::format("primary/{}", awaited_++);  // every process makes the same calls in order
+    if (is_primary()) {
+      store_->set(key, std::vector<uint8_t>(text.begin(), text.end()));
+      return text;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    std::vector<uint8_t> value;
+    try {
+      store_->wait({key}, kPatience);
+      value = store_->get(key);
+    } catch (const std::exception& e) {
+      failed("wait for rank 0", first_line(e));
+    }
+    busy_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return std::string(value.begin(), value.end());
   }
 
   std::vector<std::string> all_gather(const std::string& text) override {
@@ -173,6 +181,7 @@ class GlooCommunicator : public Communicator {
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<c10d::Backend> group_;
   int rank_, world_, local_rank_;
+  int64_t awaited_ = 0;
 };
 
 // The network device Gloo listens on: a loopback master keeps everything on loopback; GLOO_SOCKET_IFNAME

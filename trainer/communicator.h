@@ -24,12 +24,14 @@ class Communicator {
   virtual void all_reduce_sum(std::vector<torch::Tensor>& tensors) = 0;
   // The elementwise maximum, in place.
   virtual void all_reduce_max(torch::Tensor& tensor) = 0;
-  // `flat` [world × n] summed over processes; returns this process's n elements of the sum (ZeRO-1 gradients).
-  virtual torch::Tensor reduce_scatter_sum(const torch::Tensor& flat) = 0;
-  // Every process's `slice` [n], concatenated in rank order: [world × n] (ZeRO-1 weights).
-  virtual torch::Tensor all_gather_flat(const torch::Tensor& slice) = 0;
-  // The primary process's `text`, on every process.
-  virtual std::string broadcast(const std::string& text) = 0;
+  // `flat` [world × n] summed over processes; `out` [n] receives this process's part of the sum (ZeRO-1 gradients).
+  virtual void reduce_scatter_sum(const torch::Tensor& flat, torch::Tensor& out) = 0;
+  // Every process's `slice` [n] into `out` [world × n], in rank order (ZeRO-1 weights).
+  virtual void all_gather_flat(const torch::Tensor& slice, torch::Tensor& out) = 0;
+  // The primary process's `text`, on every process, once the primary has it: for the result of work only the
+  // primary does and that may take long (reading the data, an evaluation, writing a checkpoint), so the
+  // others wait without the collective timeout. A primary that dies still fails them at once.
+  virtual std::string await_primary(const std::string& text) = 0;
   // Every process's `text`, in rank order.
   virtual std::vector<std::string> all_gather(const std::string& text) = 0;
   virtual void barrier() = 0;
@@ -48,9 +50,9 @@ class SingleProcess : public Communicator {
   std::string describe() const override { return "one process"; }
   void all_reduce_sum(std::vector<torch::Tensor>&) override {}
   void all_reduce_max(torch::Tensor&) override {}
-  torch::Tensor reduce_scatter_sum(const torch::Tensor& flat) override { return flat; }
-  torch::Tensor all_gather_flat(const torch::Tensor& slice) override { return slice; }
-  std::string broadcast(const std::string& text) override { return text; }
+  void reduce_scatter_sum(const torch::Tensor& flat, torch::Tensor& out) override { out.copy_(flat); }
+  void all_gather_flat(const torch::Tensor& slice, torch::Tensor& out) override { out.copy_(slice); }
+  std::string await_primary(const std::string& text) override { return text; }
   std::vector<std::string> all_gather(const std::string& text) override { return {text}; }
   void barrier() override {}
 };

@@ -11,6 +11,11 @@
 #include "common/check.h"
 
 namespace st {
+namespace {
+// Elements per all-reduce of the flat gradient buffer (32 MB of fp32): large enough that the collective's
+// latency does not count, small enough that Gloo's buffers stay modest.
+constexpr int64_t kReduceChunk = 8 << 20;
+}  // namespace
 
 AdamW::AdamW(NamedTensors params, AdamWOptions options) : params_(std::move(params)), options_(options) {
   for (const auto& [_, p] : params_) {
@@ -21,14 +26,25 @@ AdamW::AdamW(NamedTensors params, AdamWOptions options) : params_(std::move(para
   if (!params_.empty()) step_count_ = torch::zeros({}, params_.front().second.options().dtype(torch::kFloat32));
 }
 
-void AdamW::shard_over(Communicator& comm) {
+void AdamW::distribute(Communicator& comm, bool shard) {
   if (comm.world_size() == 1 || params_.empty()) return;
   const auto options = params_.front().second.options();
   for (const auto& [name, p] : params_)
-    ST_CHECK(p.dtype() == options.dtype() && p.device() == options.device(),
-             "train.shard_optimizer: every trained tensor must share one dtype and device; {} does not", name);
+    ST_CHECK(p.dtype() == options.dtype() && p.device() == options.device() && p.is_contiguous(),
+             "data-parallel training: every trained tensor must be contiguous and share one dtype and device; {} is not",
+             name);
   comm_ = &comm;
   shard_ = FlatShard::of(params_, comm.rank(), comm.world_size());
+  grad_buffer_ = torch::zeros({shard_.per_rank * comm.world_size()}, options);
+  // Autograd accumulates into a gradient that exists, in place: the backward writes the buffer directly.
+  int64_t start = 0;
+  for (auto& [_, p] : params_) {
+    p.mutable_grad() = grad_buffer_.narrow(/*dim=*/0, start, p.numel()).view(p.sizes());
+    start += p.numel();
+  }
+  if (!shard) return;
+  sharded_ = true;
+  slice_grad_ = torch::zeros({shard_.per_rank}, options);
   exp_avg_.clear();
   exp_avg_sq_.clear();
   for (const auto& segment : shard_.segments) {
@@ -37,20 +53,15 @@ void AdamW::shard_over(Communicator& comm) {
   }
 }
 
-torch::Tensor AdamW::reduce_and_clip(Communicator* comm, double max_norm) {
+torch::Tensor AdamW::reduce_and_clip(double max_norm) {
   torch::NoGradGuard no_grad;
-  if (!sharded()) {
-    if (comm != nullptr && comm->world_size() > 1) {
-      std::vector<torch::Tensor> grads;
-      for (const auto& [_, p] : params_)
-        if (p.grad().defined()) grads.push_back(p.grad());
-      comm->all_reduce_sum(grads);
-    }
+  if (comm_ == nullptr) return clip_gradients(params_, max_norm);
+  if (!sharded_) {
+    std::vector<torch::Tensor> chunks = grad_buffer_.split(kReduceChunk);  // views: reduced in place, no copy
+    comm_->all_reduce_sum(chunks);
     return clip_gradients(params_, max_norm);
   }
-  std::vector<torch::Tensor> grads;
-  for (const auto& [_, p] : params_) grads.push_back(p.grad().defined() ? p.grad() : torch::zeros_like(p));
-  slice_grad_ = comm_->reduce_scatter_sum(shard_.flatten(grads, params_.front().second.options()));  // [per_rank]
+  comm_->reduce_scatter_sum(grad_buffer_, slice_grad_);  // [per_rank]
   // The global norm from every slice's sum of squares (the padding is zero).
   std::vector<torch::Tensor> squares{slice_grad_.to(torch::kFloat64).square().sum().reshape({1})};  // [1]
   comm_->all_reduce_sum(squares);
@@ -67,6 +78,10 @@ int64_t AdamW::state_bytes() const {
 }
 
 void AdamW::zero_grad() {
+  if (grad_buffer_.defined()) {  // the gradients stay views into the buffer
+    grad_buffer_.zero_();
+    return;
+  }
   for (auto& [_, p] : params_)
     if (p.grad().defined()) p.mutable_grad() = torch::Tensor();
 }
@@ -75,7 +90,7 @@ void AdamW::step(double lr) {
   torch::NoGradGuard no_grad;
   steps_ += 1;
   if (step_count_.defined()) step_count_.fill_(static_cast<double>(steps_));  // the bias corrections read it
-  if (sharded()) return step_shard(lr);
+  if (sharded_) return step_shard(lr);
   // Two fused calls (matrices with weight decay, norms and biases without), each one multi-tensor kernel
   // on CPU and CUDA: param, grad and both moments read and written once instead of ~8 ATen passes.
   for (const bool decayed : {true, false}) {
@@ -119,23 +134,27 @@ void AdamW::step_shard(double lr) {
   std::vector<torch::Tensor> mine(shard_.segments.size()), all;
   for (size_t k = 0; k < mine.size(); ++k) mine[k] = FlatShard::view(params_[shard_.segments[k].param].second, shard_.segments[k]);
   for (auto& [_, p] : params_) all.push_back(p);
-  shard_.unflatten_into(comm_->all_gather_flat(slice_of(mine)), all);
-  slice_grad_ = torch::Tensor();
+  // The spent gradient buffers carry the weights: the slice this process updated out, every slice back in
+  // (zero_grad clears the buffer before the next backward).
+  fill_slice(mine, slice_grad_);
+  comm_->all_gather_flat(slice_grad_, grad_buffer_);
+  shard_.unflatten_into(grad_buffer_, all);
 }
 
 // This process's slice [per_rank] from its segments' tensors (zero where the last slice is padded).
-torch::Tensor AdamW::slice_of(const std::vector<torch::Tensor>& segments) const {
-  auto slice = torch::zeros({shard_.per_rank}, params_.front().second.options());
+void AdamW::fill_slice(const std::vector<torch::Tensor>& segments, torch::Tensor& slice) const {
+  slice.zero_();
   for (size_t k = 0; k < segments.size(); ++k)
     slice.narrow(/*dim=*/0, shard_.segments[k].slice_offset, shard_.segments[k].length).copy_(segments[k]);
-  return slice;
 }
 
 NamedTensors AdamW::state() const {
-  if (sharded()) {
+  if (sharded_) {
     std::vector<torch::Tensor> avg, avg_sq;
     for (auto [mine, full] : {std::pair{&exp_avg_, &avg}, std::pair{&exp_avg_sq_, &avg_sq}}) {
-      const auto all = comm_->all_gather_flat(slice_of(*mine));  // [world × per_rank]
+      auto slice = torch::empty_like(slice_grad_), all = torch::empty_like(grad_buffer_);  // [per_rank], [world × per_rank]
+      fill_slice(*mine, slice);
+      comm_->all_gather_flat(slice, all);
       for (const auto& [_, p] : params_) full->push_back(torch::empty_like(p));
       shard_.unflatten_into(all, *full);
     }
@@ -165,7 +184,7 @@ void AdamW::load_state(const TensorStore& store, int64_t steps, const std::strin
                    "{}: optimizer tensor '{}' does not match the model", label, name);
     return t;
   };
-  if (sharded()) {  // a whole-model file, whoever wrote it: this process keeps its slice
+  if (sharded_) {  // a whole-model file, whoever wrote it: this process keeps its slice
     for (size_t k = 0; k < shard_.segments.size(); ++k) {
       const auto& segment = shard_.segments[k];
       exp_avg_[k].copy_(FlatShard::view(moment("exp_avg.", segment.param), segment));

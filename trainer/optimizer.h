@@ -23,14 +23,16 @@ struct AdamWOptions {
 class AdamW {
  public:
   AdamW(NamedTensors params, AdamWOptions options);
-  // ZeRO stage 1: this process keeps and updates only its slice of the moments (trainer/flat_shard.h). The
-  // gradients are then reduce-scattered and the updated weights all-gathered. Called before any step or load.
-  void shard_over(Communicator& comm);
-  bool sharded() const { return comm_ != nullptr; }
-  // The gradients summed over processes (`comm` null: one process), their global L2 norm measured as
-  // torch.nn.utils.clip_grad_norm_ does and, when max_norm > 0, clipped to it. Returns the norm before
-  // clipping, on the device. Sharded, only this process's slice is summed and clipped.
-  torch::Tensor reduce_and_clip(Communicator* comm, double max_norm);
+  // Training in several processes: the gradients live in one flat buffer (every parameter's .grad() is a
+  // view into it, as DDP's gradient_as_bucket_view), summed over processes in place. With `shard`, ZeRO
+  // stage 1: this process keeps and updates only its slice of the moments (trainer/flat_shard.h), the
+  // gradients are reduce-scattered and the updated weights all-gathered. Called before any step or load.
+  void distribute(Communicator& comm, bool shard);
+  bool sharded() const { return sharded_; }
+  // The gradients summed over processes, their global L2 norm measured as torch.nn.utils.clip_grad_norm_
+  // does and, when max_norm > 0, clipped to it. Returns the norm before clipping, on the device. Sharded,
+  // only this process's slice is summed and clipped.
+  torch::Tensor reduce_and_clip(double max_norm);
   // One update of every parameter with a gradient, at learning rate `lr`.
   void step(double lr);
   void zero_grad();
@@ -46,15 +48,17 @@ class AdamW {
 
  private:
   void step_shard(double lr);
-  torch::Tensor slice_of(const std::vector<torch::Tensor>& segments) const;
+  void fill_slice(const std::vector<torch::Tensor>& segments, torch::Tensor& slice) const;
 
   NamedTensors params_;
   // Unsharded: one tensor per parameter. Sharded: one per segment of this process's slice, and the
   // slice's summed gradient.
   std::vector<torch::Tensor> exp_avg_, exp_avg_sq_;
-  Communicator* comm_ = nullptr;
+  Communicator* comm_ = nullptr;  // set when several processes train
+  bool sharded_ = false;
   FlatShard shard_;
-  torch::Tensor slice_grad_;  // [per_rank]
+  torch::Tensor grad_buffer_;  // [world × per_rank]: every gradient, end to end
+  torch::Tensor slice_grad_;   // [per_rank]: this process's slice of the summed gradient (sharded)
   torch::Tensor step_count_;  // steps_ as a tensor on the parameters' device, for the fused kernel
   AdamWOptions options_;
   int64_t steps_ = 0;

@@ -224,7 +224,7 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
   primary_first([&] { read_data(); });  // the others then read the token cache the primary wrote
   inputs_ = input_hashes(config_, train_data_.file_sha256);
   check_processes_agree();
-  checkpoint_ = communicator_->broadcast(primary_ ? find_start(resume_, run_dir_, resolved_, inputs_) : "");
+  checkpoint_ = communicator_->await_primary(primary_ ? find_start(resume_, run_dir_, resolved_, inputs_) : "");
   seed_torch_generators();
   if (primary_) open_run_folder();
   build_model_and_optimizer();
@@ -236,9 +236,9 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
 
 // The primary process does `work` first, then the others: for work whose result the primary writes down.
 void TrainingRun::primary_first(const std::function<void()>& work) {
-  if (!primary_) communicator_->barrier();
+  if (!primary_) communicator_->await_primary("");
   work();
-  if (primary_) communicator_->barrier();
+  if (primary_) communicator_->await_primary("");
 }
 
 // Every process must train the same run on the same data: the resolved config and every input's SHA-256
@@ -330,7 +330,7 @@ void TrainingRun::build_model_and_optimizer() {
   describe_trainable(params);
   const auto& o = config_.optim;
   optimizer_ = std::make_unique<AdamW>(std::move(params), AdamWOptions{o.beta1, o.beta2, o.eps, o.weight_decay});
-  if (config_.train.shard_optimizer) optimizer_->shard_over(*communicator_);
+  optimizer_->distribute(*communicator_, config_.train.shard_optimizer);
   const double state_mb = static_cast<double>(optimizer_->state_bytes()) / (1 << 20);
   manifest_["optimizer"] = {{"state_mb_per_process", state_mb}, {"sharded", optimizer_->sharded()}};
   fmt::print("optimizer: AdamW moments {:.2f} MB in this process{}\n", state_mb,

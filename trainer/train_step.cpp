@@ -166,7 +166,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
 
   // 3. gradients summed over processes, norm and clipping, then the step's one host sync: the logged sums
   //    and the norm together. The sums are then added over processes too (on the host: a few numbers).
-  const auto norm = optimizer.reduce_and_clip(comm, options.max_grad_norm);
+  const auto norm = optimizer.reduce_and_clip(options.max_grad_norm);
   const auto host = torch::stack({ce_sum, penalty_sums.penalty, penalty_sums.p_toxic, norm.to(ce_sum.options())}).cpu();  // [4]
   double* v = host.data_ptr<double>();
   v[1] += penalty_sums.host_penalty;

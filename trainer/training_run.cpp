@@ -212,7 +212,7 @@ json TrainingRun::measure() {
   json flat;
   if (primary_) flat = measure_and_record();
   if (communicator_->world_size() == 1) return flat;
-  return json::parse(communicator_->broadcast(flat.dump()));
+  return json::parse(communicator_->await_primary(flat.dump()));
 }
 
 // Evaluates and records it: a metrics row, the full report in evaluations/, the responses in
@@ -350,7 +350,7 @@ void TrainingRun::save_checkpoint() {
       write_text_file_atomic((fs::path(CheckpointPaths::root(run_dir_)) / "best").string(),
                              fs::path(CheckpointPaths::step_dir(run_dir_, state_.best_step)).filename().string() + "\n");
   }
-  communicator_->barrier();
+  communicator_->await_primary("");
   last_checkpoint_ = state_.step;
   checkpoint_wanted_ = false;
 }
@@ -359,8 +359,11 @@ int TrainingRun::stop_with_checkpoint() {
   const bool scheduled = state_.step == config_.train.stop_at_step;
   if (last_checkpoint_ != state_.step) save_checkpoint();
   progress_->finish();
-  fmt::print("train: stopped ({}) at step {}; checkpoint written, resume with --resume auto\n",
-             scheduled ? "train.stop_at_step" : fmt::format("signal {}", stop_signal()), state_.step);
+  const std::string why = scheduled ? "train.stop_at_step"
+                          : stop_requested() ? fmt::format("signal {}", stop_signal())
+                                             : std::string("a stop signal to another process of the run");
+  fmt::print("train: stopped ({}) at step {}; checkpoint written, resume with --resume auto\n", why, state_.step);
+  communicator_->barrier();  // the primary hosts the rendezvous store: it leaves last
   return static_cast<int>(ExitCode::interrupted);
 }
 
@@ -380,7 +383,8 @@ int TrainingRun::finish() {
   const auto final_dir = (fs::path(run_dir_) / "final").string();
   if (primary_)
     trainable_->save(final_dir, model_, {dtype_from_config_name(enum_name(config_.model.save_dtype), "model.save_dtype"), 0, tokenizer_files_});
-  communicator_->barrier();
+  communicator_->await_primary("");
+  communicator_->barrier();  // the primary hosts the rendezvous store: it leaves last
   fmt::print("train: done, {} steps, {} loss tokens, {} skipped updates; final {} in {}\n", state_.step,
              state_.tokens_seen, state_.skipped_nonfinite, trainable_->saved_as(),
              final_dir);

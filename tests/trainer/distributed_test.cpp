@@ -154,6 +154,24 @@ TEST(DataParallel, StopAndResumeIsBitExactAndMayChangeTheProcessCount) {
   expect_metrics_match(dir / "straight", dir / "changed");
 }
 
+// Each process draws LoRA dropout from its own generator; every one of them is in the checkpoint, so a
+// stopped and resumed run is bit-exact (sharded moments included).
+TEST(DataParallel, LoraWithDropoutResumesBitExactly) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  const std::string lora = "--set train.grad_accum=2 --set lora.enabled=true --set lora.r=4 --set lora.dropout=0.2 "
+                           "--set train.shard_optimizer=true --set optim.lr=1e-2";
+  auto r = run_two(config, dir / "straight", lora);
+  ASSERT_NE(r.output.find(exits(0, 0)), std::string::npos) << r.output;
+  r = run_two(config, dir / "stopped", lora + " --set train.stop_at_step=3");
+  ASSERT_NE(r.output.find(exits(75, 75)), std::string::npos) << r.output;
+  r = run_two(config, dir / "stopped", lora);
+  ASSERT_NE(r.output.find(exits(0, 0)), std::string::npos) << r.output;
+  const auto adapter = [&](const std::string& run) { return read_text_file(fs::path(run) / "final" / "adapter_model.safetensors"); };
+  EXPECT_EQ(adapter(dir / "straight"), adapter(dir / "stopped"));
+  EXPECT_EQ(test::deterministic_metrics(dir / "straight"), test::deterministic_metrics(dir / "stopped"));
+}
+
 TEST(DataParallel, ShardedOptimizerStateEqualsUnshardedAndHalvesItsMemory) {
   TempDir dir;
   const auto config = write_config(dir);
@@ -224,6 +242,29 @@ TEST(DataParallel, KilledRankFailsTheOtherAndKeepsTheLastCheckpoint) {
   EXPECT_NE(r.output.find("data-parallel"), std::string::npos) << r.output;
   EXPECT_FALSE(verify_checkpoint(CheckpointPaths::step_dir(out, 4)).has_value());
   EXPECT_EQ(find_resume_checkpoint(out).dir, CheckpointPaths::step_dir(out, 4));
+}
+
+TEST(DataParallel, SignalToOneRankStopsEveryRankAfterTheSameStep) {
+  TempDir dir;
+  const auto config = write_config(dir);
+  const auto out = dir / "run";
+  const std::string env = fmt::format("WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", free_port());
+  // SIGTERM reaches rank 1 alone (a launcher forwards it to all, at slightly different moments): the
+  // processes agree after each step, so both stop after the same one with one checkpoint and exit 75.
+  const std::string script = fmt::format(
+      "{env} RANK=1 {cmd} & p1=$!; {env} RANK=0 {cmd} & p0=$!; "
+      "while ! grep -q '\"step\":5,' {metrics} 2>/dev/null; do sleep 0.05; done; kill -TERM $p1; "
+      "wait $p0; e0=$?; wait $p1; e1=$?; echo \"exit $e0 $e1\"",
+      fmt::arg("env", env), fmt::arg("cmd", train_command(config, out, "--set train.grad_accum=2 --set train.max_steps=400")),
+      fmt::arg("metrics", shell_quote(out + "/metrics.jsonl")));
+  const auto r = run_command("timeout 200 bash -c " + shell_quote(script));
+  ASSERT_NE(r.output.find(exits(75, 75)), std::string::npos) << r.output;
+  const auto resume = find_resume_checkpoint(out);
+  ASSERT_FALSE(resume.dir.empty());
+  const auto state = json::parse(read_text_file(fs::path(resume.dir) / "trainer_state.json"));
+  EXPECT_GE(state["step"].get<int64_t>(), 5);
+  EXPECT_EQ(state["micro_batches_per_step"], 4);
+  EXPECT_NE(r.output.find(fmt::format("stopped (a stop signal to another process of the run) at step {}", state["step"].get<int64_t>())), std::string::npos) << r.output;
 }
 
 TEST(DataParallel, ProcessesThatDisagreeAreRefused) {
