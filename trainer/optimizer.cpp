@@ -90,18 +90,17 @@ void AdamW::step(double lr) {
   torch::NoGradGuard no_grad;
   steps_ += 1;
   if (step_count_.defined()) step_count_.fill_(static_cast<double>(steps_));  // the bias corrections read it
-  if (sharded_) return step_shard(lr);
+  const auto units = update_units();
   // Two fused calls (matrices with weight decay, norms and biases without), each one multi-tensor kernel
   // on CPU and CUDA: param, grad and both moments read and written once instead of ~8 ATen passes.
   for (const bool decayed : {true, false}) {
     std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
-    for (size_t i = 0; i < params_.size(); ++i) {
-      const auto& p = params_[i].second;
-      if (!p.grad().defined() || (p.dim() >= 2) != decayed) continue;
-      params.push_back(p);
-      grads.push_back(p.grad());
-      exp_avgs.push_back(exp_avg_[i]);
-      exp_avg_sqs.push_back(exp_avg_sq_[i]);
+    for (const auto& u : units) {
+      if (u.decayed != decayed) continue;
+      params.push_back(u.param);
+      grads.push_back(u.grad);
+      exp_avgs.push_back(exp_avg_[u.moments]);
+      exp_avg_sqs.push_back(exp_avg_sq_[u.moments]);
       steps.push_back(step_count_);
     }
     if (params.empty()) continue;
@@ -109,33 +108,35 @@ void AdamW::step(double lr) {
                       options_.beta2, decayed ? options_.weight_decay : 0.0, options_.eps, /*amsgrad=*/false,
                       /*maximize=*/false);
   }
+  if (sharded_) gather_weights();
 }
 
-// The same fused kernel on this process's segments (views into the parameters, so the update lands in
-// place), then every process's updated slice into every parameter.
-void AdamW::step_shard(double lr) {
-  for (const bool decayed : {true, false}) {
-    std::vector<torch::Tensor> params, grads, exp_avgs, exp_avg_sqs, steps;
-    for (size_t k = 0; k < shard_.segments.size(); ++k) {
-      const auto& segment = shard_.segments[k];
-      const auto& p = params_[segment.param].second;
-      if ((p.dim() >= 2) != decayed) continue;
-      params.push_back(FlatShard::view(p, segment));
-      grads.push_back(slice_grad_.narrow(/*dim=*/0, segment.slice_offset, segment.length));
-      exp_avgs.push_back(exp_avg_[k]);
-      exp_avg_sqs.push_back(exp_avg_sq_[k]);
-      steps.push_back(step_count_);
+// What one update touches: every parameter with a gradient, or, sharded, this process's segments (views
+// into the parameters, so the update lands in place) with their slice of the summed gradient.
+std::vector<AdamW::UpdateUnit> AdamW::update_units() const {
+  std::vector<UpdateUnit> units;
+  if (!sharded_) {
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const auto& p = params_[i].second;
+      if (p.grad().defined()) units.push_back({p, p.grad(), i, p.dim() >= 2});
     }
-    if (params.empty()) continue;
-    at::_fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, /*max_exp_avg_sqs=*/{}, steps, lr, options_.beta1,
-                      options_.beta2, decayed ? options_.weight_decay : 0.0, options_.eps, /*amsgrad=*/false,
-                      /*maximize=*/false);
+    return units;
   }
+  for (size_t k = 0; k < shard_.segments.size(); ++k) {
+    const auto& segment = shard_.segments[k];
+    const auto& p = params_[segment.param].second;
+    units.push_back({FlatShard::view(p, segment), slice_grad_.narrow(/*dim=*/0, segment.slice_offset, segment.length), k,
+                     p.dim() >= 2});
+  }
+  return units;
+}
+
+// Every process's updated slice into every parameter. The spent gradient buffers carry the weights: this
+// process's slice out, every slice back in (zero_grad clears the buffer before the next backward).
+void AdamW::gather_weights() {
   std::vector<torch::Tensor> mine(shard_.segments.size()), all;
   for (size_t k = 0; k < mine.size(); ++k) mine[k] = FlatShard::view(params_[shard_.segments[k].param].second, shard_.segments[k]);
   for (auto& [_, p] : params_) all.push_back(p);
-  // The spent gradient buffers carry the weights: the slice this process updated out, every slice back in
-  // (zero_grad clears the buffer before the next backward).
   fill_slice(mine, slice_grad_);
   comm_->all_gather_flat(slice_grad_, grad_buffer_);
   shard_.unflatten_into(grad_buffer_, all);

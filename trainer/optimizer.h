@@ -47,7 +47,13 @@ class AdamW {
   int64_t state_bytes() const;  // the moments this process holds
 
  private:
-  void step_shard(double lr);
+  struct UpdateUnit {
+    torch::Tensor param, grad;  // a parameter, or a segment of one (a view)
+    size_t moments;             // index into exp_avg_ and exp_avg_sq_
+    bool decayed;               // a matrix: weight decay applies
+  };
+  std::vector<UpdateUnit> update_units() const;
+  void gather_weights();
   void fill_slice(const std::vector<torch::Tensor>& segments, torch::Tensor& slice) const;
 
   NamedTensors params_;

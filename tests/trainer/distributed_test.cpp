@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 
@@ -225,39 +226,38 @@ TEST(DataParallel, FlatShardsCoverEveryElementOnce) {
   }
 }
 
+// 400 steps by two processes in the background; once rank 0 has logged step 5 (after the step-4
+// checkpoint), `signal` goes to rank 1. Prints "exit <rank0> <rank1>".
+test::CommandResult run_two_and_signal_rank1(const std::string& config, const std::string& out, const std::string& signal) {
+  const std::string env = fmt::format("WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", free_port());
+  const std::string script = fmt::format(
+      "{env} RANK=1 {cmd} & p1=$!; {env} RANK=0 {cmd} & p0=$!; "
+      "while ! grep -q '\"step\":5,' {metrics} 2>/dev/null; do sleep 0.05; done; kill -{signal} $p1; "
+      "wait $p0; e0=$?; wait $p1; e1=$?; echo \"exit $e0 $e1\"",
+      fmt::arg("env", env), fmt::arg("cmd", train_command(config, out, "--set train.grad_accum=2 --set train.max_steps=400")),
+      fmt::arg("metrics", shell_quote(out + "/metrics.jsonl")), fmt::arg("signal", signal));
+  return run_command("timeout 200 bash -c " + shell_quote(script));
+}
+
 TEST(DataParallel, KilledRankFailsTheOtherAndKeepsTheLastCheckpoint) {
   TempDir dir;
-  const auto config = write_config(dir);
   const auto out = dir / "run";
-  const std::string env = fmt::format("WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", free_port());
-  // Rank 1 is killed once rank 0 has logged step 5 (after the step-4 checkpoint).
-  const std::string script = fmt::format(
-      "{env} RANK=1 {cmd} --set train.max_steps=400 & p1=$!; {env} RANK=0 {cmd} --set train.max_steps=400 & p0=$!; "
-      "while ! grep -q '\"step\":5,' {metrics} 2>/dev/null; do sleep 0.05; done; kill -9 $p1; "
-      "start=$(date +%s); wait $p0; e0=$?; echo \"rank0 exit $e0 after $(( $(date +%s) - start )) s\"",
-      fmt::arg("env", env), fmt::arg("cmd", train_command(config, out, "--set train.grad_accum=2")),
-      fmt::arg("metrics", shell_quote(out + "/metrics.jsonl")));
-  const auto r = run_command("timeout 200 bash -c " + shell_quote(script));
-  ASSERT_NE(r.output.find("rank0 exit 1 "), std::string::npos) << r.output;
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = run_two_and_signal_rank1(write_config(dir), out, "KILL");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  ASSERT_NE(r.output.find(exits(1, 137)), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("data-parallel"), std::string::npos) << r.output;
+  EXPECT_LT(seconds, 60) << "rank 0 must fail soon after its peer died, not wait out the collective timeout";
   EXPECT_FALSE(verify_checkpoint(CheckpointPaths::step_dir(out, 4)).has_value());
   EXPECT_EQ(find_resume_checkpoint(out).dir, CheckpointPaths::step_dir(out, 4));
 }
 
+// SIGTERM reaches rank 1 alone (a launcher forwards it to all, at slightly different moments): the
+// processes agree after each step, so both stop after the same one with one checkpoint and exit 75.
 TEST(DataParallel, SignalToOneRankStopsEveryRankAfterTheSameStep) {
   TempDir dir;
-  const auto config = write_config(dir);
   const auto out = dir / "run";
-  const std::string env = fmt::format("WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT={}", free_port());
-  // SIGTERM reaches rank 1 alone (a launcher forwards it to all, at slightly different moments): the
-  // processes agree after each step, so both stop after the same one with one checkpoint and exit 75.
-  const std::string script = fmt::format(
-      "{env} RANK=1 {cmd} & p1=$!; {env} RANK=0 {cmd} & p0=$!; "
-      "while ! grep -q '\"step\":5,' {metrics} 2>/dev/null; do sleep 0.05; done; kill -TERM $p1; "
-      "wait $p0; e0=$?; wait $p1; e1=$?; echo \"exit $e0 $e1\"",
-      fmt::arg("env", env), fmt::arg("cmd", train_command(config, out, "--set train.grad_accum=2 --set train.max_steps=400")),
-      fmt::arg("metrics", shell_quote(out + "/metrics.jsonl")));
-  const auto r = run_command("timeout 200 bash -c " + shell_quote(script));
+  const auto r = run_two_and_signal_rank1(write_config(dir), out, "TERM");
   ASSERT_NE(r.output.find(exits(75, 75)), std::string::npos) << r.output;
   const auto resume = find_resume_checkpoint(out);
   ASSERT_FALSE(resume.dir.empty());
