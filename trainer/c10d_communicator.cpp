@@ -80,6 +80,17 @@ class GlooCommunicator : public Communicator {
     if (!bucket.empty()) reduce_bucket(bucket);
   }
 
+  std::unique_ptr<Pending> start_all_reduce_sum(const torch::Tensor& tensor) override {
+    struct GlooPending : Pending {
+      GlooPending(GlooCommunicator& comm, c10::intrusive_ptr<c10d::Work> work) : comm(comm), work(std::move(work)) {}
+      void wait() override { comm.finish("all-reduce", work); }
+      GlooCommunicator& comm;
+      c10::intrusive_ptr<c10d::Work> work;
+    };
+    std::vector<torch::Tensor> one{tensor};
+    return std::make_unique<GlooPending>(*this, launch("all-reduce", [&] { return group_->allreduce(one); }));
+  }
+
   void all_reduce_max(torch::Tensor& tensor) override {
     std::vector<torch::Tensor> one{tensor};
     c10d::AllreduceOptions options;
@@ -164,10 +175,18 @@ class GlooCommunicator : public Communicator {
   }
 
   // Runs one collective to completion; a failure (a peer that died, a timeout) names this process.
-  void wait(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
+  void wait(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) { finish(what, launch(what, start)); }
+  c10::intrusive_ptr<c10d::Work> launch(const char* what, const std::function<c10::intrusive_ptr<c10d::Work>()>& start) {
+    try {
+      return start();
+    } catch (const std::exception& e) {
+      failed(what, first_line(e));
+    }
+  }
+  void finish(const char* what, const c10::intrusive_ptr<c10d::Work>& work) {
     const auto started = std::chrono::steady_clock::now();
     try {
-      start()->wait();
+      work->wait();
     } catch (const std::exception& e) {
       failed(what, first_line(e));
     }

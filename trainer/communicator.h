@@ -7,6 +7,7 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,16 @@ class Communicator {
   virtual std::string describe() const = 0;  // for the manifest and stdout: "gloo, 2 processes"
   // Sums each tensor in place over all processes (any dtypes; they are reduced in buckets per dtype).
   virtual void all_reduce_sum(std::vector<torch::Tensor>& tensors) = 0;
+  // A collective under way; wait() completes it (and fails like the blocking ones).
+  class Pending {
+   public:
+    virtual ~Pending() = default;
+    virtual void wait() = 0;
+  };
+  // Starts summing `tensor` over processes in place and returns at once, so the reduction of gradients
+  // that are ready overlaps the backward that computes the rest. Every process starts the same ones in
+  // the same order.
+  virtual std::unique_ptr<Pending> start_all_reduce_sum(const torch::Tensor& tensor) = 0;
   // The elementwise maximum, in place.
   virtual void all_reduce_max(torch::Tensor& tensor) = 0;
   // `flat` [world × n] summed over processes; `out` [n] receives this process's part of the sum (ZeRO-1 gradients).
@@ -50,6 +61,12 @@ class SingleProcess : public Communicator {
   std::string describe() const override { return "one process"; }
   void all_reduce_sum(std::vector<torch::Tensor>&) override {}
   void all_reduce_max(torch::Tensor&) override {}
+  std::unique_ptr<Pending> start_all_reduce_sum(const torch::Tensor&) override {
+    struct Done : Pending {
+      void wait() override {}
+    };
+    return std::make_unique<Done>();
+  }
   void reduce_scatter_sum(const torch::Tensor& flat, torch::Tensor& out) override { out.copy_(flat); }
   void all_gather_flat(const torch::Tensor& slice, torch::Tensor& out) override { out.copy_(slice); }
   std::string await_primary(const std::string& text) override { return text; }

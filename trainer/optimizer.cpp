@@ -12,8 +12,8 @@
 
 namespace st {
 namespace {
-// Elements per all-reduce of the flat gradient buffer (32 MB of fp32): large enough that the collective's
-// latency does not count, small enough that Gloo's buffers stay modest.
+// Elements per bucket of the flat gradient buffer (32 MB of fp32): large enough that a collective's latency
+// does not count, small enough that the first buckets start early in the backward.
 constexpr int64_t kReduceChunk = 8 << 20;
 }  // namespace
 
@@ -42,7 +42,10 @@ void AdamW::distribute(Communicator& comm, bool shard) {
     p.mutable_grad() = grad_buffer_.narrow(/*dim=*/0, start, p.numel()).view(p.sizes());
     start += p.numel();
   }
-  if (!shard) return;
+  if (!shard) {
+    buckets_ = GradientBuckets::attach(params_, grad_buffer_, comm, kReduceChunk);
+    return;
+  }
   sharded_ = true;
   slice_grad_ = torch::zeros({shard_.per_rank}, options);
   exp_avg_.clear();
@@ -53,12 +56,15 @@ void AdamW::distribute(Communicator& comm, bool shard) {
   }
 }
 
+void AdamW::arm_reduction() {
+  if (buckets_) buckets_->arm();
+}
+
 torch::Tensor AdamW::reduce_and_clip(double max_norm) {
   torch::NoGradGuard no_grad;
   if (comm_ == nullptr) return clip_gradients(params_, max_norm);
   if (!sharded_) {
-    std::vector<torch::Tensor> chunks = grad_buffer_.split(kReduceChunk);  // views: reduced in place, no copy
-    comm_->all_reduce_sum(chunks);
+    buckets_->finish();
     return clip_gradients(params_, max_norm);
   }
   comm_->reduce_scatter_sum(grad_buffer_, slice_grad_);  // [per_rank]

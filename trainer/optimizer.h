@@ -5,6 +5,7 @@
 
 #include <torch/types.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "models/safetensors.h"
 #include "trainer/communicator.h"
 #include "trainer/flat_shard.h"
+#include "trainer/gradient_buckets.h"
 #include "trainer/run_config.h"
 
 namespace st {
@@ -29,6 +31,9 @@ class AdamW {
   // gradients are reduce-scattered and the updated weights all-gathered. Called before any step or load.
   void distribute(Communicator& comm, bool shard);
   bool sharded() const { return sharded_; }
+  // The next backward is the step's last: unsharded, its gradients start their all-reduce as they are
+  // ready, overlapping the rest of the backward (trainer/gradient_buckets.h).
+  void arm_reduction();
   // The gradients summed over processes, their global L2 norm measured as torch.nn.utils.clip_grad_norm_
   // does and, when max_norm > 0, clipped to it. Returns the norm before clipping, on the device. Sharded,
   // only this process's slice is summed and clipped.
@@ -64,6 +69,7 @@ class AdamW {
   bool sharded_ = false;
   FlatShard shard_;
   torch::Tensor grad_buffer_;  // [world × per_rank]: every gradient, end to end
+  std::shared_ptr<GradientBuckets> buckets_;  // unsharded: the all-reduce overlapped with the backward
   torch::Tensor slice_grad_;   // [per_rank]: this process's slice of the summed gradient (sharded)
   torch::Tensor step_count_;  // steps_ as a tensor on the parameters' device, for the fused kernel
   AdamWOptions options_;

@@ -161,6 +161,7 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
         if (penalize) loss = loss + options.lambda * objective / seq_denom;
       }
     }
+    if (m + 1 == micro_batches.size()) optimizer.arm_reduction();  // the gradients are final after this backward
     loss.backward();
   }
 

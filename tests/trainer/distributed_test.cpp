@@ -17,6 +17,8 @@
 #include "tests/test_util.h"
 #include "trainer/checkpoint.h"
 #include "trainer/flat_shard.h"
+#include "trainer/gradient_buckets.h"
+#include "models/model_folder.h"
 
 namespace st {
 namespace {
@@ -237,6 +239,52 @@ test::CommandResult run_two_and_signal_rank1(const std::string& config, const st
       fmt::arg("env", env), fmt::arg("cmd", train_command(config, out, "--set train.grad_accum=2 --set train.max_steps=400")),
       fmt::arg("metrics", shell_quote(out + "/metrics.jsonl")), fmt::arg("signal", signal));
   return run_command("timeout 200 bash -c " + shell_quote(script));
+}
+
+// A stand-in for a second process holding the same gradients: "summing" doubles a bucket. It records
+// when each bucket was started, to show the reduction overlaps the backward.
+class DoublingCommunicator : public SingleProcess {
+ public:
+  std::unique_ptr<Pending> start_all_reduce_sum(const torch::Tensor& tensor) override {
+    started.push_back({tensor.data_ptr<float>() - base, tensor.numel()});
+    tensor.mul_(2);
+    return SingleProcess::start_all_reduce_sum(tensor);
+  }
+  const float* base = nullptr;
+  std::vector<std::pair<int64_t, int64_t>> started;  // first element, elements
+};
+
+TEST(DataParallel, GradientBucketsStartInOrderDuringTheLastBackward) {
+  auto model = load_llama(fixture("golden/gqa_default_rope"));
+  NamedTensors params;
+  int64_t total = 0;
+  for (auto& item : model->named_parameters()) params.emplace_back(item.key(), item.value()), total += item.value().numel();
+  auto buffer = torch::zeros({total});
+  int64_t start = 0;
+  for (auto& [_, p] : params) p.mutable_grad() = buffer.narrow(0, start, p.numel()).view(p.sizes()), start += p.numel();
+  DoublingCommunicator comm;
+  comm.base = buffer.data_ptr<float>();
+  auto buckets = GradientBuckets::attach(params, buffer, comm, /*bucket_elements=*/4000);
+  const auto ids = torch::randint(/*high=*/100, {2, 9}, torch::kInt64);
+  auto loss = [&] { return model(ids).logsumexp(/*dim=*/-1).mean(); };
+  loss().backward();  // an earlier micro-batch: nothing starts
+  EXPECT_TRUE(comm.started.empty());
+  const auto once = buffer.clone();
+  buckets->arm();
+  loss().backward();
+  const size_t during_backward = comm.started.size();
+  buckets->finish();
+  // Every element once, from the last parameters back, contiguous buckets in order.
+  ASSERT_GE(comm.started.size(), 3u);
+  int64_t end = total;
+  for (const auto& [first, elements] : comm.started) {
+    EXPECT_EQ(first + elements, end);
+    end = first;
+  }
+  EXPECT_EQ(end, 0);
+  EXPECT_GT(during_backward, 0u) << "no bucket started before the backward finished";
+  std::printf("[data-parallel] %zu buckets, %zu started during the last backward\n", comm.started.size(), during_backward);
+  EXPECT_TRUE(torch::allclose(buffer, 4 * once, /*rtol=*/1e-6, /*atol=*/1e-7));  // (g + g) summed over "2 processes"
 }
 
 TEST(DataParallel, KilledRankFailsTheOtherAndKeepsTheLastCheckpoint) {
