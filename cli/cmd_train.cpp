@@ -31,6 +31,7 @@ int run_train(const Args& args) {
     // The primary process tells the user what happens; the others' stdout would only repeat it. Their
     // errors still reach stderr.
     if (!communicator->is_primary() && std::freopen("/dev/null", "w", stdout) == nullptr) std::fclose(stdout);
+    fmt::print("data-parallel: {}, {}\n", communicator->describe(), launch->describe());
   }
   TrainingRun run(config, cl.text("resume"), nullptr, std::move(communicator));
   return run.run();

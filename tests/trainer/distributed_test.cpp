@@ -124,6 +124,8 @@ TEST(DataParallel, TwoProcessesEqualOneWithTwiceTheAccumulation) {
   const auto rows = test::read_jsonl_file(dir / "two/metrics.jsonl");
   ASSERT_GE(rows.size(), 2u);
   EXPECT_TRUE(rows[1].contains("comm_s")) << rows[1].dump();  // rows[0] is the evaluation before training
+  EXPECT_NE(two.output.find("data-parallel: gloo, 2 processes, rank 0 of 2 (local 0 of 2), store 127.0.0.1:"), std::string::npos)
+      << two.output;
   // Only the primary printed: one summary line, not two.
   EXPECT_EQ(two.output.find("train: done"), two.output.rfind("train: done")) << two.output;
 }
