@@ -20,7 +20,6 @@
 namespace st {
 namespace {
 
-constexpr int64_t kBucketBytes = 32 << 20;  // gradients are reduced in flat buffers of about this size
 // How long the others wait for the primary's own work (await_primary): a day, since tokenizing a large
 // dataset or evaluating a large model may take hours. A primary that exits closes the store's or the
 // group's connections, which fails the waiting processes at once.
@@ -66,18 +65,11 @@ class GlooCommunicator : public Communicator {
   std::string describe() const override { return fmt::format("gloo, {} processes", world_); }
 
   void all_reduce_sum(std::vector<torch::Tensor>& tensors) override {
-    std::vector<torch::Tensor> bucket;
-    int64_t bytes = 0;
     for (auto& t : tensors) {
-      const int64_t n = t.numel() * static_cast<int64_t>(t.element_size());
-      if (!bucket.empty() && (bytes + n > kBucketBytes || t.scalar_type() != bucket[0].scalar_type() ||
-                              t.device() != bucket[0].device())) {
-        reduce_bucket(bucket);
-        bucket.clear(), bytes = 0;
-      }
-      bucket.push_back(t), bytes += n;
+      ST_CHECK(t.is_contiguous(), "internal: all_reduce_sum needs contiguous tensors");
+      std::vector<torch::Tensor> one{t};
+      wait("all-reduce", [&] { return group_->allreduce(one); });
     }
-    if (!bucket.empty()) reduce_bucket(bucket);
   }
 
   std::unique_ptr<Pending> start_all_reduce_sum(const torch::Tensor& tensor) override {
@@ -155,23 +147,6 @@ class GlooCommunicator : public Communicator {
     std::vector<torch::Tensor> inputs{local};
     wait("all-gather", [&] { return group_->allgather(outputs, inputs); });
     return outputs[0];
-  }
-
-  // One flat buffer per bucket, so a model with hundreds of parameter tensors costs a few collectives.
-  void reduce_bucket(std::vector<torch::Tensor>& bucket) {
-    if (bucket.size() == 1 && bucket[0].is_contiguous()) {
-      wait("all-reduce", [&] { return group_->allreduce(bucket); });
-      return;
-    }
-    std::vector<torch::Tensor> flat_parts;
-    for (const auto& t : bucket) flat_parts.push_back(t.reshape({-1}));
-    std::vector<torch::Tensor> flat{torch::cat(flat_parts)};
-    wait("all-reduce", [&] { return group_->allreduce(flat); });
-    int64_t offset = 0;
-    for (auto& t : bucket) {
-      t.copy_(flat[0].narrow(0, offset, t.numel()).view(t.sizes()));
-      offset += t.numel();
-    }
   }
 
   // Runs one collective to completion; a failure (a peer that died, a timeout) names this process.

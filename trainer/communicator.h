@@ -21,7 +21,8 @@ class Communicator {
   virtual int local_rank() const = 0;  // which of this machine's GPUs the process trains on
   bool is_primary() const { return rank() == 0; }
   virtual std::string describe() const = 0;  // for the manifest and stdout: "gloo, 2 processes"
-  // Sums each tensor in place over all processes (any dtypes; they are reduced in buckets per dtype).
+  // Sums each tensor (contiguous: a few counts or sums; the gradients go through start_all_reduce_sum) in
+  // place over all processes.
   virtual void all_reduce_sum(std::vector<torch::Tensor>& tensors) = 0;
   // A collective under way; wait() completes it (and fails like the blocking ones).
   class Pending {

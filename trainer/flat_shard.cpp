@@ -21,17 +21,6 @@ FlatShard FlatShard::of(const NamedTensors& params, int rank, int world) {
   return s;
 }
 
-torch::Tensor FlatShard::flatten(const std::vector<torch::Tensor>& tensors, const torch::TensorOptions& options) const {
-  const int64_t world = per_rank > 0 ? (total + per_rank - 1) / per_rank : 1;
-  auto flat = torch::zeros({std::max<int64_t>(world, 1) * per_rank}, options);  // padded to equal slices
-  int64_t start = 0;
-  for (const auto& t : tensors) {
-    flat.narrow(0, start, t.numel()).copy_(t.reshape({-1}));
-    start += t.numel();
-  }
-  return flat;
-}
-
 void FlatShard::unflatten_into(const torch::Tensor& flat, std::vector<torch::Tensor>& tensors) const {
   int64_t start = 0;
   for (auto& t : tensors) {

@@ -26,8 +26,6 @@ struct FlatShard {
 
   static FlatShard of(const NamedTensors& params, int rank, int world);
 
-  // [world × per_rank]: `tensors` (one per parameter, in order) flattened end to end, padded with zeros.
-  torch::Tensor flatten(const std::vector<torch::Tensor>& tensors, const torch::TensorOptions& options) const;
   // The segment's elements of parameter tensor `t` (a view: writing it writes `t`).
   static torch::Tensor view(const torch::Tensor& t, const Segment& s) { return t.reshape({-1}).narrow(0, s.offset, s.length); }
   // Copies a [world × per_rank] flat vector back into `tensors`.
