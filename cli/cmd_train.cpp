@@ -23,7 +23,9 @@ int run_train(const Args& args) {
   // Under torchrun (RANK, WORLD_SIZE, ... set) this is one process of a data-parallel run.
   std::unique_ptr<Communicator> communicator;
   if (const auto launch = launch_environment()) {
-    communicator = connect_processes(*launch, std::chrono::seconds(config.run_config().train.distributed_timeout_s));
+    const auto& train = config.run_config().train;
+    communicator = connect_processes(*launch, std::chrono::seconds(train.distributed_timeout_s), train.distributed_backend,
+                                     pick_device(config.run_config().model.device, launch->local_rank));
     // The processes of one machine share its cores, as torchrun's OMP_NUM_THREADS=1 default intends; an
     // explicit OMP_NUM_THREADS wins.
     if (std::getenv("OMP_NUM_THREADS") == nullptr)

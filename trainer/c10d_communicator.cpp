@@ -1,8 +1,10 @@
-// trainer/c10d_communicator.cpp — the Communicator on c10d: TCPStore rendezvous and ProcessGroupGloo.
+// trainer/c10d_communicator.cpp — the Communicator on c10d: TCPStore rendezvous, then ProcessGroupGloo or
+// ProcessGroupNCCL behind c10d's Backend interface.
 //
 // The pip wheel ships ProcessGroupGloo.hpp but not the Gloo headers it includes; Debian's libgloo-dev supplies
-// those declarations (scripts/setup). Only c10d's own exported API is called (the constructor, the device
-// factories and the Backend virtuals): every Gloo symbol that runs is the one inside libtorch_cpu.
+// those declarations (scripts/setup). Only c10d's own exported API is called (the constructors, the device
+// factories and the Backend virtuals): every Gloo or NCCL symbol that runs is the one inside libtorch_cpu or
+// libtorch_cuda. NCCL is compiled only where LibTorch's CUDA half is linked (SAFETUNE_WITH_NCCL).
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO
 #endif
@@ -11,6 +13,13 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef SAFETUNE_WITH_NCCL
+#ifndef USE_C10D_NCCL
+#define USE_C10D_NCCL
+#endif
+#include <c10/cuda/CUDAFunctions.h>
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <cstdlib>
 #include <functional>
@@ -55,49 +64,81 @@ std::string first_line(const std::exception& e) {
 
 bool is_loopback(const std::string& host) { return host == "localhost" || host.rfind("127.", 0) == 0 || host == "::1"; }
 
-class GlooCommunicator : public Communicator {
+// A c10d group with the device its collectives take tensors on: host memory for Gloo, this process's GPU for NCCL.
+struct ProcessGroup {
+  std::string name;
+  c10::intrusive_ptr<c10d::Backend> backend;
+  torch::Device device;
+};
+
+// A tensor as the group takes it: itself when it already lives on the group's device, else a copy there
+// (the step's counts are on the host whatever the backend; gradients on a GPU under Gloo), copied back
+// once the collective is done.
+class Staged {
  public:
-  GlooCommunicator(c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<c10d::Backend> group, const LaunchEnvironment& launch)
+  Staged(const torch::Tensor& tensor, torch::Device device)
+      : original_(tensor), on_group_(tensor.device() == device ? tensor : tensor.to(device)) {}
+  torch::Tensor& tensor() { return on_group_; }
+  void copy_back() {
+    if (!on_group_.is_same(original_)) original_.copy_(on_group_);
+  }
+
+ private:
+  torch::Tensor original_, on_group_;
+};
+
+class C10dCommunicator : public Communicator {
+ public:
+  C10dCommunicator(c10::intrusive_ptr<c10d::Store> store, ProcessGroup group, const LaunchEnvironment& launch)
       : store_(std::move(store)), group_(std::move(group)), rank_(launch.rank), world_(launch.world_size), local_rank_(launch.local_rank) {}
   int rank() const override { return rank_; }
   int world_size() const override { return world_; }
   int local_rank() const override { return local_rank_; }
-  std::string describe() const override { return fmt::format("gloo, {} processes", world_); }
+  std::string describe() const override { return fmt::format("{}, {} processes", group_.name, world_); }
 
   void all_reduce_sum(std::vector<torch::Tensor>& tensors) override {
     for (auto& t : tensors) {
       ST_CHECK(t.is_contiguous(), "internal: all_reduce_sum needs contiguous tensors");
-      std::vector<torch::Tensor> one{t};
-      wait("all-reduce", [&] { return group_->allreduce(one); });
+      start_all_reduce_sum(t)->wait();
     }
   }
 
   std::unique_ptr<Pending> start_all_reduce_sum(const torch::Tensor& tensor) override {
-    struct GlooPending : Pending {
-      GlooPending(GlooCommunicator& comm, c10::intrusive_ptr<c10d::Work> work) : comm(comm), work(std::move(work)) {}
-      void wait() override { comm.finish("all-reduce", work); }
-      GlooCommunicator& comm;
+    struct C10dPending : Pending {
+      C10dPending(C10dCommunicator& comm, Staged staged) : comm(comm), staged(std::move(staged)) {}
+      void wait() override {
+        comm.finish("all-reduce", work);
+        staged.copy_back();
+      }
+      C10dCommunicator& comm;
+      Staged staged;
       c10::intrusive_ptr<c10d::Work> work;
     };
-    std::vector<torch::Tensor> one{tensor};
-    return std::make_unique<GlooPending>(*this, launch("all-reduce", [&] { return group_->allreduce(one); }));
+    auto pending = std::make_unique<C10dPending>(*this, Staged(tensor, group_.device));
+    std::vector<torch::Tensor> one{pending->staged.tensor()};
+    pending->work = launch("all-reduce", [&] { return group_.backend->allreduce(one); });
+    return pending;
   }
 
   void all_reduce_max(torch::Tensor& tensor) override {
-    std::vector<torch::Tensor> one{tensor};
+    Staged staged(tensor, group_.device);
+    std::vector<torch::Tensor> one{staged.tensor()};
     c10d::AllreduceOptions options;
     options.reduceOp = c10d::ReduceOp::MAX;
-    wait("all-reduce (max)", [&] { return group_->allreduce(one, options); });
+    wait("all-reduce (max)", [&] { return group_.backend->allreduce(one, options); });
+    staged.copy_back();
   }
 
   void reduce_scatter_sum(const torch::Tensor& flat, torch::Tensor& out) override {
-    auto input = flat.contiguous();
-    wait("reduce-scatter", [&] { return group_->_reduce_scatter_base(out, input); });
+    Staged input(flat.contiguous(), group_.device), output(out, group_.device);
+    wait("reduce-scatter", [&] { return group_.backend->_reduce_scatter_base(output.tensor(), input.tensor()); });
+    output.copy_back();
   }
 
   void all_gather_flat(const torch::Tensor& slice, torch::Tensor& out) override {
-    auto input = slice.contiguous();
-    wait("all-gather", [&] { return group_->_allgather_base(out, input); });
+    Staged input(slice.contiguous(), group_.device), output(out, group_.device);
+    wait("all-gather", [&] { return group_.backend->_allgather_base(output.tensor(), input.tensor()); });
+    output.copy_back();
   }
 
   std::string await_primary(const std::string& text) override {
@@ -132,7 +173,9 @@ class GlooCommunicator : public Communicator {
   }
 
   void barrier() override {
-    wait("barrier", [&] { return group_->barrier(); });
+    c10d::BarrierOptions options;
+    if (group_.device.is_cuda()) options.device_ids = {group_.device.index()};  // NCCL's barrier runs on this GPU
+    wait("barrier", [&] { return group_.backend->barrier(options); });
   }
 
  private:
@@ -140,12 +183,13 @@ class GlooCommunicator : public Communicator {
     return torch::from_blob(const_cast<char*>(text.data()), {static_cast<int64_t>(text.size())}, torch::kUInt8).clone();
   }
 
-  // Every process's `local`, in rank order.
+  // Every process's `local` (on the host), in rank order, on the host.
   std::vector<torch::Tensor> gather_tensor(const torch::Tensor& local) {
+    std::vector<torch::Tensor> inputs{local.to(group_.device)};
     std::vector<std::vector<torch::Tensor>> outputs(1);
-    for (int r = 0; r < world_; ++r) outputs[0].push_back(torch::empty_like(local));
-    std::vector<torch::Tensor> inputs{local};
-    wait("all-gather", [&] { return group_->allgather(outputs, inputs); });
+    for (int r = 0; r < world_; ++r) outputs[0].push_back(torch::empty_like(inputs[0]));
+    wait("all-gather", [&] { return group_.backend->allgather(outputs, inputs); });
+    for (auto& t : outputs[0]) t = t.cpu();
     return outputs[0];
   }
 
@@ -173,7 +217,7 @@ class GlooCommunicator : public Communicator {
   }
 
   c10::intrusive_ptr<c10d::Store> store_;
-  c10::intrusive_ptr<c10d::Backend> group_;
+  ProcessGroup group_;
   int rank_, world_, local_rank_;
   int64_t awaited_ = 0;
 };
@@ -185,6 +229,24 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const LaunchEnvironment& 
   if (is_loopback(launch.master_addr)) return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+
+ProcessGroup gloo_group(const c10::intrusive_ptr<c10d::Store>& store, const LaunchEnvironment& launch, std::chrono::seconds timeout) {
+  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+  options->devices.push_back(gloo_device(launch));
+  return {"gloo", c10::make_intrusive<c10d::ProcessGroupGloo>(store, launch.rank, launch.world_size, options), torch::kCPU};
+}
+
+#ifdef SAFETUNE_WITH_NCCL
+// One GPU per process (LOCAL_RANK's, the device the run trains on); NCCL's own watchdog ends a collective
+// that outlives `timeout`.
+ProcessGroup nccl_group(const c10::intrusive_ptr<c10d::Store>& store, const LaunchEnvironment& launch,
+                        std::chrono::seconds timeout, torch::Device device) {
+  c10::cuda::set_device(device.index());
+  auto options = c10d::ProcessGroupNCCL::Options::create();
+  options->timeout = timeout;
+  return {"nccl", c10::make_intrusive<c10d::ProcessGroupNCCL>(store, launch.rank, launch.world_size, options), device};
+}
+#endif
 
 }  // namespace
 
@@ -209,7 +271,20 @@ std::optional<LaunchEnvironment> launch_environment() {
   return e;
 }
 
-std::unique_ptr<Communicator> connect_processes(const LaunchEnvironment& launch, std::chrono::seconds timeout) {
+DistributedBackend resolve_backend(DistributedBackend wanted, torch::Device device) {
+  if (wanted == DistributedBackend::Auto) wanted = device.is_cuda() ? DistributedBackend::Nccl : DistributedBackend::Gloo;
+  ST_CHECK_INPUT(wanted != DistributedBackend::Nccl || device.is_cuda(), "train.distributed_backend is 'nccl' but this "
+                 "process trains on the CPU (model.device); NCCL connects GPUs: use gloo, or train on CUDA");
+#ifndef SAFETUNE_WITH_NCCL
+  ST_CHECK_INPUT(wanted != DistributedBackend::Nccl, "train.distributed_backend is 'nccl' but this safetune was built "
+                 "without LibTorch's CUDA libraries: rebuild after ./scripts/setup --full, or use gloo");
+#endif
+  return wanted;
+}
+
+std::unique_ptr<Communicator> connect_processes(const LaunchEnvironment& launch, std::chrono::seconds timeout,
+                                                DistributedBackend backend, torch::Device device) {
+  [[maybe_unused]] const bool nccl = resolve_backend(backend, device) == DistributedBackend::Nccl;
   if (launch.world_size == 1) return std::make_unique<SingleProcess>();
   c10d::TCPStoreOptions options;
   options.port = static_cast<uint16_t>(launch.master_port);
@@ -225,10 +300,12 @@ std::unique_ptr<Communicator> connect_processes(const LaunchEnvironment& launch,
                first_line(e));
   }
   try {
-    auto gloo_options = c10d::ProcessGroupGloo::Options::create(timeout);
-    gloo_options->devices.push_back(gloo_device(launch));
-    auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, launch.rank, launch.world_size, gloo_options);
-    return std::make_unique<GlooCommunicator>(store, group, launch);
+#ifdef SAFETUNE_WITH_NCCL
+    auto group = nccl ? nccl_group(store, launch, timeout, device) : gloo_group(store, launch, timeout);
+#else
+    auto group = gloo_group(store, launch, timeout);  // resolve_backend refused NCCL
+#endif
+    return std::make_unique<C10dCommunicator>(store, std::move(group), launch);
   } catch (const std::exception& e) {
     fail_runtime("data-parallel rendezvous: rank {} of {} could not connect to the other processes within {} s: {}",
                  launch.rank, launch.world_size, timeout.count(), first_line(e));

@@ -1,5 +1,6 @@
 // trainer/c10d_communicator.h — data-parallel processes on LibTorch's c10d: the environment a launcher such as
-// torchrun sets, the rendezvous through c10d's TCPStore, and a Communicator on c10d's Gloo process group.
+// torchrun sets, the rendezvous through c10d's TCPStore, and a Communicator on a c10d process group (NCCL
+// between GPUs, Gloo on CPU).
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "trainer/communicator.h"
+#include "trainer/run_config.h"
 
 namespace st {
 
@@ -24,9 +26,15 @@ struct LaunchEnvironment {
 // Malformed or missing variables: exit 2 naming the variable.
 std::optional<LaunchEnvironment> launch_environment();
 
-// Joins the run's other processes: a TCPStore (hosted by rank 0, or torchrun's agent), then a Gloo process
-// group whose collectives fail after `timeout` instead of waiting for a dead or stuck rank forever. An
-// unreachable store: exit 2 naming MASTER_ADDR and MASTER_PORT. One process needs no rendezvous.
-std::unique_ptr<Communicator> connect_processes(const LaunchEnvironment& env, std::chrono::seconds timeout);
+// The process group a run uses: `wanted` (train.distributed_backend) resolved against the device this process
+// trains on. auto = NCCL on CUDA, Gloo on CPU; NCCL on a CPU run: exit 2.
+DistributedBackend resolve_backend(DistributedBackend wanted, torch::Device device);
+
+// Joins the run's other processes: a TCPStore (hosted by rank 0, or torchrun's agent), then the `backend`
+// process group (resolved) on `device`, whose collectives fail after `timeout` instead of waiting for a dead
+// or stuck rank forever. An unreachable store: exit 2 naming MASTER_ADDR and MASTER_PORT. One process needs
+// no rendezvous.
+std::unique_ptr<Communicator> connect_processes(const LaunchEnvironment& env, std::chrono::seconds timeout,
+                                                DistributedBackend backend, torch::Device device);
 
 }  // namespace st

@@ -155,6 +155,9 @@ std::vector<ConfigKey> build_run_schema() {
       ranged(key(ST_FIELD(RunConfig, train.distributed_timeout_s), KeyType::Int, 600,
                  "data-parallel runs (torchrun): how long the rendezvous and each collective wait for the other "
                  "processes before the run fails, rather than hang on a dead or stuck one"), 1, 86400),
+      choice(ST_FIELD(RunConfig, train.distributed_backend), "auto",
+             "data-parallel runs: the c10d process group; auto = nccl when the run trains on CUDA (one GPU per "
+             "local rank), gloo on CPU. gloo on CUDA stages tensors through host memory"),
       // lora: adapters on a frozen base
       locked(key(ST_FIELD(RunConfig, lora.enabled), KeyType::Bool, false,
                  "train LoRA adapters on the frozen base instead of every weight; final/ is a PEFT adapter folder")),

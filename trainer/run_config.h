@@ -40,6 +40,7 @@ E enum_from_name(const std::string& name, const std::string& what) {
 }
 
 enum class DeviceChoice { Auto, Cpu, Cuda };
+enum class DistributedBackend { Auto, Gloo, Nccl };
 enum class SaveDtype { Float32, BFloat16, Float16 };
 enum class BaseDtype { Float32, BFloat16 };
 enum class ChunkedLoss { Auto, On, Off };
@@ -59,6 +60,8 @@ enum class MixStrategy { Random, Stratified, Prototype, Similar };
     static constexpr std::pair<const char*, E> values[] = {__VA_ARGS__}; \
   }
 ST_ENUM_NAMES(DeviceChoice, {"auto", DeviceChoice::Auto}, {"cpu", DeviceChoice::Cpu}, {"cuda", DeviceChoice::Cuda});
+ST_ENUM_NAMES(DistributedBackend, {"auto", DistributedBackend::Auto}, {"gloo", DistributedBackend::Gloo},
+              {"nccl", DistributedBackend::Nccl});
 ST_ENUM_NAMES(SaveDtype, {"float32", SaveDtype::Float32}, {"bfloat16", SaveDtype::BFloat16}, {"float16", SaveDtype::Float16});
 ST_ENUM_NAMES(BaseDtype, {"float32", BaseDtype::Float32}, {"bfloat16", BaseDtype::BFloat16});
 ST_ENUM_NAMES(ChunkedLoss, {"auto", ChunkedLoss::Auto}, {"on", ChunkedLoss::On}, {"off", ChunkedLoss::Off});
@@ -102,6 +105,7 @@ struct RunConfig {
     ChunkedLoss chunked_loss;
     bool activation_checkpointing, shard_optimizer;
     OnNonfinite on_nonfinite;
+    DistributedBackend distributed_backend;
   } train;
   struct Lora {
     bool enabled;

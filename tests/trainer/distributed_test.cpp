@@ -11,10 +11,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <set>
 
 #include "common/files.h"
 #include "models/safetensors.h"
 #include "tests/test_util.h"
+#include "trainer/c10d_communicator.h"
 #include "trainer/checkpoint.h"
 #include "trainer/flat_shard.h"
 #include "trainer/gradient_buckets.h"
@@ -89,22 +91,28 @@ double max_weight_diff(const std::string& run_a, const std::string& run_b) {
   return worst;
 }
 
-// Train and eval rows compared key by key: equal to 6 significant digits, counts exactly.
+// Two records compared key by key (nested ones too, as an incident's evaluation): numbers equal to 6
+// significant digits, everything else exactly.
+void expect_records_match(const json& a, const json& b, const std::string& where) {
+  for (const auto& [key, value] : a.items()) {
+    if (key == "comm_s" || key == "comm_share") continue;
+    ASSERT_TRUE(b.contains(key)) << where << " lacks " << key;
+    if (value.is_object()) {
+      expect_records_match(value, b[key], where + " " + key);
+    } else if (value.is_number_float()) {
+      const double x = value.get<double>(), y = b[key].get<double>();
+      EXPECT_LE(std::abs(x - y), 1e-6 * std::max(1.0, std::abs(x))) << where << " " << key << ": " << x << " vs " << y;
+    } else {
+      EXPECT_EQ(value, b[key]) << where << " " << key;
+    }
+  }
+}
+
+// Train, eval and incident rows of two runs, line by line.
 void expect_metrics_match(const std::string& run_a, const std::string& run_b) {
   const auto a = test::deterministic_metrics(run_a), b = test::deterministic_metrics(run_b);
   ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    for (const auto& [key, value] : a[i].items()) {
-      if (key == "comm_s" || key == "comm_share") continue;
-      ASSERT_TRUE(b[i].contains(key)) << "metrics line " << i << " lacks " << key;
-      if (value.is_number_float()) {
-        const double x = value.get<double>(), y = b[i][key].get<double>();
-        EXPECT_LE(std::abs(x - y), 1e-6 * std::max(1.0, std::abs(x))) << "line " << i << " " << key << ": " << x << " vs " << y;
-      } else {
-        EXPECT_EQ(value, b[i][key]) << "line " << i << " " << key;
-      }
-    }
-  }
+  for (size_t i = 0; i < a.size(); ++i) expect_records_match(a[i], b[i], fmt::format("metrics line {}", i));
 }
 
 TEST(DataParallel, TwoProcessesEqualOneWithTwiceTheAccumulation) {
@@ -128,6 +136,39 @@ TEST(DataParallel, TwoProcessesEqualOneWithTwiceTheAccumulation) {
       << two.output;
   // Only the primary printed: one summary line, not two.
   EXPECT_EQ(two.output.find("train: done"), two.output.rfind("train: done")) << two.output;
+}
+
+// The safety parts under two processes: the adaptive λ controller reads the all-reduced P(toxic) of the
+// classifier penalty, and the gate (rank 0 evaluates) trips, rolls both processes back and scales λ the same
+// way, so the run equals one process with twice the accumulation, incidents included.
+TEST(DataParallel, ClassifierPenaltyAdaptiveLambdaAndGateEqualOneProcess) {
+  TempDir dir;
+  test::train_classifier(dir.str(), fixture("golden/gqa_default_rope/tokenizer.model"));
+  const auto config = write_config(dir);
+  const std::string safety =
+      "--set data.train=" + shell_quote(fixture("safety/toxic_task.jsonl")) + " --set optim.lr=2e-2 --set safety.classifier=" +
+      shell_quote(dir / "classifier") +
+      " --set 'safety.lambda={\"type\":\"adaptive\",\"initial\":1,\"target\":0.005,\"lr\":0.5,\"window\":2,\"max\":100}'" +
+      " --set eval.every_steps=2 --set eval.max_new_tokens=8 --set eval.harmful=" + shell_quote(fixture("safety/harmful_eval.jsonl")) +
+      " --set gate.enabled=true --set gate.noise=none --set gate.max_toxicity_rate=0.5 --set gate.max_incidents=10";
+  auto one = run_command(train_command(config, dir / "one", safety));
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  auto two = run_two(config, dir / "two", safety + " --set train.grad_accum=2");
+  ASSERT_NE(two.output.find(exits(0, 0)), std::string::npos) << two.output;
+  int incidents = 0;
+  std::set<double> lambdas;
+  for (const auto& row : test::read_jsonl_file(dir / "two/metrics.jsonl")) {
+    incidents += row["type"] == "incident";
+    if (row["type"] == "train") lambdas.insert(row["lambda"].get<double>());
+  }
+  const double diff = max_weight_diff(dir / "one", dir / "two");
+  std::printf("[data-parallel] adaptive λ + gate, 2 processes vs 1: %d incidents, %zu distinct λ, max |weight diff| %.3e (tol 1e-6)\n",
+              incidents, lambdas.size(), diff);
+  EXPECT_GE(incidents, 2);        // the gate tripped and rolled back
+  EXPECT_GE(lambdas.size(), 4u);  // and the controller moved λ
+  EXPECT_LE(diff, 1e-6);
+  expect_metrics_match(dir / "one", dir / "two");
+  EXPECT_EQ(test::read_jsonl_file(dir / "one/incidents.jsonl").size(), test::read_jsonl_file(dir / "two/incidents.jsonl").size());
 }
 
 TEST(DataParallel, StopAndResumeIsBitExactAndMayChangeTheProcessCount) {
@@ -341,6 +382,21 @@ TEST(DataParallel, BadLaunchEnvironmentExits2) {
     EXPECT_EQ(r.exit_code, 2) << env << "\n" << r.output;
     EXPECT_NE(r.output.find(message), std::string::npos) << env << "\n" << r.output;
   }
+  // NCCL connects GPUs: asked for on a CPU run, it is refused before any rendezvous.
+  const auto r = run_command("env WORLD_SIZE=2 RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=1 " + cmd +
+                             " --set train.distributed_backend=nccl");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("train.distributed_backend is 'nccl' but this process trains on the CPU"), std::string::npos) << r.output;
+}
+
+TEST(DataParallel, BackendFollowsTheDevice) {
+  EXPECT_EQ(resolve_backend(DistributedBackend::Auto, torch::kCPU), DistributedBackend::Gloo);
+  EXPECT_EQ(resolve_backend(DistributedBackend::Gloo, torch::Device(torch::kCUDA, 0)), DistributedBackend::Gloo);
+#ifdef SAFETUNE_WITH_NCCL
+  EXPECT_EQ(resolve_backend(DistributedBackend::Auto, torch::Device(torch::kCUDA, 1)), DistributedBackend::Nccl);
+#else
+  EXPECT_THROW(resolve_backend(DistributedBackend::Auto, torch::Device(torch::kCUDA, 1)), std::exception);
+#endif
 }
 
 TEST(DataParallel, TorchrunLaunchesTheProcesses) {
