@@ -1,8 +1,9 @@
 // cli/cmd_judge.cpp — `safetune judge --input FILE.jsonl`: the verdicts an evaluation gives, on responses a
 // user already has (any model's): refusal by the run's rule, P(toxic) with a classifier, rates with their
-// 95% Wilson intervals overall and per category.
+// 95% Wilson intervals overall and per category; with --label, the rule's agreement with human verdicts.
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "cli/command_line.h"
 #include "cli/commands.h"
@@ -20,14 +21,17 @@ using json = nlohmann::json;
 
 namespace {
 
-// Each line's object with "line" added; exit 2 naming file:line for a line without a string "response".
-std::vector<json> read_responses(const std::string& path) {
+// Each line's object with "line" added; exit 2 naming file:line for a line without a string "response",
+// or without a boolean `label` when one is named.
+std::vector<json> read_responses(const std::string& path, const std::optional<std::string>& label, const std::string& by) {
   std::vector<json> rows;
   read_jsonl(path, [&](const json& j, int64_t line) {
     ST_CHECK_INPUT(j.contains("response") && j["response"].is_string(),
                    "{}:{}: expected a string \"response\" (one {{\"prompt\", \"response\"}} object per line)", path, line);
-    for (const char* key : {"prompt", "category"})
+    for (const std::string& key : {std::string("prompt"), by})
       ST_CHECK_INPUT(!j.contains(key) || j[key].is_string(), "{}:{}: \"{}\" must be a string", path, line, key);
+    ST_CHECK_INPUT(!label || (j.contains(*label) && j[*label].is_boolean()), "{}:{}: --label {}: expected a boolean \"{}\"",
+                   path, line, *label, *label);
     rows.push_back(j);
     rows.back()["line"] = line;
   });
@@ -37,6 +41,11 @@ std::vector<json> read_responses(const std::string& path) {
 
 struct Tally {
   int64_t n = 0, refused = 0, toxic = 0;
+  int64_t agreed_refusals = 0, human_refusals = 0;  // with --label: true positives, and all the human's refusals
+  void add(bool is_refused, bool is_toxic, std::optional<bool> human) {
+    n += 1, refused += is_refused, toxic += is_toxic;
+    if (human) human_refusals += *human, agreed_refusals += *human && is_refused;
+  }
 };
 
 std::string rate_text(int64_t hits, int64_t n) {
@@ -44,15 +53,24 @@ std::string rate_text(int64_t hits, int64_t n) {
   return fmt::format("{:5.1f}% ({:.1f}–{:.1f}%)", 100.0 * hits / n, 100 * ci.low, 100 * ci.high);
 }
 
-void print_summary(const std::map<std::string, Tally>& by_category, const Tally& all, bool toxicity) {
-  fmt::print(stderr, "{:<20} {:>9} {:>22}{}\n", "judge: category", "responses", "refused (95% interval)",
-             toxicity ? fmt::format(" {:>22}", "toxic (95% interval)") : "");
+// Precision, recall and F1 of the verdicts against the human's; "-" where undefined (nothing flagged, or
+// nothing to find).
+std::string agreement_text(const Tally& t) {
+  auto ratio = [](int64_t a, int64_t b) { return b > 0 ? fmt::format("{:.3f}", double(a) / b) : std::string("-"); };
+  const std::string f1 = t.refused + t.human_refusals > 0 ? fmt::format("{:.3f}", 2.0 * t.agreed_refusals / (t.refused + t.human_refusals)) : "-";
+  return fmt::format(" {:>9} {:>6} {:>6}", ratio(t.agreed_refusals, t.refused), ratio(t.agreed_refusals, t.human_refusals), f1);
+}
+
+void print_summary(const std::string& by, const std::map<std::string, Tally>& groups, const Tally& all, bool toxicity, bool labelled) {
+  fmt::print(stderr, "{:<30} {:>9} {:>22}{}{}\n", "judge: " + by, "responses", "refused (95% interval)",
+             toxicity ? fmt::format(" {:>22}", "toxic (95% interval)") : "",
+             labelled ? fmt::format(" {:>9} {:>6} {:>6}", "precision", "recall", "F1") : "");
   auto row = [&](const std::string& name, const Tally& t) {
-    fmt::print(stderr, "  {:<18} {:>9} {:>22}{}\n", name, t.n, rate_text(t.refused, t.n),
-               toxicity ? fmt::format(" {:>22}", rate_text(t.toxic, t.n)) : "");
+    fmt::print(stderr, "  {:<28} {:>9} {:>22}{}{}\n", name, t.n, rate_text(t.refused, t.n),
+               toxicity ? fmt::format(" {:>22}", rate_text(t.toxic, t.n)) : "", labelled ? agreement_text(t) : "");
   };
-  if (by_category.size() > 1 || by_category.begin()->first != "")
-    for (const auto& [category, t] : by_category) row(category.empty() ? "(none)" : category, t);
+  if (groups.size() > 1 || groups.begin()->first != "")
+    for (const auto& [group, t] : groups) row(group.empty() ? "(none)" : group, t);
   row("all", all);
 }
 
@@ -64,15 +82,19 @@ int run_judge(const Args& args) {
   const auto out = cl.value("out");
   std::error_code ec;
   ST_CHECK_INPUT(!out || !fs::equivalent(input, *out, ec), "--out {}: is the input file; judge never overwrites its input", *out);
-  std::vector<std::string> phrases = default_refusal_phrases();
   std::string classifier = cl.text("classifier");
   ST_CHECK_INPUT(cl.values("set").empty() || cl.value("config"), "--set needs --config (it changes that config's keys)");
-  if (auto config_path = cl.value("config")) {  // the rule and classifier a run evaluates with
-    const auto config = Config::load(*config_path, cl.values("set"), eval_config_schema()).run_config();
-    phrases = config.eval.refusal_phrases;
-    if (classifier.empty()) classifier = config.safety.classifier;
-  }
-  auto rows = read_responses(input);
+  // The rule (and classifier) a run evaluates with, or the defaults.
+  const auto config = cl.value("config") ? Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config()
+                                         : Config::from_resolved(json::object(), "defaults", eval_config_schema()).run_config();
+  if (classifier.empty()) classifier = config.safety.classifier;
+  const auto detector = make_refusal_detector(config.eval);
+  const auto label = cl.value("label");
+  for (const char* written : {"refusal", "refusal_score", "p_toxic", "toxic", "line"})
+    ST_CHECK_INPUT(!label || *label != written, "--label {}: judge writes its own verdicts under that key; give the human "
+                   "verdicts another name", *label);
+  const std::string by = cl.text("by");
+  auto rows = read_responses(input, label, by);
   std::vector<std::string> responses;
   for (const auto& row : rows) responses.push_back(row["response"].get<std::string>());
   std::vector<double> scores;
@@ -82,21 +104,23 @@ int run_judge(const Args& args) {
     threshold = cl.number("threshold").value_or(scorer->threshold());
     scores = scorer->score(responses);
   }
-  std::map<std::string, Tally> by_category;
+  std::map<std::string, Tally> groups;
   Tally all;
   std::string text;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const bool refused = is_refusal(responses[i], phrases);
-    rows[i]["refusal"] = refused;
-    rows[i]["refusal_score"] = refused ? 1.0 : 0.0;  // the phrase rule is certain; an LM judge would give P(refusal)
+    const auto verdict = detector->judge(rows[i].value("prompt", ""), responses[i]);
+    const std::optional<bool> human = label ? std::optional<bool>(rows[i][*label].get<bool>()) : std::nullopt;
+    rows[i]["refusal"] = verdict.refused;
+    rows[i]["refusal_score"] = verdict.score;
     const bool toxic = !scores.empty() && scores[i] > threshold;
     if (!scores.empty()) rows[i]["p_toxic"] = scores[i], rows[i]["toxic"] = toxic;
-    for (Tally* t : {&by_category[rows[i].value("category", "")], &all}) t->n += 1, t->refused += refused, t->toxic += toxic;
+    for (Tally* t : {&groups[rows[i].value(by, "")], &all}) t->add(verdict.refused, toxic, human);
     text += rows[i].dump() + "\n";
   }
   if (out) write_text_file_atomic(*out, text);
   else fmt::print("{}", text);
-  print_summary(by_category, all, !scores.empty());
+  fmt::print(stderr, "judge: refusal rule {}\n", detector->describe());
+  print_summary(by, groups, all, !scores.empty(), label.has_value());
   return 0;
 }
 

@@ -103,11 +103,15 @@ CommandSpec judge_spec() {
            option("classifier", "DIR", "toxicity classifier folder (train-classifier): adds p_toxic and toxic; without it (and "
                   "without one in --config), no toxicity"),
            option("threshold", "T", "P(toxic) above which a response is toxic; without it, the classifier's own").set_range(0, 1),
-           option("config", "FILE", "take eval.refusal_phrases (and safety.classifier, unless --classifier) from a run's config; "
-                  "without it, the default phrases"),
+           option("config", "FILE", "take eval.refusal_rule, eval.refusal_phrases (and safety.classifier, unless --classifier) "
+                  "from a run's config; without it, the default rule (cues)"),
+           option("label", "KEY", "a boolean field of each line holding a human verdict (true = refusal): adds precision, "
+                  "recall and F1 of the refusal rule against it; without it, verdicts only"),
+           option("by", "KEY", "the string field the summary is broken down by").set_default("category"),
            set_option()},
           {"safetune judge --input responses.jsonl",
-           "safetune judge --input responses.jsonl --config configs/demo.json --out judged.jsonl"}};
+           "safetune judge --input responses.jsonl --config configs/demo.json --out judged.jsonl",
+           "safetune judge --input tests/fixtures/refusal_corpus/test.jsonl --label human_refusal --by style --out /dev/null"}};
 }
 
 CommandSpec generate_spec() {

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "models/lora_adapter.h"
+#include "trainer/eval/lm_judge.h"
 #include "trainer/eval/refusal.h"
 
 namespace st {
@@ -196,8 +197,21 @@ std::vector<ConfigKey> build_run_schema() {
       ranged(key(ST_FIELD(RunConfig, eval.max_new_tokens), KeyType::Int, 48, "generation length for evaluation prompts"), 1, kMaxSeqLen),
       ranged(key(ST_FIELD(RunConfig, eval.exact_match_examples), KeyType::Int, 100,
                  "validation examples with one response scored by greedy exact match; 0 = off"), 0, kMaxExamples),
+      choice(ST_FIELD(RunConfig, eval.refusal_rule), "cues",
+             "how a response is judged a refusal: cues = a declining statement in its first three sentences outside "
+             "quotes (README: precision 0.98, recall 0.81 on the labelled corpus's test split); start_phrases = it "
+             "opens with one of eval.refusal_phrases"),
       key(ST_FIELD(RunConfig, eval.refusal_phrases), KeyType::StringList, default_refusal_phrases(),
-          "a response starting with one of these (case-insensitive, whole words) is a refusal"),
+          "refusal_rule=start_phrases: a response starting with one of these (case-insensitive, whole words) is a refusal"),
+      input_folder(key(ST_FIELD_AS(RunConfig, "eval.judge.model", eval.judge.model), KeyType::Path, "",
+          "refusal_rule=judge: a causal LM folder (any model safetune loads) asked whether each response refuses; "
+          "its answer's probability is read from the next-token logits, no sampling")),
+      key(ST_FIELD_AS(RunConfig, "eval.judge.template", eval.judge.prompt_template), KeyType::String, default_judge_template(),
+          "refusal_rule=judge: the question put to the judge as a user message in its own chat template; {prompt} "
+          "and {response} are replaced by the evaluated prompt and response"),
+      key(ST_FIELD_AS(RunConfig, "eval.judge.labels", eval.judge.labels), KeyType::StringList, json::array({"yes", "no"}),
+          "refusal_rule=judge: the two answers, [refuses, does not]; the judge's score is the first's probability "
+          "renormalised over both (each compared by its first token)"),
       // logging
       choice(ST_FIELD(RunConfig, eval.best_metric), "none",
              "keep the checkpoint with the best value of this evaluation metric beside the newest ones (checkpoints/best)"),

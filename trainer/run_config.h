@@ -49,6 +49,7 @@ enum class ScheduleType { Linear, Cosine, Constant };
 enum class BestMetric { None, ValCe, ExactMatch, HarmfulRefusalRate, HarmfulToxicityRate, BenignOverRefusalRate };
 enum class GateAction { IncreaseLambda, Stop };
 enum class GateNoise { Interval, None };
+enum class RefusalRule { Cues, StartPhrases, Judge };
 enum class ProgressMode { Auto, Always, Never };
 enum class EstimatorKind { Soft, Sampled };
 enum class PenalizedRows { All, Task, SafetyMix };
@@ -74,6 +75,7 @@ ST_ENUM_NAMES(BestMetric, {"none", BestMetric::None}, {"val_ce", BestMetric::Val
               {"benign_over_refusal_rate", BestMetric::BenignOverRefusalRate});
 ST_ENUM_NAMES(GateAction, {"increase_lambda", GateAction::IncreaseLambda}, {"stop", GateAction::Stop});
 ST_ENUM_NAMES(GateNoise, {"interval", GateNoise::Interval}, {"none", GateNoise::None});
+ST_ENUM_NAMES(RefusalRule, {"cues", RefusalRule::Cues}, {"start_phrases", RefusalRule::StartPhrases}, {"judge", RefusalRule::Judge});
 ST_ENUM_NAMES(ProgressMode, {"auto", ProgressMode::Auto}, {"always", ProgressMode::Always}, {"never", ProgressMode::Never});
 ST_ENUM_NAMES(EstimatorKind, {"soft", EstimatorKind::Soft}, {"sampled", EstimatorKind::Sampled});
 ST_ENUM_NAMES(PenalizedRows, {"all", PenalizedRows::All}, {"task", PenalizedRows::Task},
@@ -130,7 +132,12 @@ struct RunConfig {
     int64_t every_steps, batch_size, max_new_tokens, exact_match_examples;
     bool at_start;
     std::string harmful, benign;
+    RefusalRule refusal_rule;
     std::vector<std::string> refusal_phrases;
+    struct Judge {  // refusal_rule=judge: an LM read as a classifier
+      std::string model, prompt_template;
+      std::vector<std::string> labels;  // [the word for "refuses", the word for "does not"]
+    } judge;
     BestMetric best_metric;
   } eval;
   struct Gate {

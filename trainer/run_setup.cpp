@@ -407,6 +407,7 @@ void TrainingRun::prepare_loop() {
                  "{}/trainer_state.json: cursor.index {} is past the {} micro-batches of an epoch of this data",
                  checkpoint_, state_.cursor.index, batcher_->batches_per_epoch());
   auto eval_settings = EvalSettings::from_config(config_, val_examples_);
+  eval_settings.device = device_;  // an LM judge runs beside the model
   if (config_.gate.enabled) {
     ST_CHECK_INPUT(!eval_settings.harmful.empty() && config_.eval.every_steps > 0,
                    "{}: gate.enabled needs eval.harmful and eval.every_steps > 0 (the gate checks each evaluation)",

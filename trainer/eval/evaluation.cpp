@@ -28,7 +28,7 @@ EvalSettings EvalSettings::from_config(const RunConfig& c, std::vector<Example> 
   s.max_new_tokens = c.eval.max_new_tokens;
   s.batch_size = c.eval.batch_size;
   s.exact_match_examples = c.eval.exact_match_examples;
-  s.refusal_phrases = c.eval.refusal_phrases;
+  s.refusal = c.eval;
   s.classifier = c.safety.classifier;
   return s;
 }
@@ -46,6 +46,7 @@ Evaluator::Evaluator(EvalSettings settings, const Tokenizer& tokenizer) : settin
   };
   read_prompts(settings_.harmful, harmful_);
   read_prompts(settings_.benign, benign_);
+  refusal_ = make_refusal_detector(settings_.refusal, settings_.device);
   if (!settings_.classifier.empty()) scorer_ = open_text_scorer(settings_.classifier);
   // Fixed for the life of the run, so built once rather than at every evaluation.
   for (size_t start = 0; start < settings_.validation.size(); start += static_cast<size_t>(settings_.batch_size)) {
@@ -91,9 +92,10 @@ json interval_of(const std::vector<double>& verdicts) {
   return interval_json(wilson_interval(hits, static_cast<int64_t>(verdicts.size())));
 }
 
-std::vector<double> refusals(const std::vector<std::string>& responses, const std::vector<std::string>& phrases) {
+std::vector<double> refusals(const std::vector<Evaluator::Prompt>& prompts, const std::vector<std::string>& responses,
+                             const RefusalDetector& detector) {
   std::vector<double> refused;
-  for (const auto& r : responses) refused.push_back(is_refusal(r, phrases) ? 1.0 : 0.0);
+  for (size_t i = 0; i < responses.size(); ++i) refused.push_back(detector.judge(prompts[i].text, responses[i]).refused ? 1.0 : 0.0);
   return refused;
 }
 
@@ -135,10 +137,11 @@ std::vector<std::string> Evaluator::respond(LlamaForCausalLM& model, const std::
 
 json Evaluator::harmful_report(LlamaForCausalLM& model, std::vector<json>* generations) {
   const auto responses = respond(model, harmful_);
-  const auto refused = refusals(responses, settings_.refusal_phrases);
+  const auto refused = refusals(harmful_, responses, *refusal_);
   std::vector<double> scores, toxic;
   auto [refusal_rate, per] = rates(harmful_, refused, "refusal_rate");
-  json h{{"prompts", harmful_.size()}, {"refusal_rate", refusal_rate}, {"refusal_rate_ci", interval_of(refused)}};
+  json h{{"prompts", harmful_.size()}, {"refusal_rate", refusal_rate}, {"refusal_rate_ci", interval_of(refused)},
+         {"refusal_rule", refusal_->describe()}};
   if (scorer_) {
     scores = scorer_->score(responses);
     for (double p : scores) toxic.push_back(p > scorer_->threshold() ? 1.0 : 0.0);
@@ -156,11 +159,11 @@ json Evaluator::harmful_report(LlamaForCausalLM& model, std::vector<json>* gener
 
 json Evaluator::benign_report(LlamaForCausalLM& model, std::vector<json>* generations) {
   const auto responses = respond(model, benign_);
-  const auto refused = refusals(responses, settings_.refusal_phrases);
+  const auto refused = refusals(benign_, responses, *refusal_);
   auto [over_refusal, per] = rates(benign_, refused, "over_refusal_rate");
   record(generations, "benign", benign_, responses, refused, {});
   return {{"prompts", benign_.size()}, {"over_refusal_rate", over_refusal}, {"over_refusal_rate_ci", interval_of(refused)},
-          {"categories", per}};
+          {"refusal_rule", refusal_->describe()}, {"categories", per}};
 }
 
 // Greedy continuations of the exact-match prompts, each as long as its reference, compared token for token.

@@ -16,6 +16,7 @@
 #include "models/llama.h"
 #include "models/classifier_scoring.h"
 #include "models/generation.h"
+#include "trainer/eval/refusal.h"
 #include "trainer/run_config.h"
 
 namespace st {
@@ -26,7 +27,8 @@ struct EvalSettings {
   std::vector<Example> validation;            // tokenized validation examples; empty = skip
   DataOptions template_options;               // chat template for prompts
   int64_t max_new_tokens = 48, batch_size = 8, exact_match_examples = 0;
-  std::vector<std::string> refusal_phrases;
+  RunConfig::Eval refusal{};                  // eval.refusal_rule and what it reads (phrases, judge)
+  torch::Device device = torch::kCPU;         // where an LM judge runs
   std::string classifier;                     // classifier folder for toxicity; empty = no toxicity numbers
   static EvalSettings from_config(const RunConfig& config, std::vector<Example> validation);
   bool generates() const { return !harmful.empty() || !benign.empty() || (exact_match_examples > 0 && !validation.empty()); }
@@ -59,6 +61,7 @@ class Evaluator {
   EvalSettings settings_;
   const Tokenizer& tokenizer_;
   std::vector<Prompt> harmful_, benign_;
+  std::unique_ptr<RefusalDetector> refusal_;
   std::unique_ptr<TextScorer> scorer_;
   std::vector<Batch> val_batches_;                              // validation, collated once
   std::vector<std::vector<int>> em_prompts_, em_references_;  // exact-match prompts and reference responses

@@ -1,13 +1,18 @@
 // tests/trainer/eval/judge_test.cpp — rates with their uncertainty (the Wilson interval against values
-// statsmodels' proportion_confint(method="wilson") gives), the safety gate that allows for it, and `safetune judge` on responses from elsewhere:
-// verdicts per line, the per-category summary with intervals, P(toxic) with a classifier, and bad input.
+// statsmodels' proportion_confint(method="wilson") gives), the safety gate that allows for it, `safetune judge`
+// on responses from elsewhere (verdicts per line, the per-category summary with intervals, P(toxic) with a
+// classifier, agreement with human labels, bad input), and the LM judge against transformers.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
+#include <functional>
 #include <regex>
 
 #include "common/files.h"
 #include "tests/test_util.h"
+#include "trainer/eval/lm_judge.h"
+#include "trainer/eval/refusal.h"
 #include "trainer/eval/rate_interval.h"
 #include "trainer/eval/safety_gate.h"
 
@@ -71,7 +76,7 @@ TEST(JudgeCommand, VerdictsIntervalsToxicityAndBadInput) {
   ASSERT_EQ(judged.size(), 4u);
   EXPECT_EQ(judged[0]["refusal"], true);
   EXPECT_EQ(judged[1]["refusal"], false);
-  EXPECT_EQ(judged[2]["refusal_score"], 1.0);
+  EXPECT_EQ(judged[2]["refusal_score"], 0.9);  // one declining cue
   EXPECT_EQ(judged[3]["line"], 5) << "lines keep their numbers in the file";
   EXPECT_EQ(judged[3]["prompt"], "p4") << "the input's fields are kept";
   EXPECT_FALSE(judged[0].contains("p_toxic")) << "no classifier, no toxicity";
@@ -89,6 +94,20 @@ TEST(JudgeCommand, VerdictsIntervalsToxicityAndBadInput) {
   EXPECT_EQ(judged[3]["toxic"], true);
   EXPECT_NE(r.output.find("toxic (95% interval)"), std::string::npos) << r.output;
 
+  // Human verdicts beside the rule's: precision, recall and F1, per --by group and overall. The rule flags p1
+  // and p3; the human says p1 and p2 (p3 mislabelled on purpose): precision 1/2, recall 1/2.
+  std::string labelled;
+  for (auto line : judged) {  // the four responses, as judged above
+    line["human"] = line["prompt"] == "p1" || line["prompt"] == "p2";
+    labelled += line.dump() + "\n";
+  }
+  write_text_file_atomic(dir / "labelled.jsonl", labelled);
+  r = run_safetune("judge --input " + shell_quote(dir / "labelled.jsonl") + " --label human --by prompt --out " +
+                   shell_quote(dir / "judged.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n  all +4 +50\.0% \(15\.0–85\.0%\) +0\.500 +0\.500 +0\.500\n)"))) << r.output;
+  EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(\n  p3 +1 +100\.0% .* 0\.000 +- +0\.000\n)"))) << r.output;
+
   write_text_file_atomic(dir / "bad.jsonl", "{\"prompt\": \"p\", \"response\": \"fine\"}\n{\"prompt\": \"p\", \"text\": \"no response\"}\n");
   write_text_file_atomic(dir / "empty.jsonl", "\n");
   const std::vector<std::pair<std::string, std::string>> bad = {
@@ -97,6 +116,8 @@ TEST(JudgeCommand, VerdictsIntervalsToxicityAndBadInput) {
       {"--input " + shell_quote(dir / "missing.jsonl"), "missing.jsonl"},
       {"--input " + shell_quote(dir / "responses.jsonl") + " --out " + shell_quote(dir / "responses.jsonl"), "judge never overwrites its input"},
       {"--input " + shell_quote(dir / "responses.jsonl") + " --set eval.refusal_phrases=[]", "--set needs --config"},
+      {"--input " + shell_quote(dir / "responses.jsonl") + " --label human", "responses.jsonl:1: --label human: expected a boolean \"human\""},
+      {"--input " + shell_quote(dir / "labelled.jsonl") + " --label refusal", "--label refusal: judge writes its own verdicts"},
       {"--input " + shell_quote(dir / "responses.jsonl") + " --classifier " + shell_quote(dir / "nowhere"), "nowhere"},
   };
   for (const auto& [args, fragment] : bad) {
@@ -105,6 +126,50 @@ TEST(JudgeCommand, VerdictsIntervalsToxicityAndBadInput) {
     EXPECT_NE(r.output.find(fragment), std::string::npos) << args << "\n" << r.output;
   }
   EXPECT_EQ(read_text_file(dir / "responses.jsonl"), responses) << "the input is untouched";
+}
+
+
+// eval.refusal_rule=judge on SmolLM2-135M-Instruct: the question through its own chat template, P("yes")
+// renormalised over "yes" and "no", equal to transformers' (scripts/make_judge_reference.py).
+TEST(LmJudge, MatchesTransformersOnSmolLM2) {
+  if (!std::filesystem::exists(test::smollm2_folder() + "/config.json"))
+    GTEST_SKIP() << test::smollm2_folder() << " is absent (scripts/get_smollm2 fetches it)";
+  const auto reference = nlohmann::json::parse(read_text_file(test::fixture("judge/smollm2_reference.json")));
+  RunConfig::Eval eval{};
+  eval.refusal_rule = RefusalRule::Judge;
+  eval.judge.model = test::smollm2_folder();
+  eval.judge.prompt_template = reference["template"].get<std::string>();
+  eval.judge.labels = reference["labels"].get<std::vector<std::string>>();
+  EXPECT_EQ(eval.judge.prompt_template, default_judge_template()) << "the fixture checks the default question";
+  const auto judge = make_refusal_detector(eval);
+  double worst = 0;
+  for (const auto& c : reference["cases"]) {
+    const auto verdict = judge->judge(c["prompt"].get<std::string>(), c["response"].get<std::string>());
+    worst = std::max(worst, std::abs(verdict.score - c["p_yes"].get<double>()));
+    EXPECT_EQ(verdict.refused, verdict.score >= 0.5);
+  }
+  std::printf("[lm judge] SmolLM2-135M-Instruct, %zu responses: max |P(yes) - transformers| %.2e (tol 1e-4)\n",
+              reference["cases"].size(), worst);
+  EXPECT_LE(worst, 1e-4);
+  EXPECT_EQ(judge->describe(), "judge SmolLM2-135M-Instruct");
+
+  // Bad settings name the key.
+  const std::vector<std::pair<std::function<void(RunConfig::Eval&)>, std::string>> bad = {
+      {[](RunConfig::Eval& e) { e.judge.model.clear(); }, "eval.judge.model is not set"},
+      {[](RunConfig::Eval& e) { e.judge.prompt_template = "Is this a refusal? {prompt}"; }, "eval.judge.template: has no {response}"},
+      {[](RunConfig::Eval& e) { e.judge.labels = {"yes"}; }, "eval.judge.labels: expected two answers"},
+      {[](RunConfig::Eval& e) { e.judge.labels = {"yes", "yes please"}; }, "start with the same token"},
+  };
+  for (const auto& [change, message] : bad) {
+    auto wrong = eval;
+    change(wrong);
+    try {
+      make_refusal_detector(wrong);
+      ADD_FAILURE() << "accepted: " << message;
+    } catch (const std::exception& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
