@@ -200,7 +200,7 @@ std::vector<ConfigKey> build_run_schema() {
       choice(ST_FIELD(RunConfig, eval.refusal_rule), "cues",
              "how a response is judged a refusal: cues = a declining statement in its first three sentences outside "
              "quotes (README: precision 0.98, recall 0.81 on the labelled corpus's test split); start_phrases = it "
-             "opens with one of eval.refusal_phrases"),
+             "opens with one of eval.refusal_phrases; judge = ask the LM in eval.judge.model"),
       key(ST_FIELD(RunConfig, eval.refusal_phrases), KeyType::StringList, default_refusal_phrases(),
           "refusal_rule=start_phrases: a response starting with one of these (case-insensitive, whole words) is a refusal"),
       input_folder(key(ST_FIELD_AS(RunConfig, "eval.judge.model", eval.judge.model), KeyType::Path, "",
