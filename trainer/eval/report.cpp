@@ -91,10 +91,18 @@ std::string trained_kind(const RunRecord& r) {
 std::string percent(double v) { return std::isnan(v) ? "–" : fmt::format("{:.1f}%", 100 * v); }
 std::string plain(double v) { return std::isnan(v) ? "–" : fmt::format("{:.4f}", v); }
 
+// The rows' values of `key` over steps, with the 95% interval (`key`_low, `key`_high) where every row has it.
 ChartSeries series_of(const std::string& name, const std::vector<json>& rows, const char* key) {
   ChartSeries s{name, {}};
-  for (const auto& row : rows)
-    if (!std::isnan(value_at(row, key))) s.points.emplace_back(row["step"].get<double>(), value_at(row, key));
+  const std::string low = std::string(key) + "_low", high = std::string(key) + "_high";
+  for (const auto& row : rows) {
+    if (std::isnan(value_at(row, key))) continue;
+    const double step = row["step"].get<double>();
+    s.points.emplace_back(step, value_at(row, key));
+    if (!std::isnan(value_at(row, low.c_str())) && !std::isnan(value_at(row, high.c_str())))
+      s.low.emplace_back(step, value_at(row, low.c_str())), s.high.emplace_back(step, value_at(row, high.c_str()));
+  }
+  if (s.low.size() != s.points.size()) s.low.clear(), s.high.clear();
   return s;
 }
 
@@ -256,7 +264,8 @@ ReportSection training_section(const std::vector<RunRecord>& runs) {
 }
 
 ReportSection evaluation_section(const std::vector<RunRecord>& runs) {
-  ReportSection s{"Evaluations", "Step 0 is the base model, before any update.", "", {}};
+  ReportSection s{"Evaluations", "Step 0 is the base model, before any update. The shaded band around a rate is its 95% "
+                                 "Wilson interval over the evaluated prompts: a move inside it is noise.", "", {}};
   add_charts(s, runs, "eval", {{"harmful_refusal_rate", "Harmful prompts: refusal rate", "refused (%)", true},
                                {"harmful_toxicity_rate", "Harmful prompts: toxicity rate", "toxic responses (%)", true},
                                {"benign_over_refusal_rate", "Benign prompts: over-refusal rate", "refused (%)", true},

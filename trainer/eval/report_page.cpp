@@ -18,11 +18,13 @@ bool Chart::has_data() const {
 json chart_spec(const Chart& chart) {
   const char* kinds[] = {"line", "scatter", "bar"};
   json series = json::array();
-  for (const auto& s : chart.series) {
+  auto scaled = [&](const std::vector<std::pair<double, double>>& xy) {
     json points = json::array();
-    for (const auto& [x, y] : s.points) points.push_back({x, chart.percent ? 100 * y : y});
-    series.push_back({{"name", s.name}, {"points", points}, {"dashed", s.dashed}});
-  }
+    for (const auto& [x, y] : xy) points.push_back({x, chart.percent ? 100 * y : y});
+    return points;
+  };
+  for (const auto& s : chart.series)
+    series.push_back({{"name", s.name}, {"points", scaled(s.points)}, {"dashed", s.dashed}, {"low", scaled(s.low)}, {"high", scaled(s.high)}});
   json markers = json::array();
   for (const auto& m : chart.markers) markers.push_back({{"x", m.x}, {"label", m.label}});
   return {{"title", chart.title}, {"x_title", chart.x_title}, {"y_title", chart.y_title},
@@ -94,14 +96,21 @@ const char* const kRenderer = R"js(
   };
   function config(spec) {
     var bar = spec.kind === 'bar', unit = spec.percent ? '%' : '';
-    var datasets = spec.series.map(function (s, k) {
+    var xy = function (p) { return {x: p[0], y: p[1]}; };
+    var datasets = [];
+    spec.series.forEach(function (s, k) {
       var color = palette[k % palette.length];
-      return {
+      datasets.push({
         label: s.name, borderColor: color, backgroundColor: bar ? color + 'cc' : color,
-        data: s.points.map(function (p) { return bar ? p[1] : {x: p[0], y: p[1]}; }),
+        data: s.points.map(function (p) { return bar ? p[1] : xy(p); }),
         borderDash: s.dashed ? [6, 4] : [], pointRadius: spec.kind === 'scatter' ? 6 : 3,
         pointStyle: s.dashed ? 'crossRot' : 'circle', showLine: spec.kind === 'line', tension: 0, borderWidth: 1.5
-      };
+      });
+      if (bar || !s.low.length) return;
+      // The 95% interval as a shaded band: its lower edge, then the upper edge filled down to it.
+      var edge = {borderWidth: 0, pointRadius: 0, pointHitRadius: 0, showLine: true, tension: 0, band: true, borderColor: color};
+      datasets.push(Object.assign({label: s.name + ' (95% interval)', data: s.low.map(xy), fill: false}, edge));
+      datasets.push(Object.assign({label: s.name + ' (95% interval)', data: s.high.map(xy), fill: '-1', backgroundColor: color + '22'}, edge));
     });
     var y = {title: {display: true, text: spec.y_title}, ticks: {callback: function (v) { return short(v) + unit; }}};
     if (spec.percent) { y.min = 0; y.max = 100; }
@@ -120,9 +129,10 @@ const char* const kRenderer = R"js(
       options: {
         animation: false, responsive: false, scales: {x: x, y: y},
         plugins: {
-          title: {display: true, text: spec.title, font: {size: 14}}, legend: {position: 'bottom'},
+          title: {display: true, text: spec.title, font: {size: 14}},
+          legend: {position: 'bottom', labels: {filter: function (item, data) { return !data.datasets[item.datasetIndex].band; }}},
           markers: {list: spec.markers},
-          tooltip: {callbacks: {label: function (c) {
+          tooltip: {filter: function (c) { return !c.dataset.band; }, callbacks: {label: function (c) {
             var at = bar ? '' : ' at ' + short(c.parsed.x);
             return c.dataset.label + ': ' + short(c.parsed.y) + unit + at; }}}
         }

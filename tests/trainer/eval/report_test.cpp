@@ -86,6 +86,16 @@ TEST(Report, ChartsTablesAndMarkersForOneRunAndAComparison) {
   EXPECT_EQ(refusal["series"][0]["points"][0][0].get<double>(), 0.0);
   EXPECT_EQ(refusal["series"][0]["points"].size(), 4u) << "steps 0, 2, 4, 6";
   for (const auto& p : refusal["series"][0]["points"]) EXPECT_TRUE(p[1] >= 0 && p[1] <= 100) << p;
+  // The 95% interval around each evaluated rate, for the shaded band: same steps, low <= rate <= high.
+  const json& series = refusal["series"][0];
+  ASSERT_EQ(series["low"].size(), series["points"].size());
+  for (size_t i = 0; i < series["points"].size(); ++i) {
+    EXPECT_EQ(series["low"][i][0], series["points"][i][0]);
+    EXPECT_LE(series["low"][i][1].get<double>(), series["points"][i][1].get<double>());
+    EXPECT_GE(series["high"][i][1].get<double>(), series["points"][i][1].get<double>());
+    EXPECT_LT(series["low"][i][1].get<double>(), series["high"][i][1].get<double>()) << "a few prompts give a wide interval";
+  }
+  EXPECT_TRUE(find_chart(specs, "Validation CE")->at("series")[0]["low"].empty()) << "no interval, no band";
   EXPECT_EQ(refusal["y_title"], "refused (%)");
   // The resume at step 3 is marked; the penalty (none in this run) is said to be absent, not drawn empty.
   ASSERT_EQ(refusal["markers"].size(), 1u);
