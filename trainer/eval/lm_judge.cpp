@@ -57,6 +57,9 @@ class LmJudge : public RefusalDetector {
     torch::NoGradGuard no_grad;
     const std::string question = replace_all(replace_all(settings_.prompt_template, "{prompt}", prompt), "{response}", response);
     const auto ids = apply_chat_template({{"user", question}}, *tokenizer_, options_).input_ids;
+    ST_CHECK_INPUT(static_cast<int64_t>(ids.size()) <= model_->config().max_position_embeddings,
+                   "eval.judge: a question of {} tokens is longer than {}'s {} positions; shorten eval.judge.template "
+                   "or the responses (eval.max_new_tokens)", ids.size(), settings_.model, model_->config().max_position_embeddings);
     const auto input = torch::tensor(std::vector<int64_t>(ids.begin(), ids.end()), torch::kInt64).unsqueeze(0).to(device_);  // [1, T]
     const auto last = model_->forward(input).select(/*dim=*/1, ids.size() - 1).squeeze(0).to(torch::kFloat32);             // [V]
     const auto pair = torch::stack({last[label_ids_[0]], last[label_ids_[1]]});                                             // [2]
