@@ -42,9 +42,9 @@ std::vector<json> read_responses(const std::string& path, const std::optional<st
 struct Tally {
   int64_t n = 0, refused = 0, toxic = 0;
   int64_t agreed_refusals = 0, human_refusals = 0;  // with --label: true positives, and all the human's refusals
-  void add(bool is_refused, bool is_toxic, std::optional<bool> human) {
+  void add(bool is_refused, bool is_toxic, bool labelled, bool human) {
     n += 1, refused += is_refused, toxic += is_toxic;
-    if (human) human_refusals += *human, agreed_refusals += *human && is_refused;
+    if (labelled) human_refusals += human, agreed_refusals += human && is_refused;
   }
 };
 
@@ -109,12 +109,12 @@ int run_judge(const Args& args) {
   std::string text;
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto verdict = detector->judge(rows[i].value("prompt", ""), responses[i]);
-    const std::optional<bool> human = label ? std::optional<bool>(rows[i][*label].get<bool>()) : std::nullopt;
+    const bool human = label && rows[i][*label].get<bool>();
     rows[i]["refusal"] = verdict.refused;
     rows[i]["refusal_score"] = verdict.score;
     const bool toxic = !scores.empty() && scores[i] > threshold;
     if (!scores.empty()) rows[i]["p_toxic"] = scores[i], rows[i]["toxic"] = toxic;
-    for (Tally* t : {&groups[rows[i].value(by, "")], &all}) t->add(verdict.refused, toxic, human);
+    for (Tally* t : {&groups[rows[i].value(by, "")], &all}) t->add(verdict.refused, toxic, label.has_value(), human);
     text += rows[i].dump() + "\n";
   }
   if (out) write_text_file_atomic(*out, text);
