@@ -17,7 +17,7 @@ struct ChartSeries {
   std::string name;                               // legend text
   std::vector<std::pair<double, double>> points;  // (x, y); for a bar chart x is the category's index
   bool dashed = false;                            // an attempt the safety gate rolled back
-  std::vector<std::pair<double, double>> low, high;  // a rate's 95% interval at the same x, drawn as a band; may be empty
+  std::vector<std::pair<double, double>> low = {}, high = {};  // a rate's 95% interval at the same x, drawn as a band; may be empty
 };
 
 struct ChartMarker {  // a labelled vertical line: a resume, or a gate incident
