@@ -112,7 +112,9 @@ TEST(Packing, ATrainStepOnPackedRowsWithSafetyRowsEqualsThePaddedStep) {
     auto model = load_llama(fixture("golden/gqa_default_rope"));
     AdamW optimizer(model->named_parameters().pairs(), AdamWOptions{});
     const Batch b = pack ? collate_packed(rows, 0, 256, /*safety_rows=*/3) : collate(rows, 0, /*safety_rows=*/3);
-    if (pack) EXPECT_LT(b.is_safety.sum().item<int64_t>(), 3);  // the safety examples share rows, apart from the task's
+    if (pack) {
+      EXPECT_LT(b.is_safety.sum().item<int64_t>(), 3);  // the safety examples share rows, apart from the task's
+    }
     results.push_back(train_step(model, optimizer, {b}, options));
     std::vector<torch::Tensor> flat;
     for (const auto& p : model->parameters()) flat.push_back(p.detach().flatten());
