@@ -8,6 +8,7 @@
 
 #include "common/check.h"
 #include "common/json_file.h"
+#include "common/text.h"
 #include "common/tokens.h"
 
 namespace st {
@@ -19,12 +20,6 @@ const ChatFormat& chat_format_of(const DataOptions& o) {
   if (!o.chat.name.empty()) return o.chat;
   ST_CHECK(o.chat_template != "auto", "internal: data.template auto was not resolved against the model folder");
   return named_chat_format(o.chat_template);
-}
-
-std::string trimmed(const std::string& text) {
-  const size_t first = text.find_first_not_of(" \t\n\r");
-  if (first == std::string::npos) return "";
-  return text.substr(first, text.find_last_not_of(" \t\n\r") - first + 1);
 }
 
 // Text of one template step: the template's own (its control markers become tokens) or the user's

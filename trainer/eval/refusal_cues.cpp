@@ -4,6 +4,7 @@
 // saw, is what the README reports.
 #include <fmt/format.h>
 
+#include "common/text.h"
 #include "data/hf_text.h"
 #include "trainer/eval/refusal.h"
 
@@ -55,11 +56,6 @@ std::vector<Cue> cues() {
   };
 }
 
-std::string trim(const std::string& t) {
-  const auto b = t.find_first_not_of(" \t\r\n"), e = t.find_last_not_of(" \t\r\n");
-  return b == std::string::npos ? "" : t.substr(b, e - b + 1);
-}
-
 // `t` without the quotation marks a whole response may be wrapped in (ASCII, or typographic double marks;
 // single ones are plain apostrophes after normalize_for_refusal), however many layers.
 std::string unwrap_quotes(std::string t) {
@@ -72,7 +68,7 @@ std::string unwrap_quotes(std::string t) {
   for (;;) {
     const size_t open = length_of(opening, t, true), close = length_of(closing, t, false);
     if (open == 0 || close == 0 || t.size() < open + close) return t;
-    t = trim(t.substr(open, t.size() - open - close));
+    t = trimmed(t.substr(open, t.size() - open - close));
   }
 }
 
@@ -98,7 +94,7 @@ class RefusalCues : public RefusalDetector {
   std::string describe() const override { return "cues"; }
 
   RefusalVerdict judge(const std::string& /*prompt*/, const std::string& response) const override {
-    const std::string text = unwrap_quotes(trim(normalize_for_refusal(response)));
+    const std::string text = unwrap_quotes(trimmed(normalize_for_refusal(response)));
     // A refusal quoted inside an answer ("a polite way to decline is: 'I'm sorry, I can't…'") is not one.
     const std::string opening = replace_matches(replace_matches(text, quoted_, " "), sentence_end_, " ", /*limit=*/3);
     double keep = 1;  // the chance no cue is right, taking them as independent
