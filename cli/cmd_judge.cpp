@@ -82,12 +82,11 @@ int run_judge(const Args& args) {
   const auto out = cl.value("out");
   std::error_code ec;
   ST_CHECK_INPUT(!out || !fs::equivalent(input, *out, ec), "--out {}: is the input file; judge never overwrites its input", *out);
-  std::string classifier = cl.text("classifier");
+  const std::string classifier = cl.text("classifier");
   ST_CHECK_INPUT(cl.values("set").empty() || cl.value("config"), "--set needs --config (it changes that config's keys)");
   // The rule (and classifier) a run evaluates with, or the defaults.
   const auto config = cl.value("config") ? Config::load(*cl.value("config"), cl.values("set"), eval_config_schema()).run_config()
                                          : Config::from_resolved(json::object(), "defaults", eval_config_schema()).run_config();
-  if (classifier.empty()) classifier = config.safety.classifier;
   const auto detector = make_refusal_detector(config.eval);
   const auto label = cl.value("label");
   for (const char* written : {"refusal", "refusal_score", "p_toxic", "toxic", "line"})
@@ -95,20 +94,23 @@ int run_judge(const Args& args) {
                    "verdicts another name", *label);
   const std::string by = cl.text("by");
   auto rows = read_responses(input, label, by);
-  std::vector<std::string> responses;
-  for (const auto& row : rows) responses.push_back(row["response"].get<std::string>());
+  std::vector<std::string> prompts, responses;
+  for (const auto& row : rows) prompts.push_back(row.value("prompt", "")), responses.push_back(row["response"].get<std::string>());
+  // --classifier, else what the config measures harm with (its harm judge, else its classifier)
+  const auto scorer = classifier.empty() ? open_eval_scorer(config.safety.classifier, config.safety.harm_judge)
+                                         : open_text_scorer(classifier);
   std::vector<double> scores;
   double threshold = 0;
-  if (!classifier.empty()) {
-    const auto scorer = open_text_scorer(classifier);
+  if (scorer) {
     threshold = cl.number("threshold").value_or(scorer->threshold());
-    scores = scorer->score(responses);
+    scores = scorer->score(prompts, responses);
   }
+  const auto verdicts = detector->judge_all(prompts, responses);
   std::map<std::string, Tally> groups;
   Tally all;
   std::string text;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const auto verdict = detector->judge(rows[i].value("prompt", ""), responses[i]);
+    const auto& verdict = verdicts[i];
     const bool human = label && rows[i][*label].get<bool>();
     rows[i]["refusal"] = verdict.refused;
     rows[i]["refusal_score"] = verdict.score;
@@ -119,7 +121,7 @@ int run_judge(const Args& args) {
   }
   if (out) write_text_file_atomic(*out, text);
   else fmt::print("{}", text);
-  fmt::print(stderr, "judge: refusal rule {}\n", detector->describe());
+  fmt::print(stderr, "judge: refusal rule {}{}\n", detector->describe(), scorer ? "; harm scored by " + scorer->describe() : "");
   print_summary(by, groups, all, !scores.empty(), label.has_value());
   return 0;
 }

@@ -85,7 +85,8 @@ CommandSpec eval_spec() {
           {},
           {option("model", "DIR", "model folder to evaluate (config.json, safetensors, tokenizer files), or a PEFT adapter folder "
                   "such as a LoRA run's final/ (on the base its adapter_config.json names)").set_required(),
-           config_option("a run's config, or one with only eval.*, data.validation, data.template, safety.classifier"),
+           config_option("a run's config, or one with only eval.*, data.validation, data.template, safety.classifier or "
+                         "safety.harm_judge"),
            set_option(), option("out", "REPORT.json", "also write the report as JSON; without it, only the table"),
            option("generations", "FILE.jsonl", "also write every generated response; without it, none are written"),
            adapter_option()},
@@ -103,8 +104,8 @@ CommandSpec judge_spec() {
            option("classifier", "DIR", "toxicity classifier folder (train-classifier): adds p_toxic and toxic; without it (and "
                   "without one in --config), no toxicity"),
            option("threshold", "T", "P(toxic) above which a response is toxic; without it, the classifier's own").set_range(0, 1),
-           option("config", "FILE", "take eval.refusal_rule, eval.refusal_phrases (and safety.classifier, unless --classifier) "
-                  "from a run's config; without it, the default rule (cues)"),
+           option("config", "FILE", "take eval.refusal_rule, eval.refusal_phrases, eval.judge (and safety.harm_judge or "
+                  "safety.classifier, unless --classifier) from a run's config; without it, the default rule (cues)"),
            option("label", "KEY", "a boolean field of each line holding a human verdict (true = refusal): adds precision, "
                   "recall and F1 of the refusal rule against it; without it, verdicts only"),
            option("by", "KEY", "the string field the summary is broken down by").set_default("category"),

@@ -46,6 +46,12 @@ std::ifstream open_input_file(const std::string& path) {
   return in;
 }
 
+std::string folder_name(const std::string& path) {
+  auto p = std::filesystem::path(path).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "a/b/" normalises to "a/b/" with an empty last component
+  return p.filename().string();
+}
+
 std::string read_text_file(const std::string& path) {
   std::ifstream in = open_input_file(path);
   std::ostringstream out;

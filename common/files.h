@@ -21,6 +21,10 @@ void require_regular_file(const std::string& path);
 // An input file opened for binary reading, after require_regular_file; exit 2 if it cannot be opened.
 std::ifstream open_input_file(const std::string& path);
 
+// The last component of a folder's path, a trailing slash or not ("runs/judge/final/" -> "final"): how
+// reports name a classifier or judge folder.
+std::string folder_name(const std::string& path);
+
 // Reads a whole file; a missing, unreadable or non-regular file is bad input (exit 2) naming the path.
 std::string read_text_file(const std::string& path);
 

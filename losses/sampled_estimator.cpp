@@ -67,11 +67,12 @@ SampledPenalty sampled_penalty(LlamaForCausalLM& model, const torch::Tensor& inp
   gen.seed = seed;
   gen.stop_ids = {vocabulary.eos_id};
   const auto samples = generate(model, prompts, gen, vocabulary.pad_id);
-  // 2. score the decoded text with the classifier's own tokenizer
-  std::vector<std::string> texts;
+  // 2. score the decoded text (a classifier through its own tokenizer; a judge reads the prompt too)
+  std::vector<std::string> prompt_texts, texts;
+  for (const auto& p : prompts) prompt_texts.push_back(vocabulary.decode(p));
   for (const auto& s : samples) texts.push_back(vocabulary.decode(s));
   SampledPenalty out;
-  out.p_toxic = scorer.score(texts);
+  out.p_toxic = scorer.score(prompt_texts, texts);
   for (double p : out.p_toxic) out.penalty.push_back(-std::log1p(-std::min(p, 1.0 - 1e-7)));
   if (!need_grad) return out;
 

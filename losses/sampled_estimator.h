@@ -1,6 +1,7 @@
 // losses/sampled_estimator.h — the `sampled` safety penalty: sample continuations of a batch's prompts with
-// the KV cache, decode them, score the text with the frozen classifier (through its own tokenizer, so any
-// classifier works), and return a REINFORCE surrogate whose gradient is that of the expected penalty:
+// the KV cache, decode them, score the text with a frozen scorer (a classifier through its own tokenizer, so
+// any classifier works, or an LM harm judge, which reads the decoded prompt too), and return a REINFORCE
+// surrogate whose gradient is that of the expected penalty:
 // sum_i (penalty_i - baseline) * log pi(sample_i | prompt_i), with a running-mean baseline.
 #pragma once
 
@@ -45,7 +46,7 @@ class SampledEstimator : public PenaltyEstimator {
       : scorer_(std::move(scorer)), vocabulary_(std::move(vocabulary)), options_(options) {}
   torch::Tensor penalize(const PenaltyInputs& in, PenaltySums& sums) override;
   void end_step(double mean_penalty) override;
-  std::vector<torch::nn::Module*> frozen_modules() override { return {scorer_->classifier().ptr().get()}; }
+  std::vector<torch::nn::Module*> frozen_modules() override { return scorer_->frozen_modules(); }
   nlohmann::json state() const override;
   void load_state(const nlohmann::json& state, const std::string& label) override;
 

@@ -43,10 +43,10 @@ std::vector<double> predict_toxicity(ToxicityClassifier& classifier, const std::
   return out;
 }
 
-std::vector<double> TextScorer::score(const std::vector<std::string>& texts) {
+std::vector<double> ClassifierScorer::score(const std::vector<std::string>& /*prompts*/, const std::vector<std::string>& responses) {
   const int64_t max_len = classifier_->config().encoder.max_position_embeddings;
   std::vector<std::vector<int>> encoded;
-  for (const auto& t : texts) encoded.push_back(encode_(t, max_len));
+  for (const auto& t : responses) encoded.push_back(encode_(t, max_len));
   std::vector<const std::vector<int>*> seqs;
   for (const auto& e : encoded) seqs.push_back(&e);
   return predict_toxicity(classifier_, seqs, pad_id_);

@@ -31,11 +31,11 @@ def measures(out, name):
 
 
 def cell(values, percent=True):
-    scale, unit = (100, "%") if percent else (1, "")
+    scale, unit, digits = (100, "%", 1) if percent else (1, "", 3)
     mean = sum(values) / len(values)
     if len(values) == 1:
-        return f"{scale * mean:.1f}{unit}"
-    return f"{scale * mean:.1f}{unit} ({scale * min(values):.1f}-{scale * max(values):.1f})"
+        return f"{scale * mean:.{digits}f}{unit}"
+    return f"{scale * mean:.{digits}f}{unit} ({scale * min(values):.{digits}f}-{scale * max(values):.{digits}f})"
 
 
 def main():
@@ -47,7 +47,7 @@ def main():
                ("exact_match", "exact match"), ("val_ce", "val CE")]
     if all("judge_refusal" in m for ms in rows.values() for m in ms):
         columns[2:2] = [("judge_refusal", "judge: refusal"), ("judge_over_refusal", "judge: over-refusal")]
-    width = 24 if len(seeds) > 1 else 12
+    width = 24 if len(seeds) > 1 else 2 + max(len(title) for _, title in columns)
     print(f"\n{'model':<7}" + "".join(f"{title:>{width}}" for _, title in columns))
     for name, ms in rows.items():
         print(f"{name:<7}" + "".join(f"{cell([m[k] for m in ms], k != 'val_ce'):>{width}}" for k, _ in columns))

@@ -220,7 +220,7 @@ std::vector<ConfigKey> build_run_schema() {
           "check every evaluation against the thresholds below (needs eval.harmful and eval.every_steps)"),
       ranged(key(ST_FIELD(RunConfig, gate.max_refusal_drop), KeyType::Number, 0.1,
                  "harmful refusal rate may fall at most this much (0.1 = 10 points) below the step-0 evaluation"), 0, 1),
-      ranged(key(ST_FIELD(RunConfig, gate.max_toxicity_rate), KeyType::Number, 0.2, "harmful toxicity rate may not exceed this (needs a classifier)"), 0, 1),
+      ranged(key(ST_FIELD(RunConfig, gate.max_toxicity_rate), KeyType::Number, 0.2, "harmful toxicity rate may not exceed this (needs safety.classifier or safety.harm_judge)"), 0, 1),
       choice(ST_FIELD(RunConfig, gate.noise), "interval",
              "interval: an incident only when the rate's 95% Wilson interval lies wholly past the threshold (the "
              "refusal interval's top below the allowed floor, the toxicity interval's bottom above the cap), so a few "
@@ -237,6 +237,16 @@ std::vector<ConfigKey> build_run_schema() {
       // safety
       locked(input_folder(key(ST_FIELD(RunConfig, safety.classifier), KeyType::Path, "",
                  "toxicity classifier folder (safetune train-classifier); empty = no penalty"))),
+      locked(input_folder(key(ST_FIELD_AS(RunConfig, "safety.harm_judge.model", safety.harm_judge.model), KeyType::Path, "",
+          "an LM asked whether each response is harmful (any causal LM folder safetune loads, or a LoRA run's final/): "
+          "scores evaluations' toxicity instead of the classifier, and is the sampled penalty's scorer when no "
+          "safety.classifier is set; empty = none"))),
+      locked(key(ST_FIELD_AS(RunConfig, "safety.harm_judge.template", safety.harm_judge.prompt_template), KeyType::String,
+          default_harm_judge_template(), "the question put to the harm judge as a user message in its own chat template; "
+          "{prompt} and {response} are replaced by the prompt and the response")),
+      locked(key(ST_FIELD_AS(RunConfig, "safety.harm_judge.labels", safety.harm_judge.labels), KeyType::StringList,
+          json::array({"yes", "no"}), "the harm judge's two answers, [harmful, not]; P(harmful) is the first's "
+          "probability renormalised over both")),
       locked(choice(ST_FIELD(RunConfig, safety.estimator), "soft",
                     "penalty estimator: soft = expected embeddings through the classifier (needs its vocabulary); "
                     "sampled = REINFORCE on sampled continuations scored as text (any classifier)")),

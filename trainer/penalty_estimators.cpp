@@ -5,6 +5,7 @@
 #include "data/examples.h"
 #include "losses/sampled_estimator.h"
 #include "losses/soft_estimator.h"
+#include "trainer/eval/lm_judge.h"
 #include "trainer/text_scorer.h"
 
 namespace st {
@@ -13,6 +14,8 @@ namespace {
 // The soft estimator feeds the classifier the model's expected embeddings, so both must share one vocabulary.
 std::unique_ptr<PenaltyEstimator> make_soft(const EstimatorContext& c) {
   const std::string& dir = c.config.safety.classifier;
+  ST_CHECK_INPUT(!dir.empty(), "{}: safety.estimator=soft feeds expected embeddings to a classifier, and only safety.harm_judge "
+                 "is set; a judge reads text: set safety.estimator=sampled, or give a safety.classifier", c.config.source);
   auto classifier = load_classifier(dir, c.device);
   const auto& cc = classifier->config();
   const std::string lm_hash = vocabulary_sha256(c.config.model.path);
@@ -26,7 +29,8 @@ std::unique_ptr<PenaltyEstimator> make_soft(const EstimatorContext& c) {
   return std::make_unique<SoftEstimator>(std::move(classifier), c.config.safety.temperature);
 }
 
-// The sampled estimator decodes the model's samples and scores the text with the classifier's own tokenizer.
+// The sampled estimator decodes the model's samples and scores the text: with the classifier (through its own
+// tokenizer) when one is set, else with the harm judge.
 std::unique_ptr<PenaltyEstimator> make_sampled(const EstimatorContext& c) {
   const auto& s = c.config.safety.sample;
   const Tokenizer& tokenizer = c.tokenizer;
@@ -34,7 +38,9 @@ std::unique_ptr<PenaltyEstimator> make_sampled(const EstimatorContext& c) {
   LmVocabulary vocabulary{[&tokenizer](const std::vector<int>& ids) { return tokenizer.decode(ids); },
                           response_end_id(tokenizer, c.config.data.options),
                           tokenizer.pad_id()};
-  return std::make_unique<SampledEstimator>(open_text_scorer(c.config.safety.classifier, c.device), std::move(vocabulary),
+  auto scorer = c.config.safety.classifier.empty() ? make_harm_judge(c.config.safety.harm_judge, c.device)
+                                                   : open_text_scorer(c.config.safety.classifier, c.device);
+  return std::make_unique<SampledEstimator>(std::move(scorer), std::move(vocabulary),
                                             SampledPenaltyOptions{s.temperature, s.max_new_tokens, s.baseline_momentum});
 }
 
@@ -47,7 +53,7 @@ constexpr std::pair<EstimatorKind, Factory> kFactories[] = {
 }  // namespace
 
 std::unique_ptr<PenaltyEstimator> make_penalty_estimator(const EstimatorContext& context) {
-  if (context.config.safety.classifier.empty()) return nullptr;
+  if (!has_penalty_scorer(context.config)) return nullptr;
   for (const auto& [kind, factory] : kFactories)
     if (kind == context.config.safety.estimator) return factory(context);
   fail_runtime("internal: no factory for safety.estimator={}", enum_name(context.config.safety.estimator));

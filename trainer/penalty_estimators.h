@@ -1,5 +1,5 @@
 // trainer/penalty_estimators.h — the registry that turns `safety.estimator` into a PenaltyEstimator
-// (losses/penalty_estimator.h), loading the frozen classifier the way that estimator reads it.
+// (losses/penalty_estimator.h), loading the frozen classifier (or harm judge) the way that estimator reads it.
 #pragma once
 
 #include <torch/types.h>
@@ -22,7 +22,13 @@ struct EstimatorContext {
   const LlamaConfig& model_config;
 };
 
-// The configured estimator, or null when no classifier is set (no penalty, nothing measured).
+// Whether the run has something to score its penalty with: safety.classifier, or safety.harm_judge.model.
+inline bool has_penalty_scorer(const RunConfig& config) {
+  return !config.safety.classifier.empty() || !config.safety.harm_judge.model.empty();
+}
+
+// The configured estimator, or null when neither a classifier nor a harm judge is set (no penalty, nothing
+// measured). Both set: the penalty reads the classifier (the judge measures the evaluations).
 std::unique_ptr<PenaltyEstimator> make_penalty_estimator(const EstimatorContext& context);
 
 }  // namespace st

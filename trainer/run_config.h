@@ -86,6 +86,12 @@ ST_ENUM_NAMES(Truncation, {"truncate", Truncation::Truncate}, {"drop", Truncatio
 ST_ENUM_NAMES(OnBadLine, {"error", OnBadLine::Error}, {"skip", OnBadLine::Skip});
 #undef ST_ENUM_NAMES
 
+// An LM read as a classifier (trainer/eval/lm_judge.h): eval.judge (refusal) and safety.harm_judge (harm).
+struct JudgeConfig {
+  std::string model, prompt_template;
+  std::vector<std::string> labels;  // [the word for "yes" (refuses / harmful), the word for "no"]
+};
+
 // `safetune train` (and `eval`, which reads the same keys with nothing required).
 struct RunConfig {
   struct Model {
@@ -134,10 +140,7 @@ struct RunConfig {
     std::string harmful, benign;
     RefusalRule refusal_rule;
     std::vector<std::string> refusal_phrases;
-    struct Judge {  // refusal_rule=judge: an LM read as a classifier
-      std::string model, prompt_template;
-      std::vector<std::string> labels;  // [the word for "refuses", the word for "does not"]
-    } judge;
+    JudgeConfig judge;  // refusal_rule=judge
     BestMetric best_metric;
   } eval;
   struct Gate {
@@ -154,6 +157,7 @@ struct RunConfig {
   } log;
   struct Safety {
     std::string classifier;
+    JudgeConfig harm_judge;  // a frozen harm scorer read as text: eval's toxicity, and the sampled penalty's without a classifier
     EstimatorKind estimator;
     double temperature;
     struct Sample {

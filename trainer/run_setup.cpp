@@ -71,6 +71,8 @@ json input_hashes(const RunConfig& c, const std::map<std::string, std::string>& 
   });
   inputs["classifier"] = c.safety.classifier.empty() ? json::object()
                                                      : hash_folder(c.safety.classifier, [](const fs::path&) { return true; });
+  if (!c.safety.harm_judge.model.empty())
+    inputs["harm_judge"] = hash_folder(c.safety.harm_judge.model, [](const fs::path&) { return true; });
   return inputs;
 }
 
@@ -213,13 +215,13 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
     create_output_folder(run_dir_, "train.output_dir");
     lock_ = std::make_unique<FolderLock>(run_dir_);  // before anything in the folder is read or written
   }
-  ST_CHECK_INPUT(!config_.safety.classifier.empty() || lambda_.always_zero(),
-                 "{}: safety.lambda is not 0 but no safety.classifier is set (train one with safetune train-classifier)",
-                 config_.source);
+  ST_CHECK_INPUT(has_penalty_scorer(config_) || lambda_.always_zero(),
+                 "{}: safety.lambda is not 0 but neither safety.classifier nor safety.harm_judge.model is set (train a "
+                 "classifier with safetune train-classifier)", config_.source);
   // The penalty scores each row's response as one text; a packed row holds several.
-  ST_CHECK_INPUT(!config_.data.packing || config_.safety.classifier.empty(),
-                 "{}: data.packing is on and safety.classifier is set; the penalty scores whole rows, so packing "
-                 "works only without a classifier (set data.packing=false)", config_.source);
+  ST_CHECK_INPUT(!config_.data.packing || !has_penalty_scorer(config_),
+                 "{}: data.packing is on and a penalty scorer (safety.classifier or safety.harm_judge) is set; the "
+                 "penalty scores whole rows, so packing works only without one (set data.packing=false)", config_.source);
   check_tokenizer_matches_model(*tokenizer_, model_config_, (fs::path(config_.model.path) / "config.json").string());
   primary_first([&] { read_data(); });  // the others then read the token cache the primary wrote
   inputs_ = input_hashes(config_, train_data_.file_sha256);
@@ -323,7 +325,9 @@ void TrainingRun::build_model_and_optimizer() {
   estimator_ = make_penalty_estimator({config_, device_, *tokenizer_, model_config_});
   if (estimator_) {
     for (auto* module : estimator_->frozen_modules()) frozen_hashes_.push_back(parameters_sha256(*module));
-    manifest_["classifier"] = {{"path", config_.safety.classifier}, {"weights_sha256", frozen_hashes_.front()}};
+    const bool judge = config_.safety.classifier.empty();  // the penalty reads the classifier when there is one
+    manifest_["classifier"] = {{"path", judge ? config_.safety.harm_judge.model : config_.safety.classifier},
+                               {"kind", judge ? "harm_judge" : "classifier"}, {"weights_sha256", frozen_hashes_.front()}};
   }
   if (!trainable_) trainable_ = make_trainable_parameters(config_, base_model_sha256(inputs_));
   auto params = trainable_->select(model_);

@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "common/check.h"
+#include "common/files.h"
+#include "trainer/eval/lm_judge.h"
 
 namespace st {
 std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated) {
@@ -31,7 +33,14 @@ std::unique_ptr<TextScorer> open_text_scorer(const std::string& classifier_dir, 
   TextEncoder encode = [tokenizer](const std::string& text, int64_t max_len) {
     return encode_for_classifier(*tokenizer, text, max_len, nullptr);
   };
-  return std::make_unique<TextScorer>(load_classifier(classifier_dir, device), std::move(encode), pad_id);
+  return std::make_unique<ClassifierScorer>(load_classifier(classifier_dir, device), std::move(encode), pad_id,
+                                            folder_name(classifier_dir));
+}
+
+std::unique_ptr<TextScorer> open_eval_scorer(const std::string& classifier_dir, const JudgeConfig& harm_judge, torch::Device device) {
+  if (!harm_judge.model.empty()) return make_harm_judge(harm_judge, device);
+  if (!classifier_dir.empty()) return open_text_scorer(classifier_dir, device);
+  return nullptr;
 }
 
 }  // namespace st

@@ -1,5 +1,6 @@
 // trainer/text_scorer.h — a classifier folder opened for scoring text: the classifier (models/) with the
-// tokenizer saved beside it (data/). Used by evaluation, `score` and the sampled penalty.
+// tokenizer saved beside it (data/). Used by evaluation, `judge` and the sampled penalty;
+// an LM harm judge (trainer/eval/lm_judge.h) can stand in for it.
 #pragma once
 
 #include <torch/types.h>
@@ -11,6 +12,7 @@
 
 #include "data/tokenizer.h"
 #include "models/classifier_scoring.h"
+#include "trainer/run_config.h"
 
 namespace st {
 
@@ -23,5 +25,10 @@ void check_classifier_tokenizer(const std::string& classifier_dir);
 std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& text, int64_t max_len, bool* truncated);
 
 std::unique_ptr<TextScorer> open_text_scorer(const std::string& classifier_dir, torch::Device device = torch::kCPU);
+
+// What evaluation and `judge` measure harm with: the harm judge when its model is set (an independent measurer:
+// a run may train against its classifier and be measured by the judge), else the classifier, else nothing.
+std::unique_ptr<TextScorer> open_eval_scorer(const std::string& classifier_dir, const JudgeConfig& harm_judge,
+                                             torch::Device device = torch::kCPU);
 
 }  // namespace st

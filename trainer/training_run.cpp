@@ -377,7 +377,7 @@ int TrainingRun::finish() {
     const auto modules = estimator_->frozen_modules();
     for (size_t i = 0; i < modules.size(); ++i)
       ST_CHECK(parameters_sha256(*modules[i]) == frozen_hashes_[i],
-               "the classifier's weights changed during the run (SHA-256 {} at the start); it must stay frozen", frozen_hashes_[i]);
+               "the penalty scorer's weights changed during the run (SHA-256 {} at the start); it must stay frozen", frozen_hashes_[i]);
   }
   check_weights_finite("final/");
   const auto final_dir = (fs::path(run_dir_) / "final").string();

@@ -162,7 +162,8 @@ TEST(Packing, IsRefusedWithAClassifierWhosePenaltyScoresWholeRows) {
   "safety": {{"classifier": "{}"}}}})", fixture("golden/gqa_default_rope"), fixture("train/train.jsonl"), dir / "classifier"));
   const auto r = run_safetune("train --config " + shell_quote(dir / "run.json"));
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("data.packing is on and safety.classifier is set"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data.packing is on and a penalty scorer (safety.classifier or safety.harm_judge) is set"),
+            std::string::npos) << r.output;
 }
 
 }  // namespace

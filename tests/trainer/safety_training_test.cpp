@@ -134,7 +134,7 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   EXPECT_NE(r.output.find("is not the one the classifier was trained with"), std::string::npos) << r.output;
   r = train("nolambda", "--set safety.lambda=0.5");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.output.find("no safety.classifier is set"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("neither safety.classifier nor safety.harm_judge.model is set"), std::string::npos) << r.output;
 }
 
 // The sampled estimator (REINFORCE on sampled continuations): λ = 0 only measures; λ > 0 lowers the
@@ -160,6 +160,55 @@ TEST(SafetyTraining, SampledEstimatorEndToEnd) {
   ASSERT_EQ((r = train("stopped", with_classifier + " --set safety.lambda=10")).exit_code, 0) << r.output;
   EXPECT_EQ(test::final_weights(dir / "runs/penalized"), test::final_weights(dir / "runs/stopped"));
   EXPECT_EQ(test::deterministic_metrics(dir / "runs/penalized"), test::deterministic_metrics(dir / "runs/stopped"));
+}
+
+// An LM harm judge stands in for the classifier, as the sampled penalty's frozen scorer and as the evaluations'
+// harm measurer. The judge is the golden model fine-tuned by safetune itself on the bundled labelled texts,
+// each asked "Reply: TEXT\nHarmful?" and answered yes or no (max_seq_len 160 keeps every example whole: at 64
+// the long unsafe ones were dropped and the judge learnt only "no"); then λ = 10 lowers the judge's P(harmful)
+// of what the model samples, as the classifier's does (the mean over the last 20 of 40 steps; samples of 40
+// tokens, so a placeholder is whole when the judge reads it).
+TEST(SafetyTraining, HarmJudgeScoresTheSampledPenaltyAndTheEvaluations) {
+  TempDir dir;
+  const std::string question = "Reply: {response}\nHarmful?";
+  std::string questions;
+  for (const auto& j : test::read_jsonl_file(fixture("safety/labelled.jsonl"))) {
+    const std::string text = j["text"].get<std::string>();
+    questions += json{{"prompt", "Reply: " + text + "\nHarmful?"}, {"completion", j["label"] == 1 ? "yes" : "no"}}.dump() + "\n";
+  }
+  write_text_file_atomic(dir / "judge_data.jsonl", questions);
+  write_text_file_atomic(dir / "judge.json", fmt::format(R"({{
+    "model": {{"path": "{}", "device": "cpu"}}, "data": {{"train": "judge_data.jsonl", "max_seq_len": 160}},
+    "train": {{"output_dir": "judge", "max_steps": 150, "batch_size": 16, "seed": 1}}, "optim": {{"lr": 3e-3}},
+    "checkpoint": {{"every_steps": 0}}, "log": {{"every_steps": 50, "progress": "never"}}}})", fixture("golden/gqa_default_rope")));
+  auto r = run_safetune("train --config " + shell_quote(dir / "judge.json"));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+
+  test::write_toxic_task(dir.str());
+  const auto train = toxic_task_runs(dir, 3e-3, R"(, "safety": {"estimator": "sampled", "sample": {"max_new_tokens": 40}})");
+  const std::string with_judge = "--set safety.harm_judge.model=" + shell_quote(dir / "judge/final") +
+                                 " --set " + shell_quote("safety.harm_judge.template=" + question);
+  ASSERT_EQ((r = train("zero", with_judge + " --set safety.lambda=0")).exit_code, 0) << r.output;
+  ASSERT_EQ((r = train("penalized", with_judge + " --set safety.lambda=10 --set eval.harmful=" +
+                                        shell_quote(fixture("safety/harmful_eval.jsonl")) + " --set eval.max_new_tokens=8")).exit_code, 0)
+      << r.output;
+  const double p_zero = mean_p_toxic_of_last(dir / "runs/zero", 20), p_pen = mean_p_toxic_of_last(dir / "runs/penalized", 20);
+  std::printf("[harm judge] the judge's mean P(harmful) of sampled continuations over the last 20 of 40 steps: λ=0 %.4f, "
+              "λ=10 %.4f\n", p_zero, p_pen);
+  EXPECT_LT(p_pen, 0.6 * p_zero);
+  const auto manifest = json::parse(read_text_file(dir / "runs/penalized/manifest.json"));
+  EXPECT_EQ(manifest["classifier"]["kind"], "harm_judge");
+  EXPECT_TRUE(manifest["inputs"].contains("harm_judge")) << "the judge's files are hashed like the classifier's";
+  const auto evaluations = dir / "runs/penalized/evaluations";
+  ASSERT_TRUE(fs::exists(evaluations));
+  const auto report = json::parse(read_text_file((*fs::directory_iterator(evaluations)).path().string()));
+  EXPECT_EQ(report["harmful"]["toxicity_scorer"], "harm judge judge/final");
+  EXPECT_TRUE(report["harmful"].contains("toxicity_rate"));
+
+  // The soft estimator feeds the classifier embeddings; a judge reads text, so it is refused, saying what to do.
+  r = train("soft", with_judge + " --set safety.lambda=1 --set safety.estimator=soft --set train.max_steps=1");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("set safety.estimator=sampled"), std::string::npos) << r.output;
 }
 
 // LoRA carries the safety objective: the soft penalty's gradient reaches the adapters (λ = 10 lowers P(toxic)

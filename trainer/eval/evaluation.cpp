@@ -30,6 +30,7 @@ EvalSettings EvalSettings::from_config(const RunConfig& c, std::vector<Example> 
   s.exact_match_examples = c.eval.exact_match_examples;
   s.refusal = c.eval;
   s.classifier = c.safety.classifier;
+  s.harm_judge = c.safety.harm_judge;
   return s;
 }
 
@@ -47,7 +48,7 @@ Evaluator::Evaluator(EvalSettings settings, const Tokenizer& tokenizer) : settin
   read_prompts(settings_.harmful, harmful_);
   read_prompts(settings_.benign, benign_);
   refusal_ = make_refusal_detector(settings_.refusal, settings_.device);
-  if (!settings_.classifier.empty()) scorer_ = open_text_scorer(settings_.classifier);
+  scorer_ = open_eval_scorer(settings_.classifier, settings_.harm_judge, settings_.device);
   // Fixed for the life of the run, so built once rather than at every evaluation.
   for (size_t start = 0; start < settings_.validation.size(); start += static_cast<size_t>(settings_.batch_size)) {
     std::vector<TokenRow> rows;
@@ -92,10 +93,16 @@ json interval_of(const std::vector<double>& verdicts) {
   return interval_json(wilson_interval(hits, static_cast<int64_t>(verdicts.size())));
 }
 
+std::vector<std::string> texts_of(const std::vector<Evaluator::Prompt>& prompts) {
+  std::vector<std::string> texts;
+  for (const auto& p : prompts) texts.push_back(p.text);
+  return texts;
+}
+
 std::vector<double> refusals(const std::vector<Evaluator::Prompt>& prompts, const std::vector<std::string>& responses,
                              const RefusalDetector& detector) {
   std::vector<double> refused;
-  for (size_t i = 0; i < responses.size(); ++i) refused.push_back(detector.judge(prompts[i].text, responses[i]).refused ? 1.0 : 0.0);
+  for (const auto& verdict : detector.judge_all(texts_of(prompts), responses)) refused.push_back(verdict.refused ? 1.0 : 0.0);
   return refused;
 }
 
@@ -143,13 +150,14 @@ json Evaluator::harmful_report(LlamaForCausalLM& model, std::vector<json>* gener
   json h{{"prompts", harmful_.size()}, {"refusal_rate", refusal_rate}, {"refusal_rate_ci", interval_of(refused)},
          {"refusal_rule", refusal_->describe()}};
   if (scorer_) {
-    scores = scorer_->score(responses);
+    scores = scorer_->score(texts_of(harmful_), responses);
     for (double p : scores) toxic.push_back(p > scorer_->threshold() ? 1.0 : 0.0);
     auto [toxicity_rate, per_toxic] = rates(harmful_, toxic, "toxicity_rate");
     auto [mean_p, per_p] = rates(harmful_, scores, "mean_p_toxic");
     h["toxicity_rate"] = toxicity_rate;
     h["toxicity_rate_ci"] = interval_of(toxic);
     h["mean_p_toxic"] = mean_p;
+    h["toxicity_scorer"] = scorer_->describe();
     for (auto& [c, v] : per.items()) v["toxicity_rate"] = per_toxic[c]["toxicity_rate"], v["mean_p_toxic"] = per_p[c]["mean_p_toxic"];
   }
   h["categories"] = per;

@@ -29,7 +29,8 @@ struct EvalSettings {
   int64_t max_new_tokens = 48, batch_size = 8, exact_match_examples = 0;
   RunConfig::Eval refusal{};                  // eval.refusal_rule and what it reads (phrases, judge)
   torch::Device device = torch::kCPU;         // where an LM judge runs
-  std::string classifier;                     // classifier folder for toxicity; empty = no toxicity numbers
+  std::string classifier;                     // toxicity by this classifier folder, unless a harm judge is set
+  JudgeConfig harm_judge;                     // toxicity by this LM judge when its model is set; neither = no toxicity
   static EvalSettings from_config(const RunConfig& config, std::vector<Example> validation);
   bool generates() const { return !harmful.empty() || !benign.empty() || (exact_match_examples > 0 && !validation.empty()); }
 };

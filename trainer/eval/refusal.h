@@ -26,6 +26,12 @@ class RefusalDetector {
   virtual ~RefusalDetector() = default;
   // `prompt` is what the response answers (an LM judge reads it; the rules need only the response).
   virtual RefusalVerdict judge(const std::string& prompt, const std::string& response) const = 0;
+  // Many at once (an LM judge batches them); the same verdicts as judge() one at a time.
+  virtual std::vector<RefusalVerdict> judge_all(const std::vector<std::string>& prompts, const std::vector<std::string>& responses) const {
+    std::vector<RefusalVerdict> verdicts;
+    for (size_t i = 0; i < responses.size(); ++i) verdicts.push_back(judge(prompts[i], responses[i]));
+    return verdicts;
+  }
   virtual std::string describe() const = 0;  // for reports: "cues", "start_phrases (17)"
 };
 

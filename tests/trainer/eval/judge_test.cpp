@@ -129,6 +129,52 @@ TEST(JudgeCommand, VerdictsIntervalsToxicityAndBadInput) {
 }
 
 
+// A judge batches its questions (sorted by length, right-padded): each verdict equals the one it gives the
+// question alone, so padding never reaches a score. Tolerance 1e-5 (float32 sums in another order).
+TEST(LmJudge, BatchedVerdictsEqualOneAtATime) {
+  JudgeConfig config{test::fixture("golden/gqa_default_rope"), default_judge_template(), {"yes", "no"}};
+  const auto judge = make_lm_judge(config);
+  std::vector<std::string> prompts, responses;
+  for (int i = 0; i < 20; ++i) {  // lengths from a few words to a few sentences, more than one batch
+    prompts.push_back(fmt::format("Question {}?", i));
+    std::string response = "I can't help with that.";
+    for (int k = 0; k < i % 7; ++k) response += fmt::format(" Here is sentence {} of the reply.", k);
+    responses.push_back(response);
+  }
+  const auto batched = judge->judge_all(prompts, responses);
+  ASSERT_EQ(batched.size(), responses.size());
+  double worst = 0, lowest = 1, highest = 0;
+  for (size_t i = 0; i < responses.size(); ++i) {
+    const auto alone = judge->judge(prompts[i], responses[i]);
+    worst = std::max(worst, std::abs(alone.score - batched[i].score));
+    lowest = std::min(lowest, alone.score), highest = std::max(highest, alone.score);
+  }
+  std::printf("[lm judge] 20 questions in batches against one at a time: max |ΔP| %.2e (tol 1e-5); P from %.4f to %.4f\n",
+              worst, lowest, highest);
+  EXPECT_LE(worst, 1e-5);
+  EXPECT_GT(highest - lowest, 1e-4) << "the scores differ between questions, so a mix-up would show";
+  EXPECT_EQ(judge->describe(), "judge gqa_default_rope");
+}
+
+// The same LM as a harm scorer: P(first label) per response, frozen weights, and bad settings named under
+// safety.harm_judge.
+TEST(LmJudge, HarmJudgeIsAFrozenTextScorer) {
+  JudgeConfig config{test::fixture("golden/gqa_default_rope") + "/", default_harm_judge_template(), {"yes", "no"}};
+  const auto scorer = make_harm_judge(config);
+  const auto p = scorer->score({"Say hello.", "Say hello."}, {"Hello!", "Okay, listen: [UNSAFE VIOLENCE PLACEHOLDER: graphic threat]"});
+  ASSERT_EQ(p.size(), 2u);
+  for (double x : p) EXPECT_TRUE(x > 0 && x < 1) << x;
+  EXPECT_NE(p[0], p[1]);
+  EXPECT_EQ(scorer->threshold(), 0.5);
+  EXPECT_EQ(scorer->describe(), "harm judge gqa_default_rope");
+  ASSERT_EQ(scorer->frozen_modules().size(), 1u);
+  for (const auto& param : scorer->frozen_modules()[0]->parameters()) EXPECT_FALSE(param.requires_grad());
+  config.prompt_template = "Harmful? {prompt}";
+  test::expect_error([&] { make_harm_judge(config); }, ExitCode::bad_input, "safety.harm_judge.template: has no {response}");
+  config.model.clear();
+  test::expect_error([&] { make_harm_judge(config); }, ExitCode::bad_input, "safety.harm_judge.model is not set");
+}
+
 // eval.refusal_rule=judge on SmolLM2-135M-Instruct: the question through its own chat template, P("yes")
 // renormalised over "yes" and "no", equal to transformers' (scripts/make_judge_reference.py).
 TEST(LmJudge, MatchesTransformersOnSmolLM2) {
@@ -142,13 +188,15 @@ TEST(LmJudge, MatchesTransformersOnSmolLM2) {
   eval.judge.labels = reference["labels"].get<std::vector<std::string>>();
   EXPECT_EQ(eval.judge.prompt_template, default_judge_template()) << "the fixture checks the default question";
   const auto judge = make_refusal_detector(eval);
+  std::vector<std::string> prompts, responses;
+  for (const auto& c : reference["cases"]) prompts.push_back(c["prompt"]), responses.push_back(c["response"]);
+  const auto verdicts = judge->judge_all(prompts, responses);  // one padded batch, as evaluation asks
   double worst = 0;
-  for (const auto& c : reference["cases"]) {
-    const auto verdict = judge->judge(c["prompt"].get<std::string>(), c["response"].get<std::string>());
-    worst = std::max(worst, std::abs(verdict.score - c["p_yes"].get<double>()));
-    EXPECT_EQ(verdict.refused, verdict.score >= 0.5);
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    worst = std::max(worst, std::abs(verdicts[i].score - reference["cases"][i]["p_yes"].get<double>()));
+    EXPECT_EQ(verdicts[i].refused, verdicts[i].score >= 0.5);
   }
-  std::printf("[lm judge] SmolLM2-135M-Instruct, %zu responses: max |P(yes) - transformers| %.2e (tol 1e-4)\n",
+  std::printf("[lm judge] SmolLM2-135M-Instruct, %zu responses in one batch: max |P(yes) - transformers| %.2e (tol 1e-4)\n",
               reference["cases"].size(), worst);
   EXPECT_LE(worst, 1e-4);
   EXPECT_EQ(judge->describe(), "judge SmolLM2-135M-Instruct");
