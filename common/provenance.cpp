@@ -1,7 +1,8 @@
-// common/provenance.cpp — the build's source version, the process's command line, the time.
+// common/provenance.cpp — the build's source version, the process's command line, the time, the CPU.
 #include "common/provenance.h"
 
 #include <ctime>
+#include <fstream>
 
 #include "source_version.h"  // generated in the build folder by cmake/source_version.cmake
 
@@ -26,6 +27,16 @@ std::string utc_now() {
   char text[32];
   std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
   return text;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const size_t colon = line.find(':');
+    if (colon != std::string::npos && colon + 2 <= line.size()) return line.substr(colon + 2);
+  }
+  return "unknown";
 }
 
 }  // namespace st

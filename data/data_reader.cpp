@@ -215,6 +215,7 @@ DataRead read_tokenized(const std::vector<std::string>& files, const Tokenizer& 
       read.data = std::move(*cached);
       read.cache_file = path;
       read.cache_hit = true;
+      mark_token_cache_used(path);
     } else if (!problem.empty()) {
       fmt::print(stderr, "warning: token cache {} not used ({}); tokenizing again\n", path, problem);
     }
@@ -222,6 +223,7 @@ DataRead read_tokenized(const std::vector<std::string>& files, const Tokenizer& 
   if (!read.cache_hit) {
     read.data = tokenize_files(maps, files, tok, o, settings);
     if (!path.empty()) try_save(path, key, read.data, read.cache_file);
+    if (!read.cache_file.empty()) read.cache_evicted = evict_token_caches(settings.cache_dir, settings.cache_max_bytes, path);
   }
   read.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return read;
@@ -237,6 +239,7 @@ std::vector<Example> read_examples(const std::vector<std::string>& files, const 
 json DataRead::summary() const {
   return {{"cache", cache_file.empty() ? json(nullptr) : json(cache_file)},
           {"cache_hit", cache_hit},
+          {"cache_evicted", cache_evicted},
           {"seconds", seconds}};
 }
 
@@ -244,7 +247,8 @@ std::string DataRead::describe() const {
   const std::string source = cache_hit              ? "read from the token cache " + cache_file
                              : cache_file.empty()   ? "tokenized, not cached"
                                                     : "tokenized, cached in " + cache_file;
-  return fmt::format("{} examples, {} tokens in {:.1f} s ({})", data.size(), data.tokens(), seconds, source);
+  const std::string evicted = cache_evicted.empty() ? "" : fmt::format("; {} least recently used cache files removed to keep the folder under data.cache_max_gb", cache_evicted.size());
+  return fmt::format("{} examples, {} tokens in {:.1f} s ({}{})", data.size(), data.tokens(), seconds, source, evicted);
 }
 
 json stats_to_json(const DataStats& s) {

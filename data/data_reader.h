@@ -3,6 +3,7 @@
 // same whatever the thread count), and the result kept in a token cache that later runs and resumes map.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ namespace st {
 struct ReadSettings {
   int threads = 0;                 // 0 = every core
   std::string cache_dir;           // "" = no cache
+  uint64_t cache_max_bytes = 0;    // after writing to the cache, its least recently used files go until it fits; 0 = no limit
   std::string tokenizer_identity;  // what, besides the data and options, changes tokens (the cache key holds it)
   size_t chunk_bytes = size_t{1} << 20;  // the unit of work per thread (tests make it small)
 };
@@ -25,6 +27,7 @@ struct DataRead {
   std::map<std::string, std::string> file_sha256;  // each data file's hash, as read for tokenizing
   std::string cache_file;  // the cache used or written ("" = none)
   bool cache_hit = false;
+  std::vector<std::string> cache_evicted;  // older cache files removed to keep the folder under its limit
   double seconds = 0;
   nlohmann::json summary() const;  // for the manifest
   std::string describe() const;    // for the log: counts, seconds, where the tokens came from

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -192,6 +193,41 @@ void save_token_cache(const std::string& path, const std::string& key, const Tok
     std::remove(part.c_str());
     fail_runtime("{}: rename from {} failed: {}", path, part, std::strerror(err));
   }
+}
+
+void mark_token_cache_used(const std::string& path) {
+  std::error_code ec;
+  fs::last_write_time(path, fs::file_time_type::clock::now(), ec);
+}
+
+std::vector<std::string> evict_token_caches(const std::string& dir, uint64_t max_bytes, const std::string& keep) {
+  struct CacheFile {
+    fs::file_time_type used;
+    std::string path;
+    uint64_t bytes;
+  };
+  std::vector<CacheFile> files;
+  uint64_t total = 0;
+  std::error_code ec;
+  // Only finished cache files count: another process's *.part is still being written.
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code entry_ec;
+    CacheFile f{it->last_write_time(entry_ec), it->path().string(), it->file_size(entry_ec)};
+    if (entry_ec || it->path().extension() != ".tokens") continue;
+    total += f.bytes;
+    files.push_back(std::move(f));
+  }
+  std::sort(files.begin(), files.end(), [](const CacheFile& a, const CacheFile& b) {
+    return a.used != b.used ? a.used < b.used : a.path < b.path;  // oldest use first; ties in name order
+  });
+  std::vector<std::string> removed;
+  for (const auto& f : files) {
+    if (max_bytes == 0 || total <= max_bytes) break;
+    if (f.path == keep || !fs::remove(f.path, ec)) continue;
+    total -= f.bytes;
+    removed.push_back(f.path);
+  }
+  return removed;
 }
 
 }  // namespace st

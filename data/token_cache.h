@@ -2,6 +2,7 @@
 // that changes tokens, memory-mapped on later use, and checked whole (SHA-256, bounds) before it is trusted.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,5 +28,14 @@ std::optional<TokenizedData> load_token_cache(const std::string& path, const std
 
 // Written under a temporary name and renamed, so a reader sees a whole file or none. Exit 1 on I/O failure.
 void save_token_cache(const std::string& path, const std::string& key, const TokenizedData& data);
+
+// A hit sets the file's modification time to now, so that time is its last use (best effort: a read-only
+// folder keeps the old time).
+void mark_token_cache_used(const std::string& path);
+
+// Removes the least recently used cache files of `dir` (never `keep`) until the folder's cache files total at
+// most max_bytes; 0 = no limit. Returns the files removed. A run that had mapped one keeps its mapping (POSIX
+// unlink), and a run that wanted one tokenizes again: eviction costs time, never data.
+std::vector<std::string> evict_token_caches(const std::string& dir, uint64_t max_bytes, const std::string& keep);
 
 }  // namespace st

@@ -42,7 +42,7 @@ SampledPenalty sampled_penalty(LlamaForCausalLM& model, const torch::Tensor& inp
 
 class SampledEstimator : public PenaltyEstimator {
  public:
-  SampledEstimator(std::unique_ptr<TextScorer> scorer, LmVocabulary vocabulary, SampledPenaltyOptions options)
+  SampledEstimator(std::shared_ptr<TextScorer> scorer, LmVocabulary vocabulary, SampledPenaltyOptions options)
       : scorer_(std::move(scorer)), vocabulary_(std::move(vocabulary)), options_(options) {}
   torch::Tensor penalize(const PenaltyInputs& in, PenaltySums& sums) override;
   void end_step(double mean_penalty) override;
@@ -51,7 +51,7 @@ class SampledEstimator : public PenaltyEstimator {
   void load_state(const nlohmann::json& state, const std::string& label) override;
 
  private:
-  std::unique_ptr<TextScorer> scorer_;
+  std::shared_ptr<TextScorer> scorer_;  // shared with the evaluations when they read the same scorer
   LmVocabulary vocabulary_;
   SampledPenaltyOptions options_;
   double baseline_ = std::nan("");  // running mean of the step's penalty (NaN = none yet)

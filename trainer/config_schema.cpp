@@ -128,6 +128,9 @@ std::vector<ConfigKey> build_run_schema() {
                          "token cache folder: auto = $SAFETUNE_CACHE_DIR, else $XDG_CACHE_HOME/safetune/tokens, else "
                          "~/.cache/safetune/tokens; off = tokenize at every start"),
                      {"auto", "off"}),
+      ranged(key(ST_FIELD(RunConfig, data.cache_max_gb), KeyType::Number, 20.0,
+                 "the token cache folder's size limit in GiB: after a run writes a cache file, the least recently used "
+                 "others are removed until the folder fits (a run that wants one tokenizes again); 0 = no limit"), 0),
       ranged(key(ST_FIELD(RunConfig, data.tokenize_threads), KeyType::Int, 0, "threads that tokenize the data; 0 = every core (the result is the same)"), 0, 1024),
       // train
       output(key(ST_FIELD(RunConfig, train.output_dir), KeyType::Path, required, "run folder: config, manifest, metrics, checkpoints, final/")),

@@ -38,8 +38,10 @@ std::unique_ptr<PenaltyEstimator> make_sampled(const EstimatorContext& c) {
   LmVocabulary vocabulary{[&tokenizer](const std::vector<int>& ids) { return tokenizer.decode(ids); },
                           response_end_id(tokenizer, c.config.data.options),
                           tokenizer.pad_id()};
-  auto scorer = c.config.safety.classifier.empty() ? make_harm_judge(c.config.safety.harm_judge, c.device)
-                                                   : open_text_scorer(c.config.safety.classifier, c.device);
+  std::shared_ptr<TextScorer> scorer = c.text_scorer;
+  if (!scorer)
+    scorer = c.config.safety.classifier.empty() ? make_harm_judge(c.config.safety.harm_judge, c.device)
+                                                : open_text_scorer(c.config.safety.classifier, c.device);
   return std::make_unique<SampledEstimator>(std::move(scorer), std::move(vocabulary),
                                             SampledPenaltyOptions{s.temperature, s.max_new_tokens, s.baseline_momentum});
 }

@@ -9,6 +9,7 @@
 
 #include "data/tokenizer.h"
 #include "losses/penalty_estimator.h"
+#include "models/classifier_scoring.h"
 #include "models/llama_config.h"
 #include "trainer/run_config.h"
 
@@ -20,6 +21,7 @@ struct EstimatorContext {
   torch::Device device;
   const Tokenizer& tokenizer;  // the language model's (its vocabulary is what the soft estimator's classifier must share)
   const LlamaConfig& model_config;
+  std::shared_ptr<TextScorer> text_scorer = nullptr;  // already open (shared with the evaluations); else the sampled estimator opens its own
 };
 
 // Whether the run has something to score its penalty with: safety.classifier, or safety.harm_judge.model.

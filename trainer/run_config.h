@@ -104,6 +104,7 @@ struct RunConfig {
     DataOptions options;  // format, template, system_prompt, max_seq_len, truncation, on_bad_line
     bool group_by_length, packing;
     std::string cache;  // auto | off | a folder
+    double cache_max_gb;  // the cache folder's size limit (GiB); 0 = none
     int64_t tokenize_threads;
   } data;
   struct Train {

@@ -6,6 +6,8 @@
 #include <torch/version.h>
 
 #include <ATen/DeviceAccelerator.h>
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
 
 #include <filesystem>
 #include <functional>
@@ -24,6 +26,7 @@
 #include "trainer/config.h"
 #include "trainer/model_tokenizer.h"
 #include "trainer/penalty_estimators.h"
+#include "trainer/text_scorer.h"
 #include "trainer/training_run.h"
 
 namespace st {
@@ -180,6 +183,12 @@ std::string find_start(const std::string& resume, const std::string& run_dir, co
   return checkpoint;
 }
 
+// Which CPU kernels ran (ATen's AVX512/AVX2/DEFAULT; ATEN_CPU_CAPABILITY lowers it) and on how many threads:
+// on CPU both change rounding, so two runs' bytes are comparable only where these agree.
+json cpu_json() {
+  return {{"model", cpu_model()}, {"aten_kernels", at::get_cpu_capability()}, {"threads", at::get_num_threads()}};
+}
+
 }  // namespace
 
 torch::Device pick_device(DeviceChoice wanted, int local_rank) {
@@ -280,6 +289,7 @@ void TrainingRun::read_data() {
   ReadSettings settings;
   settings.threads = static_cast<int>(config_.data.tokenize_threads);
   settings.cache_dir = token_cache_dir(config_.data.cache);
+  settings.cache_max_bytes = static_cast<uint64_t>(config_.data.cache_max_gb * static_cast<double>(uint64_t{1} << 30));
   settings.tokenizer_identity = tokenizer_files_sha256(config_.model.path);
   train_data_ = read_tokenized(config_.data.train, *tokenizer_, config_.data.options, settings);
   fmt::print("data: {}\n", train_data_.describe());
@@ -309,6 +319,7 @@ void TrainingRun::open_run_folder() {
                {"started_at", utc_now()},
                {"seed", config_.train.seed},
                {"device", device_.str()},
+               {"cpu", cpu_json()},
                {"processes", communicator_->world_size()},
                {"communicator", communicator_->describe()},
                {"inputs", inputs_},
@@ -322,7 +333,12 @@ void TrainingRun::open_run_folder() {
 void TrainingRun::build_model_and_optimizer() {
   model_ = load_llama(config_.model.path, device_);
   model_->model->checkpoint_layers = config_.train.activation_checkpointing;
-  estimator_ = make_penalty_estimator({config_, device_, *tokenizer_, model_config_});
+  // The sampled penalty reads the classifier if there is one, else the harm judge; the evaluations the judge if
+  // there is one, else the classifier. With only one of them set, both read it: loaded once, not twice.
+  const auto& safety = config_.safety;
+  if (safety.estimator == EstimatorKind::Sampled && safety.classifier.empty() != safety.harm_judge.model.empty())
+    text_scorer_ = open_eval_scorer(safety.classifier, safety.harm_judge, device_);
+  estimator_ = make_penalty_estimator({config_, device_, *tokenizer_, model_config_, text_scorer_});
   if (estimator_) {
     for (auto* module : estimator_->frozen_modules()) frozen_hashes_.push_back(parameters_sha256(*module));
     const bool judge = config_.safety.classifier.empty();  // the penalty reads the classifier when there is one
@@ -368,7 +384,7 @@ void TrainingRun::restore_checkpoint() {
   manifest_["resumes"].push_back({{"from", fs::path(checkpoint_).filename().string()}, {"step", state_.step},
                                   {"at", utc_now()}, {"command_line", command_line()}, {"source_version", source_version()},
                                   {"eval_inputs", eval_input_hashes(config_)}, {"data_read", train_data_.summary()},
-                                  {"processes", communicator_->world_size()}});
+                                  {"processes", communicator_->world_size()}, {"cpu", cpu_json()}});
   fmt::print("resume: continuing from {} (step {})\n", checkpoint_, state_.step);
 }
 
@@ -412,6 +428,7 @@ void TrainingRun::prepare_loop() {
                  checkpoint_, state_.cursor.index, batcher_->batches_per_epoch());
   auto eval_settings = EvalSettings::from_config(config_, val_examples_);
   eval_settings.device = device_;  // an LM judge runs beside the model
+  eval_settings.scorer = text_scorer_;
   if (config_.gate.enabled) {
     ST_CHECK_INPUT(!eval_settings.harmful.empty() && config_.eval.every_steps > 0,
                    "{}: gate.enabled needs eval.harmful and eval.every_steps > 0 (the gate checks each evaluation)",

@@ -21,6 +21,7 @@
 #include "data/tokenizer.h"
 #include "losses/lambda_controller.h"
 #include "losses/penalty_estimator.h"
+#include "models/classifier_scoring.h"
 #include "models/llama.h"
 #include "trainer/checkpoint.h"
 #include "trainer/communicator.h"
@@ -107,6 +108,7 @@ class TrainingRun {
 
   LlamaForCausalLM model_{nullptr};
   std::unique_ptr<PenaltyEstimator> estimator_;
+  std::shared_ptr<TextScorer> text_scorer_;  // the penalty's and the evaluations' scorer when they are the same model
   std::vector<std::string> frozen_hashes_;  // SHA-256 of each frozen module's weights at the start
   std::unique_ptr<AdamW> optimizer_;
   LambdaController lambda_;

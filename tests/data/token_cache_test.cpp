@@ -1,8 +1,11 @@
 // tests/data/token_cache_test.cpp — the parallel reader gives the same examples whatever the threads and
 // chunks; bad lines deep in a file keep their file:line; the token cache is used when its key matches, and
-// a damaged, cut or foreign cache is rebuilt, never trusted; an unusable cache folder only costs the cache.
+// a damaged, cut or foreign cache is rebuilt, never trusted; an unusable cache folder only costs the cache; the
+// least recently used cache files go when the folder outgrows its limit.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <filesystem>
 #include <cstdlib>
 #include <fstream>
@@ -195,6 +198,43 @@ class ScopedEnv {
   const char* name_;
   std::optional<std::string> old_;
 };
+
+TEST(TokenCache, TheLeastRecentlyUsedFilesGoWhenTheFolderOutgrowsItsLimit) {
+  TempDir dir;
+  const auto file = repeated_fixture(dir, 3);
+  auto s = settings(2, 4096, dir / "cache");  // no limit yet
+  const auto a = read_tokenized({file}, tok(), options(64), s);  // each max_seq_len is its own cache file
+  const auto b = read_tokenized({file}, tok(), options(65), s);
+  EXPECT_TRUE(a.cache_evicted.empty() && b.cache_evicted.empty());
+  const auto now = fs::file_time_type::clock::now();
+  fs::last_write_time(a.cache_file, now - std::chrono::minutes(10));
+  fs::last_write_time(b.cache_file, now - std::chrono::minutes(5));
+  s.cache_max_bytes = fs::file_size(a.cache_file) * 5 / 2;  // room for two of them
+
+  // A hit is a use: it makes a the most recently used, so writing a third file removes b, not a.
+  const auto hit = read_tokenized({file}, tok(), options(64), s);
+  EXPECT_TRUE(hit.cache_hit);
+  EXPECT_GT(fs::last_write_time(a.cache_file), now - std::chrono::minutes(1));
+  const auto c = read_tokenized({file}, tok(), options(66), s);
+  EXPECT_EQ(c.cache_evicted, std::vector<std::string>{b.cache_file});
+  EXPECT_TRUE(fs::exists(a.cache_file) && fs::exists(c.cache_file));
+  EXPECT_NE(c.summary().dump().find("cache_evicted"), std::string::npos);
+
+  // An evicted cache costs only time: the data are tokenized again, identically, and the oldest use goes.
+  fs::last_write_time(a.cache_file, now - std::chrono::minutes(1));
+  const auto again = read_tokenized({file}, tok(), options(65), s);
+  EXPECT_FALSE(again.cache_hit);
+  expect_same(b.data, again.data);
+  EXPECT_EQ(again.cache_evicted, std::vector<std::string>{a.cache_file});
+
+  // The file just written stays even when it alone is over the limit; another writer's .part is not touched.
+  const auto part = dir / "cache/other.tokens.123.part";
+  write_text_file_atomic(part, "being written");
+  s.cache_max_bytes = 1;
+  const auto d = read_tokenized({file}, tok(), options(67), s);
+  EXPECT_EQ(d.cache_evicted.size(), 2u);  // c and again's
+  EXPECT_TRUE(fs::exists(d.cache_file) && fs::exists(part));
+}
 
 TEST(TokenCache, TheCacheFolderSettingFollowsTheEnvironment) {
   EXPECT_EQ(token_cache_dir("off"), "");

@@ -199,6 +199,12 @@ TEST(TrainResume, StopAndResumeAtAwkwardPointsIsBitExact) {
   EXPECT_TRUE(manifest["resumes"][2]["data_read"]["cache_hit"].get<bool>());  // each resume mapped it
   EXPECT_TRUE(std::regex_match(manifest["started_at"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
   EXPECT_FALSE(manifest["source_version"].get<std::string>().empty());
+  // Where it ran: CPU rounding depends on the kernels and the threads, so both are recorded, at each resume too.
+  for (const auto& cpu : {manifest["cpu"], manifest["resumes"][2]["cpu"]}) {
+    EXPECT_TRUE(std::regex_match(cpu["aten_kernels"].get<std::string>(), std::regex("AVX512|AVX2|DEFAULT|ZVECTOR|VSX|SVE.*")));
+    EXPECT_GE(cpu["threads"].get<int>(), 1);
+    EXPECT_FALSE(cpu["model"].get<std::string>().empty());
+  }
   EXPECT_EQ(manifest["resumes"][0]["step"], 3);
   EXPECT_EQ(manifest["resumes"][0]["command_line"].back(), "train.stop_at_step=5");
   EXPECT_EQ(manifest["resumes"][2]["command_line"][1], "train");

@@ -48,7 +48,7 @@ Evaluator::Evaluator(EvalSettings settings, const Tokenizer& tokenizer) : settin
   read_prompts(settings_.harmful, harmful_);
   read_prompts(settings_.benign, benign_);
   refusal_ = make_refusal_detector(settings_.refusal, settings_.device);
-  scorer_ = open_eval_scorer(settings_.classifier, settings_.harm_judge, settings_.device);
+  scorer_ = settings_.scorer ? settings_.scorer : std::shared_ptr<TextScorer>(open_eval_scorer(settings_.classifier, settings_.harm_judge, settings_.device));
   // Fixed for the life of the run, so built once rather than at every evaluation.
   for (size_t start = 0; start < settings_.validation.size(); start += static_cast<size_t>(settings_.batch_size)) {
     std::vector<TokenRow> rows;

@@ -31,6 +31,7 @@ struct EvalSettings {
   torch::Device device = torch::kCPU;         // where an LM judge runs
   std::string classifier;                     // toxicity by this classifier folder, unless a harm judge is set
   JudgeConfig harm_judge;                     // toxicity by this LM judge when its model is set; neither = no toxicity
+  std::shared_ptr<TextScorer> scorer;         // that scorer already open (shared with the sampled penalty); null = open it
   static EvalSettings from_config(const RunConfig& config, std::vector<Example> validation);
   bool generates() const { return !harmful.empty() || !benign.empty() || (exact_match_examples > 0 && !validation.empty()); }
 };
@@ -63,7 +64,7 @@ class Evaluator {
   const Tokenizer& tokenizer_;
   std::vector<Prompt> harmful_, benign_;
   std::unique_ptr<RefusalDetector> refusal_;
-  std::unique_ptr<TextScorer> scorer_;
+  std::shared_ptr<TextScorer> scorer_;
   std::vector<Batch> val_batches_;                              // validation, collated once
   std::vector<std::vector<int>> em_prompts_, em_references_;  // exact-match prompts and reference responses
   std::function<void(size_t, size_t)> on_progress_;

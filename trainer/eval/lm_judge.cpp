@@ -9,6 +9,7 @@
 #include "common/files.h"
 #include "data/chat_format.h"
 #include "data/examples.h"
+#include "models/classifier_scoring.h"
 #include "models/lora_adapter.h"
 #include "models/model_folder.h"
 #include "trainer/model_tokenizer.h"
@@ -105,15 +106,13 @@ class LmJudge {
   // Right-padded so every question keeps positions 0..n-1 under plain causal attention (no real token sees
   // the padding after it); the logits are read at each question's own last token.
   std::vector<double> score_batch(const std::vector<std::vector<int>>& questions, const std::vector<size_t>& batch) {
-    const auto longest = static_cast<int64_t>(questions[batch.front()].size());
-    auto ids = torch::full({static_cast<int64_t>(batch.size()), longest}, tokenizer_->pad_id(), torch::kInt64);  // [B, T]
+    std::vector<const std::vector<int>*> rows;
     std::vector<int64_t> last;
-    auto ids_a = ids.accessor<int64_t, 2>();
-    for (size_t b = 0; b < batch.size(); ++b) {
-      const auto& q = questions[batch[b]];
-      for (size_t t = 0; t < q.size(); ++t) ids_a[static_cast<int64_t>(b)][static_cast<int64_t>(t)] = q[t];
-      last.push_back(static_cast<int64_t>(q.size()) - 1);
+    for (size_t i : batch) {
+      rows.push_back(&questions[i]);
+      last.push_back(static_cast<int64_t>(questions[i].size()) - 1);
     }
+    const auto ids = pad_token_lists(rows, tokenizer_->pad_id()).first;  // [B, T]; the mask is not needed (see above)
     const auto hidden = model_->model->forward(ids.to(device_));                                           // [B, T, H]
     const auto at_last = hidden.index({torch::arange(static_cast<int64_t>(batch.size()), hidden.device()),
                                        torch::tensor(last, torch::kInt64).to(hidden.device())});           // [B, H]
