@@ -117,11 +117,13 @@ Batch collate_packed(const std::vector<TokenRow>& rows, int pad_id, int64_t capa
   auto ids_a = ids.accessor<int64_t, 2>(), labels_a = labels.accessor<int64_t, 2>();
   auto positions_a = positions.accessor<int64_t, 2>(), segments_a = segments.accessor<int64_t, 2>();
   Batch batch;
+  batch.packed.resize(rows.size());
   for (int64_t b = 0; b < B; ++b) {
     int64_t at = 0, segment = 0;
     for (size_t i : packed[static_cast<size_t>(b)]) {
       const TokenRow& row = rows[i];
       ++segment;
+      batch.packed[i] = {b, at, row.size};
       for (int64_t t = 0; t < row.size; ++t, ++at) {
         ids_a[b][at] = row.ids[t];
         labels_a[b][at] = t == 0 ? kIgnoreIndex : row.label(t);

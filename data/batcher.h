@@ -19,6 +19,11 @@ struct BatchCursor {
   int64_t index = 0;  // next micro-batch within the epoch
 };
 
+// Where one example of a packed micro-batch sits: row `row`, positions [start, start + length).
+struct PackedExample {
+  int64_t row = 0, start = 0, length = 0;
+};
+
 struct Batch {
   torch::Tensor input_ids;  // [B, T] int64, right-padded with pad_id
   torch::Tensor labels;     // [B, T] int64, kIgnoreIndex on prompt and padding
@@ -27,6 +32,7 @@ struct Batch {
   // attention kept inside it (models/llama.h packed_attention_mask).
   torch::Tensor position_ids;  // [B, T] int64
   torch::Tensor segment_ids;   // [B, T] int64: 1, 2, ... per example of the row; padding 0
+  std::vector<PackedExample> packed;  // every example, in the micro-batch's order (the padded batch's rows)
   std::vector<size_t> examples;  // indices into the task example list (provenance)
   int64_t epoch = 0;
   int64_t real_tokens = 0;  // positions that hold a token, not padding

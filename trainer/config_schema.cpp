@@ -123,7 +123,7 @@ std::vector<ConfigKey> build_run_schema() {
       locked(key(ST_FIELD(RunConfig, data.group_by_length), KeyType::Bool, true, "batch examples of similar length to cut padding")),
       locked(key(ST_FIELD(RunConfig, data.packing), KeyType::Bool, false,
                  "pack each micro-batch's examples into rows of max_seq_len (first-fit decreasing), attention kept "
-                 "within each example: less padding, the same loss; not with safety.classifier")),
+                 "within each example: less padding, the same loss and penalty")),
       string_choices(key(ST_FIELD(RunConfig, data.cache), KeyType::Path, "auto",
                          "token cache folder: auto = $SAFETUNE_CACHE_DIR, else $XDG_CACHE_HOME/safetune/tokens, else "
                          "~/.cache/safetune/tokens; off = tokenize at every start"),

@@ -227,10 +227,6 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
   ST_CHECK_INPUT(has_penalty_scorer(config_) || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but neither safety.classifier nor safety.harm_judge.model is set (train a "
                  "classifier with safetune train-classifier)", config_.source);
-  // The penalty scores each row's response as one text; a packed row holds several.
-  ST_CHECK_INPUT(!config_.data.packing || !has_penalty_scorer(config_),
-                 "{}: data.packing is on and a penalty scorer (safety.classifier or safety.harm_judge) is set; the "
-                 "penalty scores whole rows, so packing works only without one (set data.packing=false)", config_.source);
   check_tokenizer_matches_model(*tokenizer_, model_config_, (fs::path(config_.model.path) / "config.json").string());
   primary_first([&] { read_data(); });  // the others then read the token cache the primary wrote
   inputs_ = input_hashes(config_, train_data_.file_sha256);

@@ -12,6 +12,7 @@
 #include "losses/causal_lm_loss.h"
 #include "losses/chunked_lm_loss.h"
 #include "losses/soft_penalty.h"
+#include "trainer/penalty_targets.h"
 
 namespace st {
 namespace {
@@ -53,7 +54,7 @@ torch::Tensor penalized_rows(const Batch& b, PenalizedRows penalize) {
 // times their loss weight.
 struct StepCounts {
   std::vector<torch::Tensor> row_weights;   // [B] float32 per micro-batch, undefined when all weights are 1
-  std::vector<torch::Tensor> penalty_rows;  // [P] int64 per micro-batch: rows with a response to score
+  std::vector<PenaltyTargets> penalty;      // per micro-batch: the sequences with a response to score
   int64_t sequences = 0, tokens = 0, safety_rows = 0, input_tokens = 0;
   double weighted_tokens = 0;
 
@@ -87,9 +88,8 @@ StepCounts count_step(const std::vector<Batch>& micro_batches, const StepOptions
       c.row_weights.emplace_back();
       c.weighted_tokens += static_cast<double>(tokens);
     }
-    auto rows = penalized_rows(b, options.penalize).logical_and(row_tokens.gt(0)).nonzero().reshape({-1});  // [P]
-    c.sequences += rows.numel();
-    c.penalty_rows.push_back(rows);
+    c.penalty.push_back(penalty_targets(b, penalized_rows(b, options.penalize)));
+    c.sequences += c.penalty.back().count();
   }
   return c;
 }
@@ -103,7 +103,6 @@ torch::Tensor micro_batch_ce(LlamaForCausalLM& model, const Batch& b, const torc
   const auto input_ids = to_device(b.input_ids, device);
   const auto labels = options.ce_chunk == 0 || request ? to_device(b.labels, device) : torch::Tensor();
   // Packed rows: positions restart at each example and attention stays inside it.
-  ST_CHECK(!request || !b.segment_ids.defined(), "internal: the penalty scores whole rows, and packed rows hold several examples");
   const auto positions = b.position_ids.defined() ? to_device(b.position_ids, device) : torch::Tensor();
   const auto mask = b.segment_ids.defined() ? packed_attention_mask(to_device(b.segment_ids, device)) : torch::Tensor();
   penalty_inputs.device_labels = labels;
@@ -146,14 +145,19 @@ StepResult train_step(LlamaForCausalLM& model, AdamW& optimizer, const std::vect
   PenaltySums penalty_sums{torch::zeros({}, sums_options), torch::zeros({}, sums_options)};
   for (size_t m = 0; m < micro_batches.size(); ++m) {
     const auto& b = micro_batches[m];
-    const bool scores_rows = estimator != nullptr && counts.penalty_rows[m].numel() > 0;
+    const auto& targets = counts.penalty[m];
+    const bool scores_rows = estimator != nullptr && targets.count() > 0;
     torch::Tensor loss;
     {
       AutocastScope autocast(device);
       const auto seed = derive_seed(options.penalty_seed, static_cast<uint64_t>(options.first_micro_batch) + m);
-      PenaltyInputs in{&model, b.input_ids, b.labels, {}, {}, counts.penalty_rows[m], seed, penalize};
+      PenaltyInputs in{&model, targets.input_ids, targets.labels, {}, {}, targets.rows, seed, penalize};
       const auto request = scores_rows ? estimator->embeddings_request(penalize) : std::nullopt;
       const auto ce = micro_batch_ce(model, b, counts.row_weights[m], request, options, in);
+      if (request && targets.source.defined()) {  // packed: the examples' positions, as rows of their own
+        in.embeddings = cut_positions(in.embeddings, targets);
+        in.device_labels = to_device(targets.labels, device);
+      }
       ce_sum += ce.detach();
       loss = ce / denom;
       if (scores_rows) {

@@ -1,17 +1,22 @@
 // tests/trainer/packing_test.cpp — sequence packing: first-fit decreasing, and a packed batch's loss and
 // gradients equal the padded batch's on the same examples (plain, with activation checkpointing, through
-// train_step with safety rows weighted); a packed run resumes bit-exactly and records what packing saved.
+// train_step with safety rows weighted, with the soft and the sampled penalty); a packed run resumes
+// bit-exactly and records what packing saved.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "common/files.h"
 #include "data/batcher.h"
 #include "data/data_reader.h"
 #include "data/sentencepiece_tokenizer.h"
 #include "losses/causal_lm_loss.h"
+#include "losses/sampled_estimator.h"
+#include "losses/soft_estimator.h"
 #include "models/model_folder.h"
 #include "tests/test_util.h"
 #include "trainer/optimizer.h"
@@ -98,34 +103,121 @@ TEST(Packing, PackedLossAndGradientsEqualThePaddedBatch) {
   }
 }
 
+struct StepOutcome {
+  StepResult result;
+  torch::Tensor weights;  // every parameter after the step, flattened
+};
+
+// A fresh estimator for each step (the sampled one keeps a running baseline), or none.
+using EstimatorFactory = std::function<std::unique_ptr<PenaltyEstimator>()>;
+
+// One train_step from the golden model on `rows` (the last `safety_rows` marked as safety rows), padded or
+// packed into rows of 256 tokens.
+StepOutcome one_step(const std::vector<TokenRow>& rows, bool pack, int64_t safety_rows, StepOptions options,
+                     const EstimatorFactory& make_estimator) {
+  const auto estimator = make_estimator ? make_estimator() : nullptr;
+  options.estimator = estimator.get();
+  torch::manual_seed(0);
+  auto model = load_llama(fixture("golden/gqa_default_rope"));
+  AdamW optimizer(model->named_parameters().pairs(), AdamWOptions{});
+  const Batch b = pack ? collate_packed(rows, 0, 256, safety_rows) : collate(rows, 0, safety_rows);
+  if (pack) {
+    EXPECT_LT(b.input_ids.size(0), static_cast<int64_t>(rows.size()));  // it did pack
+    if (safety_rows > 1) EXPECT_LT(b.is_safety.sum().item<int64_t>(), safety_rows);  // safety examples share rows of their own
+  }
+  StepOutcome out{train_step(model, optimizer, {b}, options), {}};
+  std::vector<torch::Tensor> flat;
+  for (const auto& p : model->parameters()) flat.push_back(p.detach().flatten());
+  out.weights = torch::cat(flat);
+  return out;
+}
+
+// The padded and the packed step agree: CE, penalty, gradient norm and every weight within kTolerance.
+void expect_packed_step_equals_padded(const std::string& what, const std::vector<TokenRow>& rows, int64_t safety_rows,
+                                      const StepOptions& options, const EstimatorFactory& make_estimator = nullptr) {
+  const auto padded = one_step(rows, false, safety_rows, options, make_estimator);
+  const auto packed = one_step(rows, true, safety_rows, options, make_estimator);
+  const auto &a = padded.result, &b = packed.result;
+  const double weight_diff = (padded.weights - packed.weights).abs().max().item<double>();
+  std::printf("%s: CE %.8f vs %.8f, penalty %.8f vs %.8f over %lld and %lld sequences, gradient norm %.8f vs %.8f, "
+              "max weight difference %.2e (tolerance %.0e)\n", what.c_str(), a.ce, b.ce, a.penalty, b.penalty,
+              static_cast<long long>(a.penalized), static_cast<long long>(b.penalized), a.grad_norm, b.grad_norm, weight_diff,
+              kTolerance);
+  EXPECT_NEAR(a.ce, b.ce, kTolerance);
+  EXPECT_NEAR(a.penalty, b.penalty, kTolerance);
+  EXPECT_NEAR(a.p_toxic, b.p_toxic, kTolerance);
+  EXPECT_EQ(a.penalized, b.penalized);
+  EXPECT_NEAR(a.grad_norm, b.grad_norm, kTolerance);
+  EXPECT_EQ(a.tokens, b.tokens);
+  EXPECT_LT(weight_diff, kTolerance);
+}
+
 TEST(Packing, ATrainStepOnPackedRowsWithSafetyRowsEqualsThePaddedStep) {
-  const auto data = examples();
-  const auto rows = rows_of(data, 10);  // the last 3 stand in for safety rows, weighted 0.3
   StepOptions options;
   options.lr = 1e-3;
-  options.max_grad_norm = 1.0;
   options.safety_loss_weight = 0.3;
-  std::vector<StepResult> results;
-  std::vector<torch::Tensor> weights;
-  for (bool pack : {false, true}) {
-    torch::manual_seed(0);
-    auto model = load_llama(fixture("golden/gqa_default_rope"));
-    AdamW optimizer(model->named_parameters().pairs(), AdamWOptions{});
-    const Batch b = pack ? collate_packed(rows, 0, 256, /*safety_rows=*/3) : collate(rows, 0, /*safety_rows=*/3);
-    if (pack) {
-      EXPECT_LT(b.is_safety.sum().item<int64_t>(), 3);  // the safety examples share rows, apart from the task's
+  const auto data = examples();  // the rows point into it
+  expect_packed_step_equals_padded("weighted safety rows", rows_of(data, 10), /*safety_rows=*/3, options);
+}
+
+// A frozen classifier on the golden model's vocabulary with random weights: P(toxic) near 0.5 and a gradient.
+ToxicityClassifier golden_vocabulary_classifier() {
+  const nlohmann::json j = {{"architectures", {"SafetuneToxicityClassifier"}}, {"model_type", "llama"},
+                            {"vocab_size", 256}, {"hidden_size", 16}, {"intermediate_size", 32}, {"num_hidden_layers", 2},
+                            {"num_attention_heads", 2}, {"num_key_value_heads", 1}, {"initializer_range", 0.4}};
+  ToxicityClassifier c(ClassifierConfig::from_json(j, "test classifier"));
+  c->init_weights(7);
+  c->eval();
+  for (auto& p : c->parameters()) p.set_requires_grad(false);
+  return c;
+}
+
+TEST(Packing, TheSoftPenaltyScoresEachPackedExampleAsThePaddedRow) {
+  // Packed rows hold several examples; the penalty still scores one sequence per example (cut out of its row).
+  const EstimatorFactory soft = [] { return std::make_unique<SoftEstimator>(golden_vocabulary_classifier(), /*temperature=*/1.0); };
+  StepOptions options;
+  options.lr = 1e-3;
+  options.lambda = 2.0;
+  options.penalize = PenalizedRows::Task;
+  const auto data = examples();
+  const auto rows = rows_of(data, 10);
+  expect_packed_step_equals_padded("soft penalty, full logits", rows, /*safety_rows=*/3, options, soft);
+  options.ce_chunk = 32;  // the expected embeddings from hidden states in chunks of positions
+  expect_packed_step_equals_padded("soft penalty, chunked", rows, /*safety_rows=*/3, options, soft);
+}
+
+// A stand-in scorer: the share of letters 'a' to 'm' in the text, so P(toxic) depends on what was sampled.
+class LetterScorer : public TextScorer {
+ public:
+  std::vector<double> score(const std::vector<std::string>&, const std::vector<std::string>& responses) override {
+    std::vector<double> p;
+    for (const auto& r : responses) {
+      double low = 0;
+      for (char ch : r) low += ch >= 'a' && ch <= 'm';
+      p.push_back((1 + low) / (2.0 + static_cast<double>(r.size())));
     }
-    results.push_back(train_step(model, optimizer, {b}, options));
-    std::vector<torch::Tensor> flat;
-    for (const auto& p : model->parameters()) flat.push_back(p.detach().flatten());
-    weights.push_back(torch::cat(flat));
+    return p;
   }
-  std::printf("step CE %.8f vs %.8f, gradient norm %.8f vs %.8f, max weight difference %.2e\n", results[0].ce, results[1].ce,
-              results[0].grad_norm, results[1].grad_norm, (weights[0] - weights[1]).abs().max().item<double>());
-  EXPECT_NEAR(results[0].ce, results[1].ce, kTolerance);
-  EXPECT_NEAR(results[0].grad_norm, results[1].grad_norm, kTolerance);
-  EXPECT_EQ(results[0].tokens, results[1].tokens);
-  EXPECT_LT((weights[0] - weights[1]).abs().max().item<double>(), kTolerance);
+  double threshold() const override { return 0.5; }
+  std::vector<torch::nn::Module*> frozen_modules() override { return {}; }
+  std::string describe() const override { return "letters"; }
+};
+
+TEST(Packing, TheSampledPenaltySamplesForTheSameExamplesInTheSameOrder) {
+  // The samples are seeded per micro-batch: the same prompts in the same order give the same samples, so the
+  // packed step's penalty and update are the padded step's.
+  static const SentencePieceTokenizer tok(fixture("golden/gqa_default_rope/tokenizer.model"));
+  const EstimatorFactory sampled = [] {
+    LmVocabulary vocabulary{[](const std::vector<int>& ids) { return tok.decode(ids); }, tok.eos_id(), /*pad_id=*/0};
+    return std::make_unique<SampledEstimator>(std::make_shared<LetterScorer>(), vocabulary,
+                                              SampledPenaltyOptions{/*temperature=*/1.0, /*max_new_tokens=*/8, /*baseline_momentum=*/0.9});
+  };
+  StepOptions options;
+  options.lr = 1e-3;
+  options.lambda = 1.0;
+  options.penalty_seed = 11;
+  const auto data = examples();
+  expect_packed_step_equals_padded("sampled penalty", rows_of(data, 8), /*safety_rows=*/0, options, sampled);
 }
 
 TEST(Packing, APackedRunResumesBitExactlyAndRecordsWhatPackingSaved) {
@@ -153,17 +245,6 @@ TEST(Packing, APackedRunResumesBitExactlyAndRecordsWhatPackingSaved) {
   const auto& packing = manifest["data"]["packing"];
   EXPECT_TRUE(packing["enabled"].get<bool>());
   EXPECT_GT(packing["token_efficiency"].get<double>(), packing["token_efficiency_unpacked"].get<double>() + 0.1) << packing.dump();
-}
-
-TEST(Packing, IsRefusedWithAClassifierWhosePenaltyScoresWholeRows) {
-  TempDir dir;
-  write_text_file_atomic(dir / "run.json", fmt::format(R"({{
-  "model": {{"path": "{}"}}, "data": {{"train": "{}", "packing": true}}, "train": {{"output_dir": "run", "max_steps": 1}},
-  "safety": {{"classifier": "{}"}}}})", fixture("golden/gqa_default_rope"), fixture("train/train.jsonl"), dir / "classifier"));
-  const auto r = run_safetune("train --config " + shell_quote(dir / "run.json"));
-  EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_NE(r.output.find("data.packing is on and a penalty scorer (safety.classifier or safety.harm_judge) is set"),
-            std::string::npos) << r.output;
 }
 
 }  // namespace

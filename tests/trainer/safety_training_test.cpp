@@ -33,6 +33,17 @@ double mean_p_toxic_of_last(const std::string& run, int last) {
   return sum / last;
 }
 
+// The largest |difference| of ce, penalty and p_toxic between two runs' step records (same number of steps).
+double max_metric_difference(const std::string& run_a, const std::string& run_b) {
+  const auto a = test::deterministic_metrics(run_a), b = test::deterministic_metrics(run_b);
+  EXPECT_EQ(a.size(), b.size());
+  double worst = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    for (const char* key : {"ce", "penalty", "p_toxic"})
+      if (a[i].contains(key)) worst = std::max(worst, std::abs(a[i][key].get<double>() - b[i][key].get<double>()));
+  return worst;
+}
+
 // A classifier on the golden model's tokenizer, trained on the bundled labelled data: DIR/classifier.
 void train_golden_classifier(const TempDir& dir) {
   test::train_classifier(dir.str(), fixture("golden/gqa_default_rope/tokenizer.model"));
@@ -81,14 +92,21 @@ TEST(SafetyTraining, ClassifierPenaltyEndToEnd) {
   // from full logits has the same numbers (differences are float reduction order only).
   ASSERT_EQ((r = train("penalized_full", with_classifier + " --set safety.lambda=3 --set train.chunked_loss=off")).exit_code, 0)
       << r.output;
-  const auto chunked = test::deterministic_metrics(dir / "runs/penalized"), full = test::deterministic_metrics(dir / "runs/penalized_full");
-  ASSERT_EQ(chunked.size(), full.size());
-  double worst = 0;
-  for (size_t i = 0; i < chunked.size(); ++i)
-    for (const char* key : {"ce", "penalty", "p_toxic"})
-      if (chunked[i].contains(key)) worst = std::max(worst, std::abs(chunked[i][key].get<double>() - full[i][key].get<double>()));
-  std::printf("[safety] chunked against full logits, 40 penalized steps: max |difference| of ce, penalty, p_toxic %.2e\n", worst);
-  EXPECT_LT(worst, 1e-4);  // measured 7e-7
+  const double chunked_vs_full = max_metric_difference(dir / "runs/penalized", dir / "runs/penalized_full");
+  std::printf("[safety] chunked against full logits, 40 penalized steps: max |difference| of ce, penalty, p_toxic %.2e\n", chunked_vs_full);
+  EXPECT_LT(chunked_vs_full, 1e-4);  // measured 7e-7
+  // Packed rows: the penalty scores each example cut out of its row, so the run's numbers are the padded run's
+  // (without length grouping and in rows of 256 tokens, so that there is padding to pack away).
+  const std::string ungrouped = with_classifier + " --set safety.lambda=3 --set data.group_by_length=false --set data.max_seq_len=256";
+  ASSERT_EQ((r = train("ungrouped", ungrouped)).exit_code, 0) << r.output;
+  ASSERT_EQ((r = train("packed", ungrouped + " --set data.packing=true")).exit_code, 0) << r.output;
+  const auto packing = json::parse(read_text_file(dir / "runs/packed/manifest.json"))["data"]["packing"];
+  const double packed_vs_padded = max_metric_difference(dir / "runs/ungrouped", dir / "runs/packed");
+  std::printf("[safety] packed (%.1f%% of positions hold tokens, %.1f%% unpacked) against padded rows, 40 penalized steps: "
+              "max |difference| of ce, penalty, p_toxic %.2e\n", 100 * packing["token_efficiency"].get<double>(),
+              100 * packing["token_efficiency_unpacked"].get<double>(), packed_vs_padded);
+  EXPECT_GT(packing["token_efficiency"].get<double>(), packing["token_efficiency_unpacked"].get<double>() + 0.1);
+  EXPECT_LT(packed_vs_padded, 1e-4);
   // Stopped at step 17 and resumed, the chunked penalty's run is bit-exact.
   ASSERT_EQ(train("stopped", with_classifier + " --set safety.lambda=3 --set train.stop_at_step=17").exit_code, 75);
   ASSERT_EQ((r = train("stopped", with_classifier + " --set safety.lambda=3")).exit_code, 0) << r.output;
