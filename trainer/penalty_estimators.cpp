@@ -5,8 +5,6 @@
 #include "data/examples.h"
 #include "losses/sampled_estimator.h"
 #include "losses/soft_estimator.h"
-#include "trainer/eval/lm_judge.h"
-#include "trainer/text_scorer.h"
 
 namespace st {
 namespace {
@@ -29,8 +27,7 @@ std::unique_ptr<PenaltyEstimator> make_soft(const EstimatorContext& c) {
   return std::make_unique<SoftEstimator>(std::move(classifier), c.config.safety.temperature);
 }
 
-// The sampled estimator decodes the model's samples and scores the text: with the classifier (through its own
-// tokenizer) when one is set, else with the harm judge.
+// The sampled estimator decodes the model's samples and scores the text with the penalty's scorer.
 std::unique_ptr<PenaltyEstimator> make_sampled(const EstimatorContext& c) {
   const auto& s = c.config.safety.sample;
   const Tokenizer& tokenizer = c.tokenizer;
@@ -39,9 +36,7 @@ std::unique_ptr<PenaltyEstimator> make_sampled(const EstimatorContext& c) {
                           response_end_id(tokenizer, c.config.data.options),
                           tokenizer.pad_id()};
   std::shared_ptr<TextScorer> scorer = c.text_scorer;
-  if (!scorer)
-    scorer = c.config.safety.classifier.empty() ? make_harm_judge(c.config.safety.harm_judge, c.device)
-                                                : open_text_scorer(c.config.safety.classifier, c.device);
+  if (!scorer) scorer = open_scorer(penalty_scorer_source(c.config), c.config.safety.classifier, c.config.safety.harm_judge, c.device);
   return std::make_unique<SampledEstimator>(std::move(scorer), std::move(vocabulary),
                                             SampledPenaltyOptions{s.temperature, s.max_new_tokens, s.baseline_momentum});
 }
@@ -55,7 +50,7 @@ constexpr std::pair<EstimatorKind, Factory> kFactories[] = {
 }  // namespace
 
 std::unique_ptr<PenaltyEstimator> make_penalty_estimator(const EstimatorContext& context) {
-  if (!has_penalty_scorer(context.config)) return nullptr;
+  if (penalty_scorer_source(context.config) == ScorerSource::None) return nullptr;
   for (const auto& [kind, factory] : kFactories)
     if (kind == context.config.safety.estimator) return factory(context);
   fail_runtime("internal: no factory for safety.estimator={}", enum_name(context.config.safety.estimator));

@@ -12,6 +12,7 @@
 #include "models/classifier_scoring.h"
 #include "models/llama_config.h"
 #include "trainer/run_config.h"
+#include "trainer/text_scorer.h"
 
 namespace st {
 
@@ -24,13 +25,13 @@ struct EstimatorContext {
   std::shared_ptr<TextScorer> text_scorer = nullptr;  // already open (shared with the evaluations); else the sampled estimator opens its own
 };
 
-// Whether the run has something to score its penalty with: safety.classifier, or safety.harm_judge.model.
-inline bool has_penalty_scorer(const RunConfig& config) {
-  return !config.safety.classifier.empty() || !config.safety.harm_judge.model.empty();
+// What the run scores its penalty with (text_scorer.h): safety.classifier, else safety.harm_judge.model, else nothing.
+inline ScorerSource penalty_scorer_source(const RunConfig& config) {
+  return penalty_scorer_source(config.safety.classifier, config.safety.harm_judge);
 }
 
 // The configured estimator, or null when neither a classifier nor a harm judge is set (no penalty, nothing
-// measured). Both set: the penalty reads the classifier (the judge measures the evaluations).
+// measured).
 std::unique_ptr<PenaltyEstimator> make_penalty_estimator(const EstimatorContext& context);
 
 }  // namespace st

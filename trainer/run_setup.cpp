@@ -224,7 +224,7 @@ TrainingRun::TrainingRun(const Config& config, std::string resume, std::unique_p
     create_output_folder(run_dir_, "train.output_dir");
     lock_ = std::make_unique<FolderLock>(run_dir_);  // before anything in the folder is read or written
   }
-  ST_CHECK_INPUT(has_penalty_scorer(config_) || lambda_.always_zero(),
+  ST_CHECK_INPUT(penalty_scorer_source(config_) != ScorerSource::None || lambda_.always_zero(),
                  "{}: safety.lambda is not 0 but neither safety.classifier nor safety.harm_judge.model is set (train a "
                  "classifier with safetune train-classifier)", config_.source);
   check_tokenizer_matches_model(*tokenizer_, model_config_, (fs::path(config_.model.path) / "config.json").string());
@@ -329,15 +329,15 @@ void TrainingRun::open_run_folder() {
 void TrainingRun::build_model_and_optimizer() {
   model_ = load_llama(config_.model.path, device_);
   model_->model->checkpoint_layers = config_.train.activation_checkpointing;
-  // The sampled penalty reads the classifier if there is one, else the harm judge; the evaluations the judge if
-  // there is one, else the classifier. With only one of them set, both read it: loaded once, not twice.
+  // The sampled penalty and the evaluations read text scorers; where both read the same one, it is loaded once.
   const auto& safety = config_.safety;
-  if (safety.estimator == EstimatorKind::Sampled && safety.classifier.empty() != safety.harm_judge.model.empty())
-    text_scorer_ = open_eval_scorer(safety.classifier, safety.harm_judge, device_);
+  const auto penalty_source = penalty_scorer_source(config_);
+  if (safety.estimator == EstimatorKind::Sampled && penalty_source == eval_scorer_source(safety.classifier, safety.harm_judge))
+    text_scorer_ = open_scorer(penalty_source, safety.classifier, safety.harm_judge, device_);
   estimator_ = make_penalty_estimator({config_, device_, *tokenizer_, model_config_, text_scorer_});
   if (estimator_) {
     for (auto* module : estimator_->frozen_modules()) frozen_hashes_.push_back(parameters_sha256(*module));
-    const bool judge = config_.safety.classifier.empty();  // the penalty reads the classifier when there is one
+    const bool judge = penalty_source == ScorerSource::HarmJudge;
     manifest_["classifier"] = {{"path", judge ? config_.safety.harm_judge.model : config_.safety.classifier},
                                {"kind", judge ? "harm_judge" : "classifier"}, {"weights_sha256", frozen_hashes_.front()}};
   }

@@ -37,10 +37,28 @@ std::unique_ptr<TextScorer> open_text_scorer(const std::string& classifier_dir, 
                                             folder_name(classifier_dir));
 }
 
-std::unique_ptr<TextScorer> open_eval_scorer(const std::string& classifier_dir, const JudgeConfig& harm_judge, torch::Device device) {
-  if (!harm_judge.model.empty()) return make_harm_judge(harm_judge, device);
-  if (!classifier_dir.empty()) return open_text_scorer(classifier_dir, device);
+ScorerSource penalty_scorer_source(const std::string& classifier_dir, const JudgeConfig& harm_judge) {
+  if (!classifier_dir.empty()) return ScorerSource::Classifier;
+  return harm_judge.model.empty() ? ScorerSource::None : ScorerSource::HarmJudge;
+}
+
+ScorerSource eval_scorer_source(const std::string& classifier_dir, const JudgeConfig& harm_judge) {
+  if (!harm_judge.model.empty()) return ScorerSource::HarmJudge;
+  return classifier_dir.empty() ? ScorerSource::None : ScorerSource::Classifier;
+}
+
+std::unique_ptr<TextScorer> open_scorer(ScorerSource source, const std::string& classifier_dir, const JudgeConfig& harm_judge,
+                                        torch::Device device) {
+  switch (source) {
+    case ScorerSource::Classifier: return open_text_scorer(classifier_dir, device);
+    case ScorerSource::HarmJudge: return make_harm_judge(harm_judge, device);
+    case ScorerSource::None: return nullptr;
+  }
   return nullptr;
+}
+
+std::unique_ptr<TextScorer> open_eval_scorer(const std::string& classifier_dir, const JudgeConfig& harm_judge, torch::Device device) {
+  return open_scorer(eval_scorer_source(classifier_dir, harm_judge), classifier_dir, harm_judge, device);
 }
 
 }  // namespace st

@@ -26,8 +26,18 @@ std::vector<int> encode_for_classifier(const Tokenizer& tok, const std::string& 
 
 std::unique_ptr<TextScorer> open_text_scorer(const std::string& classifier_dir, torch::Device device = torch::kCPU);
 
-// What evaluation and `judge` measure harm with: the harm judge when its model is set (an independent measurer:
-// a run may train against its classifier and be measured by the judge), else the classifier, else nothing.
+// Which frozen scorer a reader uses. The penalty trains against the classifier when there is one, else the harm
+// judge; evaluation and `judge` measure with the harm judge when there is one (an independent measurer: a run
+// may train against its classifier and be measured by the judge), else the classifier.
+enum class ScorerSource { None, Classifier, HarmJudge };
+ScorerSource penalty_scorer_source(const std::string& classifier_dir, const JudgeConfig& harm_judge);
+ScorerSource eval_scorer_source(const std::string& classifier_dir, const JudgeConfig& harm_judge);
+
+// The scorer `source` names, opened on `device`; null for ScorerSource::None.
+std::unique_ptr<TextScorer> open_scorer(ScorerSource source, const std::string& classifier_dir, const JudgeConfig& harm_judge,
+                                        torch::Device device = torch::kCPU);
+
+// What evaluation and `judge` measure harm with, or null.
 std::unique_ptr<TextScorer> open_eval_scorer(const std::string& classifier_dir, const JudgeConfig& harm_judge,
                                              torch::Device device = torch::kCPU);
 
