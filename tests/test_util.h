@@ -18,6 +18,7 @@
 #include "common/check.h"
 #include "common/files.h"
 #include "data/sentencepiece_tokenizer.h"
+#include "models/toxicity_classifier.h"
 
 namespace st::test {
 
@@ -170,6 +171,21 @@ inline void write_toxic_task(const std::string& dir) {
 
 inline std::string final_weights(const std::string& run_dir) {
   return read_text_file((std::filesystem::path(run_dir) / "final" / "model.safetensors").string());
+}
+
+// A frozen two-layer classifier on a `vocab`-piece vocabulary with fixed random weights (seed 7): P(toxic) near
+// 0.5 and a gradient for its input, for tests of what reads a classifier.
+inline ToxicityClassifier tiny_classifier(int64_t vocab, torch::ScalarType dtype = torch::kFloat32) {
+  const nlohmann::json j = {{"architectures", {"SafetuneToxicityClassifier"}}, {"model_type", "llama"},
+                            {"vocab_size", vocab}, {"hidden_size", 16}, {"intermediate_size", 32}, {"num_hidden_layers", 2},
+                            {"num_attention_heads", 2}, {"num_key_value_heads", 1}, {"initializer_range", 0.4},
+                            {"safetune_classifier", {{"categories", {"violence", "privacy"}}}}};
+  ToxicityClassifier c(ClassifierConfig::from_json(j, "tiny"));
+  c->init_weights(7);
+  c->to(dtype);
+  c->eval();
+  for (auto& p : c->parameters()) p.set_requires_grad(false);
+  return c;
 }
 
 }  // namespace st::test

@@ -32,12 +32,13 @@ PenaltyTargets packed_targets(const Batch& batch, const torch::Tensor& scored) {
   auto source_a = source.accessor<int64_t, 2>();
   auto past_end_a = past_end.accessor<bool, 2>();
   const int64_t T = batch.input_ids.size(1);
-  for (int64_t s = 0; s < S; ++s)
+  for (int64_t s = 0; s < S; ++s) {
+    const auto& e = kept[static_cast<size_t>(s)];
     for (int64_t t = 0; t < Ts; ++t) {
-      const auto& e = kept[static_cast<size_t>(s)];
       source_a[s][t] = e.row * T + e.start + std::min(t, e.length - 1);
       past_end_a[s][t] = t >= e.length;
     }
+  }
   PenaltyTargets out;
   out.source = source;
   out.input_ids = batch.input_ids.flatten().index({source});                                            // [S, Ts]
@@ -50,9 +51,7 @@ PenaltyTargets packed_targets(const Batch& batch, const torch::Tensor& scored) {
 
 PenaltyTargets penalty_targets(const Batch& batch, const torch::Tensor& scored) {
   if (!batch.packed.empty()) return packed_targets(batch, scored);
-  const auto& labels = batch.labels;
-  const auto row_tokens = labels.narrow(/*dim=*/1, /*start=*/1, labels.size(1) - 1).ne(kIgnoreIndex).sum(/*dim=*/1);  // [B]
-  return {batch.input_ids, labels, scored.logical_and(row_tokens.gt(0)).nonzero().reshape({-1}), {}};
+  return {batch.input_ids, batch.labels, scored.nonzero().reshape({-1}), {}};
 }
 
 torch::Tensor cut_positions(const torch::Tensor& per_position, const PenaltyTargets& targets) {

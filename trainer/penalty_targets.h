@@ -16,7 +16,8 @@ struct PenaltyTargets {
   int64_t count() const { return rows.numel(); }
 };
 
-// `scored` [B] bool: the batch rows the penalty reads. Sequences without a loss token are never scored.
+// `scored` [B] bool: the batch rows the penalty reads, each with a loss token; of a packed row, only its
+// examples that have one are scored.
 PenaltyTargets penalty_targets(const Batch& batch, const torch::Tensor& scored);
 
 // A per-position tensor of the batch's forward, [B, T, ...], as the targets' rows, [S, Ts, ...] (packed only).

@@ -88,7 +88,7 @@ StepCounts count_step(const std::vector<Batch>& micro_batches, const StepOptions
       c.row_weights.emplace_back();
       c.weighted_tokens += static_cast<double>(tokens);
     }
-    c.penalty.push_back(penalty_targets(b, penalized_rows(b, options.penalize)));
+    c.penalty.push_back(penalty_targets(b, penalized_rows(b, options.penalize).logical_and(row_tokens.gt(0))));
     c.sequences += c.penalty.back().count();
   }
   return c;

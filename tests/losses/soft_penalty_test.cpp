@@ -14,22 +14,7 @@
 namespace st {
 namespace {
 
-ClassifierConfig tiny_classifier_config(int64_t vocab) {
-  nlohmann::json j = {{"architectures", {"SafetuneToxicityClassifier"}}, {"model_type", "llama"},
-                      {"vocab_size", vocab}, {"hidden_size", 16}, {"intermediate_size", 32}, {"num_hidden_layers", 2},
-                      {"num_attention_heads", 2}, {"num_key_value_heads", 1}, {"initializer_range", 0.4},
-                      {"safetune_classifier", {{"categories", {"violence", "privacy"}}}}};
-  return ClassifierConfig::from_json(j, "tiny");
-}
-
-ToxicityClassifier tiny_classifier(int64_t vocab, torch::ScalarType dtype) {
-  ToxicityClassifier c(tiny_classifier_config(vocab));
-  c->init_weights(7);
-  c->to(dtype);
-  c->eval();
-  for (auto& p : c->parameters()) p.set_requires_grad(false);
-  return c;
-}
+using test::tiny_classifier;
 
 TEST(SoftPenalty, GradientMatchesFiniteDifferencesInFloat64) {
   const int64_t V = 12;

@@ -123,7 +123,9 @@ StepOutcome one_step(const std::vector<TokenRow>& rows, bool pack, int64_t safet
   const Batch b = pack ? collate_packed(rows, 0, 256, safety_rows) : collate(rows, 0, safety_rows);
   if (pack) {
     EXPECT_LT(b.input_ids.size(0), static_cast<int64_t>(rows.size()));  // it did pack
-    if (safety_rows > 1) EXPECT_LT(b.is_safety.sum().item<int64_t>(), safety_rows);  // safety examples share rows of their own
+    if (safety_rows > 1) {
+      EXPECT_LT(b.is_safety.sum().item<int64_t>(), safety_rows);  // safety examples share rows of their own
+    }
   }
   StepOutcome out{train_step(model, optimizer, {b}, options), {}};
   std::vector<torch::Tensor> flat;
@@ -160,21 +162,9 @@ TEST(Packing, ATrainStepOnPackedRowsWithSafetyRowsEqualsThePaddedStep) {
   expect_packed_step_equals_padded("weighted safety rows", rows_of(data, 10), /*safety_rows=*/3, options);
 }
 
-// A frozen classifier on the golden model's vocabulary with random weights: P(toxic) near 0.5 and a gradient.
-ToxicityClassifier golden_vocabulary_classifier() {
-  const nlohmann::json j = {{"architectures", {"SafetuneToxicityClassifier"}}, {"model_type", "llama"},
-                            {"vocab_size", 256}, {"hidden_size", 16}, {"intermediate_size", 32}, {"num_hidden_layers", 2},
-                            {"num_attention_heads", 2}, {"num_key_value_heads", 1}, {"initializer_range", 0.4}};
-  ToxicityClassifier c(ClassifierConfig::from_json(j, "test classifier"));
-  c->init_weights(7);
-  c->eval();
-  for (auto& p : c->parameters()) p.set_requires_grad(false);
-  return c;
-}
-
 TEST(Packing, TheSoftPenaltyScoresEachPackedExampleAsThePaddedRow) {
   // Packed rows hold several examples; the penalty still scores one sequence per example (cut out of its row).
-  const EstimatorFactory soft = [] { return std::make_unique<SoftEstimator>(golden_vocabulary_classifier(), /*temperature=*/1.0); };
+  const EstimatorFactory soft = [] { return std::make_unique<SoftEstimator>(test::tiny_classifier(/*vocab=*/256), /*temperature=*/1.0); };
   StepOptions options;
   options.lr = 1e-3;
   options.lambda = 2.0;
