@@ -336,6 +336,20 @@ def overlaps(contrast, heldout, h):
     return problems
 
 
+def disjoint_space(table, who):
+    """TABLE's whole template x filler space, checked against the held-out prompts: on any overlap WHO exits
+    with status 1 having written nothing. Returns (the make_heldout_prompts module, the space)."""
+    h = load_heldout()
+    prompts = h.space(table)
+    assert list(prompts) == h.CATEGORIES
+    problems = overlaps(prompts, {"harmful": h.space(h.HARMFUL), "benign": h.space(h.BENIGN)}, h)
+    if problems:
+        for p in problems[:50]:
+            print("OVERLAP:", p, file=sys.stderr)
+        sys.exit(f"{who}: {len(problems)} overlaps with the held-out prompts; nothing written")
+    return h, prompts
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("out")
@@ -343,15 +357,7 @@ def main():
     ap.add_argument("--per-category", type=int, default=80)
     args = ap.parse_args()
 
-    h = load_heldout()
-    contrast = h.space(CONTRAST)
-    assert list(contrast) == h.CATEGORIES
-    problems = overlaps(contrast, {"harmful": h.space(h.HARMFUL), "benign": h.space(h.BENIGN)}, h)
-    if problems:
-        for p in problems[:50]:
-            print("OVERLAP:", p, file=sys.stderr)
-        sys.exit(f"make_contrast_prompts: {len(problems)} overlaps with the held-out prompts; nothing written")
-
+    h, contrast = disjoint_space(CONTRAST, "make_contrast_prompts")
     rng = random.Random(args.seed)
     taken, records = set(), []
     for c in h.CATEGORIES:
