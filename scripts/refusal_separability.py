@@ -51,9 +51,9 @@ class Prompts:
         return torch.cat([torch.cat([out.hidden_states[l][:, -1] for l in layers], dim=-1)
                           for out in self.batches(model, prompts, output_hidden_states=True)])
 
-    def opener_prob(self, model, prompts, opener_ids):  # [N]
-        return torch.cat([out.logits[:, -1].softmax(-1)[:, opener_ids].sum(-1)
-                          for out in self.batches(model, prompts)])
+    def opener_prob(self, model, prompts, opener_ids):  # ([N] P(opener), [N] whether greedy picks an opener)
+        probs = torch.cat([out.logits[:, -1].softmax(-1) for out in self.batches(model, prompts)])
+        return probs[:, opener_ids].sum(-1), torch.isin(probs.argmax(-1), torch.tensor(opener_ids))
 
 
 def fit_probe(x, y, l2):  # logistic regression by L-BFGS on standardised features
@@ -119,11 +119,14 @@ def main():
             from peft import PeftModel
             model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32),
                                               adapter).eval()
-        held_p = prompts.opener_prob(model, held_prompts, openers)
-        pool_p = prompts.opener_prob(model, pool_prompts, openers)
+        held_p, held_greedy = prompts.opener_prob(model, held_prompts, openers)
+        pool_p, _ = prompts.opener_prob(model, pool_prompts, openers)
+        benign_greedy = held_greedy & ~held_harmful  # greedy decoding starts a benign prompt's response with an opener
         print(f"{adapter or 'base model'}: P(refusal opener) AUC held-out {auc(held_p, held_harmful):.3f}, "
               f"pool {auc(pool_p, pool_refuse):.3f}; mean on held-out harmful {held_p[held_harmful].mean():.2f}, "
-              f"benign {held_p[~held_harmful].mean():.2f}")
+              f"benign {held_p[~held_harmful].mean():.2f}; greedy starts {int(benign_greedy.sum())} benign responses "
+              f"with an opener, "
+              f"{int((benign_greedy & (held_p < 0.5)).sum())} of them at P(opener) < 0.5")
 
 
 if __name__ == "__main__":
