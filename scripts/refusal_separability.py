@@ -52,8 +52,12 @@ class Prompts:
                           for out in self.batches(model, prompts, output_hidden_states=True)])
 
     def opener_prob(self, model, prompts, opener_ids):  # ([N] P(opener), [N] whether greedy picks an opener)
-        probs = torch.cat([out.logits[:, -1].softmax(-1) for out in self.batches(model, prompts)])
-        return probs[:, opener_ids].sum(-1), torch.isin(probs.argmax(-1), torch.tensor(opener_ids))
+        p, greedy = [], []
+        for out in self.batches(model, prompts):  # per batch: the whole [N, V] table would be N x 49k floats
+            probs = out.logits[:, -1].softmax(-1)  # [B, V]
+            p.append(probs[:, opener_ids].sum(-1))
+            greedy.append(torch.isin(probs.argmax(-1), torch.tensor(opener_ids)))
+        return torch.cat(p), torch.cat(greedy)
 
 
 def fit_probe(x, y, l2):  # logistic regression by L-BFGS on standardised features
@@ -104,10 +108,11 @@ def main():
     train_x = prompts.features(base, pool_prompts, layers)
     test_x = prompts.features(base, held_prompts, layers)
     mean, std = train_x.mean(0), train_x.std(0) + 1e-6
-    probe = fit_probe((train_x - mean) / std, pool_refuse.float(), args.l2)
-    held_logits = probe((test_x - mean) / std)
+    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    probe = fit_probe(train_x, pool_refuse.float(), args.l2)
+    held_logits = probe(test_x)
     refusal, over = rates(held_logits, held_harmful)
-    train_acc = ((probe((train_x - mean) / std) > 0) == pool_refuse).float().mean().item()
+    train_acc = ((probe(train_x) > 0) == pool_refuse).float().mean().item()
     print(f"linear probe on the frozen base (layers {args.layers}): held-out AUC {auc(held_logits, held_harmful):.3f}, "
           f"refusal {refusal:.1%} / over-refusal {over:.1%} at p > 0.5; pool accuracy {train_acc:.1%}")
 
