@@ -28,10 +28,33 @@ constexpr std::string_view kSuffixA = ".lora_A.weight", kSuffixB = ".lora_B.weig
 constexpr const char* kConfigFile = "adapter_config.json";
 constexpr const char* kWeightsFile = "adapter_model.safetensors";
 
-bool contains(const std::vector<std::string>& list, const std::string& item) {
+template <typename T, typename U>
+bool contains(const std::vector<T>& list, const U& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 std::string last_component(const std::string& name) { return name.substr(name.rfind('.') + 1); }
+
+// The decoder layer a module belongs to: 3 for model.layers.3.mlp.down_proj.
+int64_t layer_index(const std::string& module) {
+  constexpr std::string_view kLayers = "layers.";
+  const auto at = module.find(kLayers);
+  ST_CHECK(at != std::string::npos, "layer_index: '{}' is not inside a decoder layer", module);
+  return std::stoll(module.substr(at + kLayers.size()));
+}
+
+// PEFT's layers_to_transform: absent or null (every layer), one index, or a list of them.
+std::vector<int64_t> read_layers_to_transform(const json& c, const std::string& path) {
+  const json v = c.value("layers_to_transform", json());
+  if (v.is_null()) return {};
+  const json list = v.is_array() ? v : json::array({v});
+  std::vector<int64_t> layers;
+  for (const auto& item : list) {
+    ST_CHECK_INPUT(item.is_number_integer() && item.get<int64_t>() >= 0, "{}: 'layers_to_transform' must be null, a layer "
+                   "index or a list of them, got {}", path, json_excerpt(v));
+    layers.push_back(item.get<int64_t>());
+  }
+  return layers;
+}
 
 // adapter_config.json: the LoRA settings, with every PEFT option that would change the computation and
 // that safetune does not apply refused by name rather than ignored.
@@ -52,9 +75,10 @@ LoraAdapterInfo read_adapter_config(const std::string& path) {
   info.alpha = number("lora_alpha");
   info.rslora = c.value("use_rslora", false) == true;
   info.scale = info.rslora ? info.alpha / std::sqrt(r) : info.alpha / r;
+  info.layers = read_layers_to_transform(c, path);
   const std::pair<const char*, json> unsupported[] = {
       {"fan_in_fan_out", false}, {"bias", "none"}, {"use_dora", false}, {"lora_bias", false}, {"modules_to_save", nullptr},
-      {"layers_to_transform", nullptr}, {"layer_replication", nullptr}, {"rank_pattern", json::object()},
+      {"layer_replication", nullptr}, {"rank_pattern", json::object()},
       {"alpha_pattern", json::object()}, {"target_parameters", nullptr}, {"trainable_token_indices", nullptr}};
   for (const auto& [key, neutral] : unsupported) {
     if (!c.contains(key) || c[key] == neutral || c[key].is_null() || (c[key].is_object() && c[key].empty())) continue;
@@ -95,6 +119,8 @@ std::map<std::string, std::pair<torch::Tensor, torch::Tensor>> read_pairs(const 
     const std::string module(n.substr(kPrefix.size(), n.size() - kPrefix.size() - kSuffixA.size()));
     ST_CHECK_INPUT(is_projection(module) && weights.count(module + ".weight"), "{}: tensor '{}' adapts '{}', which is not "
                    "a projection of this model (supported: {})", file, name, module, fmt::join(projection_names(), ", "));
+    ST_CHECK_INPUT(info.layers.empty() || contains(info.layers, layer_index(module)), "{}: tensor '{}' is in layer {}, which "
+                   "layers_to_transform [{}] does not list", file, name, layer_index(module), fmt::join(info.layers, ", "));
     (a ? pairs[module].first : pairs[module].second) = store.tensor(name).to(torch::kFloat32);
   }
   ST_CHECK_INPUT(!pairs.empty(), "{}: holds no LoRA weights", file);
@@ -177,9 +203,14 @@ std::vector<std::string> expand_lora_targets(const std::vector<std::string>& nam
 NamedTensors attach_lora(LlamaForCausalLM& model, const LoraSettings& settings, uint64_t seed) {
   torch::NoGradGuard no_grad;
   for (auto& p : model->parameters()) p.requires_grad_(false);
+  const int64_t n_layers = model->config().num_hidden_layers;
+  for (const int64_t layer : settings.layers)
+    ST_CHECK_INPUT(layer >= 0 && layer < n_layers, "lora.layers_to_transform: layer {}, but the model has {} (0 to {})",
+                   layer, n_layers, n_layers - 1);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   for (auto& [name, projection] : projections(model)) {
     if (!contains(settings.targets, last_component(name))) continue;
+    if (!settings.layers.empty() && !contains(settings.layers, layer_index(name))) continue;
     projection->attach_lora(settings.r, settings.scale(), settings.dropout);
     const double bound = 1.0 / std::sqrt(static_cast<double>(projection->in_features()));
     projection->lora_A->weight.copy_(torch::empty({settings.r, projection->in_features()}).uniform_(-bound, bound, gen));
@@ -209,6 +240,7 @@ void save_lora_adapter(const std::string& dir, LlamaForCausalLM& model, const Lo
   const json config = {{"peft_type", "LORA"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
                        {"r", settings.r}, {"lora_alpha", settings.alpha}, {"lora_dropout", settings.dropout},
                        {"use_rslora", settings.rslora}, {"target_modules", settings.targets}, {"bias", "none"},
+                       {"layers_to_transform", settings.layers.empty() ? json() : json(settings.layers)},
                        {"fan_in_fan_out", false}, {"use_dora", false}, {"init_lora_weights", true},
                        {"inference_mode", true}, {"modules_to_save", nullptr}, {"revision", nullptr}};
   write_text_file_atomic((fs::path(dir) / kConfigFile).string(), config.dump(2) + "\n");

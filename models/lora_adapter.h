@@ -20,6 +20,7 @@ struct LoraSettings {
   double alpha = 16, dropout = 0;
   bool rslora = false;
   std::vector<std::string> targets;  // projection names (q_proj, ...), all-linear expanded
+  std::vector<int64_t> layers;       // decoder layers that get adapters (PEFT's layers_to_transform); empty = all
   double scale() const { return rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / static_cast<double>(r); }
 };
 
@@ -28,7 +29,8 @@ std::vector<std::string> lora_target_names();
 // The names with all-linear expanded, in projection order; exit 2 naming `label` when there are none.
 std::vector<std::string> expand_lora_targets(const std::vector<std::string>& names, const std::string& label);
 
-// Attaches an adapter to each targeted projection of every layer, initialised as PEFT's default does:
+// Attaches an adapter to each targeted projection of every chosen layer (exit 2 naming
+// lora.layers_to_transform for a layer the model lacks), initialised as PEFT's default does:
 // A Kaiming-uniform (a = √5, so U(±1/√in)) drawn on CPU from `seed` alone, B zero, so the model's output
 // is unchanged. Every other parameter is frozen. Returns the adapters' parameters, in registration order.
 NamedTensors attach_lora(LlamaForCausalLM& model, const LoraSettings& settings, uint64_t seed);
@@ -50,6 +52,7 @@ struct LoraAdapterInfo {
   int64_t r = 0;
   double alpha = 0, scale = 0;
   bool rslora = false;
+  std::vector<int64_t> layers;       // layers_to_transform; empty = every layer
   std::vector<std::string> modules;  // the adapted projections, by Hugging Face name (model.layers.0.self_attn.q_proj)
 };
 

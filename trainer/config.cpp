@@ -36,6 +36,7 @@ std::string describe_expected(const ConfigKey& k) {
     case KeyType::Lambda: return "a number >= 0 or a λ object";
     case KeyType::StringList:
       return k.choices.empty() ? "a list of strings" : fmt::format("a list of strings from {}", fmt::join(k.choices, ", "));
+    case KeyType::IntList: return "a list of integers" + range;
     case KeyType::Budget: return "a count in [1, 1e9] or a percentage string such as \"1%\"";
   }
   return "?";
@@ -93,6 +94,11 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
         if (!item.is_string() || item.get<std::string>().empty() || has_nul(item)) bad();
         if (!k.choices.empty() && std::find(k.choices.begin(), k.choices.end(), item.get<std::string>()) == k.choices.end()) bad();
       }
+      return v;
+    case KeyType::IntList:
+      if (!v.is_array()) bad();
+      for (const auto& item : v)
+        if (!item.is_number() || !in_range(k, item.get<double>()) || item.get<double>() != std::floor(item.get<double>())) bad();
       return v;
     case KeyType::Budget:
       if (v.is_number_integer() && v.get<double>() >= 1 && v.get<double>() <= 1e9) return v;

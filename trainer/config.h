@@ -16,7 +16,7 @@
 
 namespace st {
 
-enum class KeyType { Int, Number, Bool, String, StringList, Choice, Path, PathList, Lambda, Budget };
+enum class KeyType { Int, Number, Bool, String, StringList, IntList, Choice, Path, PathList, Lambda, Budget };
 enum class PathRole { None, InputFile, InputFolder, InputFileOrFolder, Output };
 
 struct ConfigKey {
@@ -24,7 +24,7 @@ struct ConfigKey {
   KeyType type;
   nlohmann::json default_value;  // null = required
   std::string help;
-  std::optional<double> min, max;    // Int and Number; every Int key has a max (sizes must not overflow)
+  std::optional<double> min, max;    // Int, IntList (each item) and Number; every Int key has a max (sizes must not overflow)
   bool max_exclusive = false;        // max itself is out of range (AdamW's betas must stay below 1)
   bool min_exclusive = false;        // min itself is out of range (LoRA's alpha must be above 0)
   std::vector<std::string> choices;  // Choice; StringList: what each item may be (none: any string)

@@ -20,6 +20,7 @@ void assign(double& out, const json& v) { out = v.get<double>(); }
 void assign(bool& out, const json& v) { out = v.get<bool>(); }
 void assign(std::string& out, const json& v) { out = v.get<std::string>(); }
 void assign(std::vector<std::string>& out, const json& v) { out = v.get<std::vector<std::string>>(); }
+void assign(std::vector<int64_t>& out, const json& v) { out = v.get<std::vector<int64_t>>(); }
 void assign(json& out, const json& v) { out = v; }
 template <typename E, typename = std::enable_if_t<std::is_enum_v<E>>>
 void assign(E& out, const json& v) {
@@ -59,6 +60,7 @@ constexpr double kMaxSteps = 1e9;
 constexpr double kMaxBatch = 4096;
 constexpr double kMaxSeqLen = 1 << 20;
 constexpr double kMaxExamples = 1e8;
+constexpr double kMaxLayers = 4096;  // decoder layers; the model's own count is checked when adapters attach
 constexpr double kMaxSeed = 9007199254740991.0;  // 2^53 - 1: every seed a JSON number holds exactly
 // A choice bound to an enum: the names come from its EnumNames table.
 template <typename Get>
@@ -173,6 +175,9 @@ std::vector<ConfigKey> build_run_schema() {
       locked(string_choices(key(ST_FIELD(RunConfig, lora.target_modules), KeyType::StringList, json::array({"all-linear"}),
                                 "projections that get adapters: q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, "
                                 "down_proj, or all-linear (every one of them)"), lora_target_names())),
+      locked(ranged(key(ST_FIELD(RunConfig, lora.layers_to_transform), KeyType::IntList, json::array(),
+                        "decoder layers (0-based) whose projections get adapters, as PEFT's layers_to_transform; "
+                        "empty = every layer"), 0, kMaxLayers)),
       locked(key(ST_FIELD(RunConfig, lora.use_rslora), KeyType::Bool, false, "scale by alpha / sqrt(r) (rank-stabilised LoRA)")),
       locked(choice(ST_FIELD(RunConfig, lora.base_dtype), "float32",
                     "dtype the frozen base weights are kept in; adapters and their optimizer state stay float32")),

@@ -23,8 +23,9 @@ LoraParameters::LoraParameters(LoraSettings settings, uint64_t seed, torch::Scal
 
 std::string LoraParameters::describe() const {
   const auto& l = settings_;
-  return fmt::format("LoRA r={} alpha={}{} dropout={} on {}, base frozen in {}", l.r, l.alpha, l.rslora ? " (rsLoRA)" : "",
-                     l.dropout, fmt::join(l.targets, ","), base_dtype_ == torch::kBFloat16 ? "bfloat16" : "float32");
+  const std::string layers = l.layers.empty() ? "" : fmt::format(" in layers {}", fmt::join(l.layers, ","));
+  return fmt::format("LoRA r={} alpha={}{} dropout={} on {}{}, base frozen in {}", l.r, l.alpha, l.rslora ? " (rsLoRA)" : "",
+                     l.dropout, fmt::join(l.targets, ","), layers, base_dtype_ == torch::kBFloat16 ? "bfloat16" : "float32");
 }
 
 NamedTensors LoraParameters::select(LlamaForCausalLM& model) {

@@ -121,6 +121,7 @@ struct RunConfig {
     int64_t r;
     double alpha, dropout;
     std::vector<std::string> target_modules;  // projection names, or "all-linear"
+    std::vector<int64_t> layers_to_transform;  // decoder layer indices; empty = every layer
     bool use_rslora;
     BaseDtype base_dtype;
   } lora;

@@ -24,7 +24,8 @@ void AllParameters::load(const std::string& dir, LlamaForCausalLM& model) const 
 std::unique_ptr<TrainableParameters> make_trainable_parameters(const RunConfig& config, const std::string& base_sha256) {
   const auto& l = config.lora;
   if (!l.enabled) return std::make_unique<AllParameters>();
-  LoraSettings settings{l.r, l.alpha, l.dropout, l.use_rslora, expand_lora_targets(l.target_modules, config.source + ": lora.target_modules")};
+  LoraSettings settings{l.r, l.alpha, l.dropout, l.use_rslora, expand_lora_targets(l.target_modules, config.source + ": lora.target_modules"),
+                        l.layers_to_transform};
   const auto base_dtype = l.base_dtype == BaseDtype::BFloat16 ? torch::kBFloat16 : torch::kFloat32;
   return std::make_unique<LoraParameters>(std::move(settings), rng_seed(config.train.seed, RngStream::LoraInit), base_dtype,
                                           config.model.path, base_sha256);

@@ -137,6 +137,7 @@ std::vector<json> bad_values(const ConfigKey& k) {
     case KeyType::Path: return {5, std::string("a\0b", 3), json::object()};
     case KeyType::PathList: return {5, json::array({5}), json::array({""})};
     case KeyType::StringList: return {"x", json::array({1}), json::array({""})};
+    case KeyType::IntList: return {3, json::array({"1"}), json::array({1.5}), json::array({-1})};
     case KeyType::Lambda: return {"x", -1, json{{"type", "bogus"}}};
     case KeyType::Budget: return {0, "150%", "x", 1e12};
   }

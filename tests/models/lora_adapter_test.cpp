@@ -88,6 +88,8 @@ TEST(LoraAdapterErrors, BadAdaptersAreRefusedByName) {
   with_config([](json& c) { c["use_dora"] = true; }, "'use_dora' is true, which safetune does not apply");
   with_config([](json& c) { c["modules_to_save"] = json::array({"lm_head"}); }, "'modules_to_save'");
   with_config([](json& c) { c["peft_type"] = "IA3"; }, "peft_type must be \"LORA\"");
+  with_config([](json& c) { c["layers_to_transform"] = "all"; }, "'layers_to_transform' must be null, a layer index");
+  with_config([](json& c) { c["layers_to_transform"] = 7; }, "which layers_to_transform [7] does not list");
 
   auto model = load_llama(fixture("golden/mha_tied_linear_rope"));
   test::TempDir dir;

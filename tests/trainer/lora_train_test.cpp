@@ -1,4 +1,4 @@
-// tests/trainer/lora_train_test.cpp — LoRA training: PEFT's initialisation, 10 steps equal to PEFT +
+// tests/trainer/lora_train_test.cpp — LoRA training: PEFT's initialisation and layers_to_transform, 10 steps equal to PEFT +
 // torch.optim.AdamW (fixture: scripts/make_lora_fixtures), adapters saved as PEFT folders and read back,
 // and whole runs of the binary: adapter-only checkpoints, bit-exact stop/resume with dropout and activation
 // checkpointing, the base model's hash checked on resume, bad lora.* keys refused by name.
@@ -30,7 +30,7 @@ const char* kBase = "golden/gqa_default_rope";
 
 LoraSettings settings_of(const json& ref) {
   return {ref["r"].get<int64_t>(), ref["alpha"].get<double>(), 0.0, false,
-          expand_lora_targets(ref["targets"].get<std::vector<std::string>>(), "fixture")};
+          expand_lora_targets(ref["targets"].get<std::vector<std::string>>(), "fixture"), {}};
 }
 
 torch::Tensor logits_of(LlamaForCausalLM& model, const torch::Tensor& ids) {
@@ -42,7 +42,7 @@ TEST(LoraInit, FollowsPeftDefaultAndLeavesTheOutputUnchanged) {
   auto model = load_llama(fixture(kBase));
   const auto ids = torch::randint(3, model->config().vocab_size, {2, 9});
   const auto before = logits_of(model, ids);
-  const LoraSettings s{8, 16, 0.0, false, expand_lora_targets({"all-linear"}, "test")};
+  const LoraSettings s{8, 16, 0.0, false, expand_lora_targets({"all-linear"}, "test"), {}};
   const auto params = attach_lora(model, s, /*seed=*/7);
   ASSERT_EQ(params.size(), 2u * 7 * model->config().num_hidden_layers);
   for (const auto& item : model->named_parameters()) {
@@ -70,8 +70,8 @@ TEST(LoraInit, FollowsPeftDefaultAndLeavesTheOutputUnchanged) {
 // The unmerged path (what training and resume use) on PEFT's own adapter whose B is not zero.
 TEST(LoraAttached, PeftAdapterGivesPeftLogits) {
   auto model = load_llama(fixture(kBase));
-  attach_lora(model, {4, 8, 0.0, false, expand_lora_targets({"all-linear"}, "test")}, 1);
-  load_lora_weights(model, {4, 8, 0.0, false, expand_lora_targets({"all-linear"}, "test")}, fixture("lora/all_linear_gqa"));
+  attach_lora(model, {4, 8, 0.0, false, expand_lora_targets({"all-linear"}, "test"), {}}, 1);
+  load_lora_weights(model, {4, 8, 0.0, false, expand_lora_targets({"all-linear"}, "test"), {}}, fixture("lora/all_linear_gqa"));
   const auto ref = TensorStore::open_file(fixture("lora/all_linear_gqa.reference.safetensors"));
   const double diff = (logits_of(model, ref.tensor("input_ids")) - ref.tensor("logits")).abs().max().item<double>();
   std::printf("[lora attached vs PEFT] max |logit diff| %.3e (tol 1e-5)\n", diff);
@@ -119,7 +119,7 @@ TEST(LoraParity, TenStepsEqualPeftWithTorchAdamW) {
 TEST(LoraSave, AdapterFolderRoundTripsAndMerges) {
   TempDir dir;
   auto model = load_llama(fixture(kBase));
-  const LoraSettings s{4, 8, 0.0, true, expand_lora_targets({"q_proj", "down_proj"}, "test")};
+  const LoraSettings s{4, 8, 0.0, true, expand_lora_targets({"q_proj", "down_proj"}, "test"), {}};
   for (auto& [name, t] : attach_lora(model, s, 3)) {
     torch::NoGradGuard no_grad;
     t.normal_(0, 0.3);
@@ -140,10 +140,10 @@ TEST(LoraSave, AdapterFolderRoundTripsAndMerges) {
   EXPECT_LE((logits_of(merged, ids) - logits_of(model, ids)).abs().max().item<double>(), 1e-5);
   // Another r, or modules the run does not adapt, are refused by name.
   auto other = load_llama(fixture(kBase));
-  const LoraSettings wider{4, 8, 0.0, true, expand_lora_targets({"q_proj", "down_proj", "up_proj"}, "test")};
+  const LoraSettings wider{4, 8, 0.0, true, expand_lora_targets({"q_proj", "down_proj", "up_proj"}, "test"), {}};
   attach_lora(other, wider, 1);
   test::expect_error([&] { load_lora_weights(other, wider, dir.str()); }, ExitCode::bad_input, "has no lora_A/lora_B for");
-  test::expect_error([&] { load_lora_weights(other, {8, 8, 0.0, true, wider.targets}, dir.str()); }, ExitCode::bad_input,
+  test::expect_error([&] { load_lora_weights(other, {8, 8, 0.0, true, wider.targets, {}}, dir.str()); }, ExitCode::bad_input,
                      "differ from this run's lora.r 8");
   // An adapter folder given as the model resolves to the base its config names, which must exist.
   test::expect_error([&] { resolve_model_source(dir.str(), ""); }, ExitCode::bad_input,
@@ -152,6 +152,32 @@ TEST(LoraSave, AdapterFolderRoundTripsAndMerges) {
   const auto source = resolve_model_source(dir.str(), "");
   EXPECT_EQ(source.base, fixture(kBase));
   EXPECT_EQ(source.adapter, dir.str());
+}
+
+// lora.layers_to_transform adapts only the layers it lists, and the folder records them as PEFT does.
+TEST(LoraSave, LayersToTransformAdaptsOnlyThoseLayers) {
+  TempDir dir;
+  auto model = load_llama(fixture(kBase));
+  ASSERT_GE(model->config().num_hidden_layers, 2);
+  const LoraSettings s{4, 8, 0.0, false, expand_lora_targets({"q_proj", "down_proj"}, "test"), {1}};
+  for (auto& [name, t] : attach_lora(model, s, 3)) {
+    EXPECT_NE(name.find("layers.1."), std::string::npos) << name;
+    torch::NoGradGuard no_grad;
+    t.normal_(0, 0.3);
+  }
+  EXPECT_EQ(lora_parameters(model).size(), 4u);  // 2 projections x (A, B) in one layer
+  save_lora_adapter(dir.str(), model, s, "base-folder", {});
+  EXPECT_EQ(read_json_file(dir / "adapter_config.json")["layers_to_transform"], json({1}));
+  auto merged = load_llama(fixture(kBase));
+  EXPECT_EQ(merge_lora_adapter(merged, dir.str()).layers, std::vector<int64_t>{1});
+  const auto ids = torch::randint(3, model->config().vocab_size, {2, 11});
+  EXPECT_LE((logits_of(merged, ids) - logits_of(model, ids)).abs().max().item<double>(), 1e-5);
+  // Every layer's adapters cannot load it: the layer-0 modules have no weights there.
+  auto every = load_llama(fixture(kBase));
+  const LoraSettings all_layers{4, 8, 0.0, false, s.targets, {}};
+  attach_lora(every, all_layers, 1);
+  test::expect_error([&] { load_lora_weights(every, all_layers, dir.str()); }, ExitCode::bad_input,
+                     "has no lora_A/lora_B for 'model.layers.0.self_attn.q_proj'");
 }
 
 // ---- runs of the binary ----
@@ -232,18 +258,20 @@ TEST(LoraRun, StopAndResumeWithDropoutAndCheckpointingIsBitExact) {
   EXPECT_GT((logits_of(merged, ids) - logits_of(base, ids)).abs().max().item<double>(), 1e-4);
 }
 
-// final/ of a LoRA run, loaded by peft.PeftModel.from_pretrained, gives safetune's logits.
+// final/ of a LoRA run (two projections of one layer: target_modules and layers_to_transform), loaded by
+// peft.PeftModel.from_pretrained, gives safetune's logits.
 TEST(LoraPeft, FinalAdapterLoadsInPeftWithSafetunesLogits) {
   const auto python = test::venv_python_with("peft, transformers");
   if (python.empty()) GTEST_SKIP() << "needs .venv with torch, transformers and peft (scripts/make_lora_fixtures sets it up)";
   TempDir dir;
   const auto config = write_lora_config(dir);
   const auto run = dir / "run";
-  auto r = run_safetune(test::train_command(config, run, "--set train.max_steps=6 --set lora.target_modules='[\"q_proj\",\"down_proj\"]'"));
+  auto r = run_safetune(test::train_command(config, run, "--set train.max_steps=6 --set lora.target_modules='[\"q_proj\",\"down_proj\"]' "
+                                                         "--set lora.layers_to_transform='[1]'"));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto adapter = (fs::path(run) / "final").string();
   auto model = load_llama(fixture(kBase));
-  const LoraSettings s{4, 8, 0.0, false, expand_lora_targets({"q_proj", "down_proj"}, "test")};
+  const LoraSettings s{4, 8, 0.0, false, expand_lora_targets({"q_proj", "down_proj"}, "test"), {1}};
   attach_lora(model, s, 0);
   load_lora_weights(model, s, adapter);
   const auto ids = torch::randint(3, model->config().vocab_size, {2, 12});
@@ -305,7 +333,9 @@ TEST(LoraRun, BadLoraKeysAreRefusedByName) {
   for (const auto& [set, fragment] : std::vector<std::pair<std::string, std::string>>{
            {"lora.r=0", "lora.r"}, {"lora.alpha=0", "lora.alpha"}, {"lora.dropout=1", "lora.dropout"},
            {"lora.target_modules=[\"qkv_proj\"]", "lora.target_modules"},
-           {"lora.target_modules=[]", "lora.target_modules: names no module"}}) {
+           {"lora.target_modules=[]", "lora.target_modules: names no module"},
+           {"lora.layers_to_transform=[-1]", "lora.layers_to_transform"},
+           {"lora.layers_to_transform=[9]", "lora.layers_to_transform: layer 9, but the model has"}}) {
     const auto r = run_safetune(test::train_command(config, dir / "run", "--set " + shell_quote(set)));
     EXPECT_EQ(r.exit_code, 2) << set << "\n" << r.output;
     EXPECT_NE(r.output.find(fragment), std::string::npos) << set << "\n" << r.output;
