@@ -31,7 +31,7 @@ double forward_keeps(LlamaConfig config, const MemoryPlan& plan, int64_t layers,
   config.vocab_size = 256;  // the embedding is not part of a layer; keep the copy small
   LlamaForCausalLM model(config);
   model->to(torch::kBFloat16);
-  if (plan.lora) attach_lora(model, {plan.r, static_cast<double>(plan.r), 0.0, false, plan.targets}, /*seed=*/0);
+  if (plan.lora) attach_lora(model, {plan.r, static_cast<double>(plan.r), 0.0, false, plan.targets, /*layers=*/{}}, /*seed=*/0);
   model->model->checkpoint_layers = checkpoint;
   const auto ids = torch::randint(0, config.vocab_size, {1, kMeasureTokens});
   torch::AutoGradMode grad(true);
