@@ -8,7 +8,8 @@ pool (the {prompt, behavior} rows safety.mix.pool takes):
     features allow, with no generation and no fine-tune;
   * for each LoRA adapter given, P(first response token opens a refusal) read from the next-token logits:
     the decision a fine-tune makes before greedy decoding commits to it, scored as an AUC on the held-out
-    prompts and on the pool it was trained on (how well it fits its own training data).
+    prompts and on the pool it was trained from (not a measure of fit: a run that draws only part of the
+    pool has never seen the rest).
 The refusal openers are the first tokens of the pool's refusal responses. Needs the full environment
 (transformers, peft). Reference-only: safetune itself does not use this.
 

@@ -47,6 +47,12 @@ bool in_range(const ConfigKey& k, double d) {
          (!k.max || (k.max_exclusive ? d < *k.max : d <= *k.max));
 }
 
+// Compared as a double before any conversion: 2^64-1 or 1e300 must fail the range, not wrap; 1e3 or 100.0
+// are integers written as floats, 2.5 is not.
+bool is_integer_in_range(const ConfigKey& k, const json& v) {
+  return v.is_number() && in_range(k, v.get<double>()) && v.get<double>() == std::floor(v.get<double>());
+}
+
 // An escaped NUL ("\u0000") would silently cut a path or name short where it reaches the C library.
 bool has_nul(const json& s) { return s.get_ref<const std::string&>().find('\0') != std::string::npos; }
 
@@ -61,14 +67,9 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
     return (path.is_absolute() || base_dir.empty() ? path : fs::path(base_dir) / path).lexically_normal().string();
   };
   switch (k.type) {
-    case KeyType::Int: {
-      // Compared as a double before any conversion: 2^64-1 or 1e300 must fail the range, not wrap.
-      if (!v.is_number()) bad();
-      const double d = v.get<double>();
-      if (!in_range(k, d)) bad();
-      if (d != std::floor(d)) bad();  // 1e3 or 100.0 are integers written as floats; 2.5 is not
-      return static_cast<int64_t>(d);
-    }
+    case KeyType::Int:
+      if (!is_integer_in_range(k, v)) bad();
+      return static_cast<int64_t>(v.get<double>());
     case KeyType::Number: {
       if (!v.is_number()) bad();
       if (!in_range(k, v.get<double>())) bad();
@@ -98,7 +99,7 @@ json check_value(const ConfigKey& k, const json& v, const std::string& label, co
     case KeyType::IntList:
       if (!v.is_array()) bad();
       for (const auto& item : v)
-        if (!item.is_number() || !in_range(k, item.get<double>()) || item.get<double>() != std::floor(item.get<double>())) bad();
+        if (!is_integer_in_range(k, item)) bad();
       return v;
     case KeyType::Budget:
       if (v.is_number_integer() && v.get<double>() >= 1 && v.get<double>() <= 1e9) return v;
